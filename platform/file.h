@@ -1,0 +1,49 @@
+// A file opened for reading, as the memory backends need it: a size, a way to
+// read at an offset (the malloc path), and the native handle that file views
+// are made from (an fd on POSIX, a HANDLE on Windows).
+#ifndef GRANULE_PLATFORM_FILE_H_
+#define GRANULE_PLATFORM_FILE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace granule {
+
+class File {
+ public:
+  // Opens a regular file read-only. Errors name the path and the OS error.
+  static absl::StatusOr<File> OpenForReading(const std::string& path);
+
+  File(File&& other) noexcept;
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File();
+
+  const std::string& path() const { return path_; }
+  // Size when opened. A file that shrinks later is the caller's hazard (see
+  // docs/design.md on SIGBUS).
+  uint64_t size() const { return size_; }
+
+  // Reads exactly out.size() bytes at `offset`; a short read is OutOfRange.
+  absl::Status ReadAt(uint64_t offset, absl::Span<uint8_t> out) const;
+
+  // The OS handle, for backends only: an fd on POSIX, a HANDLE on Windows.
+  intptr_t native_handle() const { return handle_; }
+
+ private:
+  File(std::string path, intptr_t handle, uint64_t size)
+      : path_(std::move(path)), handle_(handle), size_(size) {}
+  void Close();
+
+  std::string path_;
+  intptr_t handle_;
+  uint64_t size_;
+};
+
+}  // namespace granule
+
+#endif  // GRANULE_PLATFORM_FILE_H_

@@ -1,0 +1,68 @@
+#include "platform/file.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/temp_file.h"
+
+namespace granule {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(FileTest, ReadsAtOffsets) {
+  std::vector<uint8_t> bytes = testing::PatternBytes(10000, 7);
+  absl::StatusOr<std::string> path = testing::WriteTempFile("read", bytes);
+  ASSERT_TRUE(path.ok());
+  absl::StatusOr<File> file = File::OpenForReading(*path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->size(), bytes.size());
+  EXPECT_EQ(file->path(), *path);
+  std::vector<uint8_t> out(100);
+  ASSERT_TRUE(file->ReadAt(9900, absl::MakeSpan(out)).ok());
+  EXPECT_EQ(out, std::vector<uint8_t>(bytes.end() - 100, bytes.end()));
+}
+
+TEST(FileTest, MissingFileNamesPathAndError) {
+  absl::StatusOr<File> file = File::OpenForReading("/nonexistent/granule.go");
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(file.status().message(),
+              HasSubstr("open('/nonexistent/granule.go') failed"));
+  EXPECT_THAT(file.status().message(), HasSubstr("No such file"));
+}
+
+TEST(FileTest, DirectoryIsRejected) {
+  absl::StatusOr<File> file = File::OpenForReading("/");
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(file.status().message(), "'/' is not a regular file");
+}
+
+TEST(FileTest, ReadPastEndIsOutOfRange) {
+  absl::StatusOr<std::string> path =
+      testing::WriteTempFile("short", testing::PatternBytes(10));
+  ASSERT_TRUE(path.ok());
+  absl::StatusOr<File> file = File::OpenForReading(*path);
+  ASSERT_TRUE(file.ok());
+  std::vector<uint8_t> out(8);
+  absl::Status status = file->ReadAt(5, absl::MakeSpan(out));
+  EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(status.message(), HasSubstr("read of 8 bytes at offset 5"));
+  EXPECT_THAT(status.message(), HasSubstr("runs past its end (10 bytes)"));
+  // An offset near 2^64 must not wrap around the size check.
+  EXPECT_EQ(file->ReadAt(~uint64_t{0} - 2, absl::MakeSpan(out)).code(),
+            absl::StatusCode::kOutOfRange);
+}
+
+TEST(FileTest, MoveTransfersOwnership) {
+  absl::StatusOr<std::string> path =
+      testing::WriteTempFile("move", testing::PatternBytes(64));
+  ASSERT_TRUE(path.ok());
+  absl::StatusOr<File> file = File::OpenForReading(*path);
+  ASSERT_TRUE(file.ok());
+  File moved = std::move(*file);
+  std::vector<uint8_t> out(64);
+  EXPECT_TRUE(moved.ReadAt(0, absl::MakeSpan(out)).ok());
+  EXPECT_EQ(out, testing::PatternBytes(64));
+}
+
+}  // namespace
+}  // namespace granule

@@ -1,0 +1,141 @@
+// POSIX backend: mmap, mprotect, munmap (Linux, macOS, the BSDs).
+//
+// A reservation is an anonymous PROT_NONE mapping; file ranges and zeroed
+// memory are placed inside it with MAP_FIXED, which replaces the reserved
+// pages atomically, so the range is never open to another mapping.
+#include <sys/mman.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_format.h"
+#include "platform/memory_backend.h"
+
+namespace granule {
+namespace {
+
+int ToPosix(Protection protection) {
+  switch (protection) {
+    case Protection::kNone:
+      return PROT_NONE;
+    case Protection::kRead:
+      return PROT_READ;
+    case Protection::kReadWrite:
+      return PROT_READ | PROT_WRITE;
+    case Protection::kReadExecute:
+      return PROT_READ | PROT_EXEC;
+  }
+  return PROT_NONE;
+}
+
+absl::Status CallFailed(int error, const std::string& call) {
+  return absl::ErrnoToStatus(error, absl::StrFormat("posix: %s failed", call));
+}
+
+class PosixBackend final : public MemoryBackend {
+ public:
+  explicit PosixBackend(PageGeometry geometry) : geometry_(geometry) {}
+
+  const BackendTraits& traits() const override {
+    static constexpr BackendTraits kTraits = {
+        /*name=*/"posix",
+        /*can_release_partially=*/true,
+        /*fixed_placement_reliable=*/true,
+        /*enforces_protection=*/true,
+        /*shares_file_pages=*/true,
+    };
+    return kTraits;
+  }
+  PageGeometry geometry() const override { return geometry_; }
+
+ protected:
+  absl::StatusOr<uintptr_t> ReserveRaw(size_t size,
+                                       size_t alignment) override {
+    // mmap aligns only to the page size: over-reserve, then trim both ends.
+    const size_t slack = alignment - geometry_.page_size();
+    size_t padded;
+    if (__builtin_add_overflow(size, slack, &padded)) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "posix: reserve of %u bytes aligned to %u overflows", size,
+          alignment));
+    }
+    void* p = mmap(nullptr, padded, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+      return CallFailed(errno, absl::StrFormat("mmap(NULL, %u, none, "
+                                               "anonymous)",
+                                               padded));
+    }
+    const uintptr_t start = reinterpret_cast<uintptr_t>(p);
+    const uintptr_t base = (start + alignment - 1) & ~(alignment - 1);
+    if (base > start) munmap(p, base - start);
+    const uintptr_t tail = start + padded - (base + size);
+    if (tail > 0) munmap(reinterpret_cast<void*>(base + size), tail);
+    return base;
+  }
+
+  absl::Status MapFileRaw(uintptr_t address, const File& file,
+                          uint64_t file_offset, size_t length,
+                          Protection protection) override {
+    void* p = mmap(reinterpret_cast<void*>(address), length,
+                   ToPosix(protection), MAP_PRIVATE | MAP_FIXED,
+                   static_cast<int>(file.native_handle()),
+                   static_cast<off_t>(file_offset));
+    if (p == MAP_FAILED) {
+      return CallFailed(
+          errno, absl::StrFormat("mmap(%#x, %u, %s, '%s' at offset %#x)",
+                                 address, length, ProtectionName(protection),
+                                 file.path(), file_offset));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status MapZeroedRaw(uintptr_t address, size_t length,
+                            Protection protection) override {
+    void* p = mmap(reinterpret_cast<void*>(address), length,
+                   ToPosix(protection), MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                   -1, 0);
+    if (p == MAP_FAILED) {
+      return CallFailed(errno,
+                        absl::StrFormat("mmap(%#x, %u, %s, anonymous)", address,
+                                        length, ProtectionName(protection)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ProtectRaw(uintptr_t address, size_t length,
+                          Protection protection, bool) override {
+    if (mprotect(reinterpret_cast<void*>(address), length,
+                 ToPosix(protection)) != 0) {
+      return CallFailed(errno,
+                        absl::StrFormat("mprotect(%#x, %u, %s)", address,
+                                        length, ProtectionName(protection)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReleaseRaw(uintptr_t base, size_t size,
+                          absl::Span<const MappingView>) override {
+    // Mappings placed with MAP_FIXED are part of the range; one call frees all.
+    if (munmap(reinterpret_cast<void*>(base), size) != 0) {
+      return CallFailed(errno, absl::StrFormat("munmap(%#x, %u)", base, size));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const PageGeometry geometry_;
+};
+
+}  // namespace
+
+absl::StatusOr<MemoryBackend*> HostMemoryBackend() {
+  static const absl::StatusOr<MemoryBackend*> backend =
+      [&]() -> absl::StatusOr<MemoryBackend*> {
+    absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
+    if (!geometry.ok()) return geometry.status();
+    return new PosixBackend(*geometry);
+  }();
+  return backend;
+}
+
+}  // namespace granule

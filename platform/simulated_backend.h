@@ -1,0 +1,54 @@
+// A strict simulated machine: any page size and allocation granularity, on
+// heap memory, so every test can meet a foreign platform's rules here.
+//
+// It rejects what that platform's kernel would (Region applies the rules to
+// every backend; here they bite at 16 KiB, 64 KiB or 256 KiB pages on a 4 KiB
+// host), keeps the ledger of live regions and mappings, and can be told to fail
+// its k-th raw call so tests can walk every error path. Memory is real and
+// writable; protections are recorded, not enforced, as with malloc.
+#ifndef GRANULE_PLATFORM_SIMULATED_BACKEND_H_
+#define GRANULE_PLATFORM_SIMULATED_BACKEND_H_
+
+#include <cstdint>
+
+#include "absl/synchronization/mutex.h"
+#include "platform/malloc_backend.h"
+
+namespace granule {
+
+class SimulatedBackend final : public MallocBackend {
+ public:
+  explicit SimulatedBackend(PageGeometry geometry) : geometry_(geometry) {}
+
+  const BackendTraits& traits() const override;
+  PageGeometry geometry() const override { return geometry_; }
+
+  // Raw calls made so far (reserve, map file, map zeroed, protect; release is
+  // never failed, as it runs in destructors).
+  uint64_t calls() const;
+  // Makes the n-th raw call from now (n >= 1) fail with UNAVAILABLE. Once.
+  void FailNthCallFromNow(uint64_t n);
+
+ protected:
+  absl::StatusOr<uintptr_t> ReserveRaw(size_t size, size_t alignment) override;
+  absl::Status MapFileRaw(uintptr_t address, const File& file,
+                          uint64_t file_offset, size_t length,
+                          Protection protection) override;
+  absl::Status MapZeroedRaw(uintptr_t address, size_t length,
+                            Protection protection) override;
+  absl::Status ProtectRaw(uintptr_t address, size_t length,
+                          Protection protection, bool file_backed) override;
+
+ private:
+  // Counts a call; the injected failure when it is the chosen one.
+  absl::Status CountCall(const char* operation);
+
+  const PageGeometry geometry_;
+  mutable absl::Mutex mutex_;
+  uint64_t calls_ ABSL_GUARDED_BY(mutex_) = 0;
+  uint64_t fail_at_ ABSL_GUARDED_BY(mutex_) = 0;  // 0: no failure planned.
+};
+
+}  // namespace granule
+
+#endif  // GRANULE_PLATFORM_SIMULATED_BACKEND_H_
