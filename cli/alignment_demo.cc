@@ -133,8 +133,8 @@ absl::StatusOr<std::string> AlignmentDemo(const std::string& scratch_dir,
   if (!file.ok()) return file.status();
 
   std::string table, reasons, records;
-  table = absl::StrFormat("%-34s %-22s %-22s\n", "machine",
-                          "writable at 4 KiB", "writable at 64 KiB");
+  table = absl::StrFormat("%-34s %-22s %-22s\n", "machine", "writable at 4 KiB",
+                          "writable at 64 KiB");
   for (const Machine& machine : machines) {
     std::string row = absl::StrFormat("%-34s", machine.label);
     for (size_t offset : kWritableOffsets) {
@@ -145,9 +145,9 @@ absl::StatusOr<std::string> AlignmentDemo(const std::string& scratch_dir,
       absl::StrAppendFormat(&row, " %-22s",
                             outcome->shared ? "mapped" : "refused -> malloc");
       if (!outcome->shared && reasons.empty()) {
-        reasons = absl::StrFormat("e.g. %s, writable at %s: %s\n",
-                                  machine.label, FormatBytes(offset),
-                                  outcome->reason);
+        reasons =
+            absl::StrFormat("e.g. %s, writable at %s: %s\n", machine.label,
+                            FormatBytes(offset), outcome->reason);
       }
       absl::StrAppendFormat(
           &records,

@@ -34,12 +34,10 @@ std::string PlatformReport(const PageGeometry& geometry,
         "\"shares_file_pages\":%s},"
         "\"image_alignment\":%u,\"shared_path\":%s}\n",
         geometry.page_size(), geometry.allocation_granularity(),
-        JsonString(traits.name),
-        JsonBool(traits.can_release_partially),
+        JsonString(traits.name), JsonBool(traits.can_release_partially),
         JsonBool(traits.fixed_placement_reliable),
         JsonBool(traits.enforces_protection),
-        JsonBool(traits.shares_file_pages), kImageAlignment,
-        JsonBool(shared));
+        JsonBool(traits.shares_file_pages), kImageAlignment, JsonBool(shared));
   }
   auto line = [](absl::string_view label, absl::string_view value) {
     return absl::StrFormat("%-25s%s\n", label, value);

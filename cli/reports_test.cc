@@ -1,11 +1,11 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "cli/alignment_demo.h"
 #include "cli/json.h"
 #include "cli/platform_report.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "platform/malloc_backend.h"
 #include "platform/simulated_backend.h"
 
@@ -49,24 +49,24 @@ TEST(AlignmentDemoTest, SixtyFourKiBLayoutIsSharedUpToSixtyFourKiBPages) {
   absl::StatusOr<std::string> json = AlignmentDemo(dir, /*json=*/true);
   ASSERT_TRUE(json.ok()) << json.status();
   // The seed's bug: a 4 KiB-aligned writable segment on 64 KiB pages.
-  EXPECT_THAT(*json,
-              HasSubstr("{\"machine\":\"64 KiB pages (ppc64, arm64)\","
-                        "\"writable_offset\":4096,\"path\":\"malloc\","
-                        "\"reason\":\"simulated: map file '"));
+  EXPECT_THAT(*json, HasSubstr("{\"machine\":\"64 KiB pages (ppc64, arm64)\","
+                               "\"writable_offset\":4096,\"path\":\"malloc\","
+                               "\"reason\":\"simulated: map file '"));
   EXPECT_THAT(*json, HasSubstr("at file offset 0x1000: not a multiple of the "
                                "allocation granularity 64 KiB"));
   // The fix: 64 KiB alignment maps there.
   EXPECT_THAT(*json, HasSubstr("{\"machine\":\"64 KiB pages (ppc64, arm64)\","
                                "\"writable_offset\":65536,\"path\":\"shared\","
                                "\"reason\":\"\"}"));
-  EXPECT_THAT(*json, HasSubstr("{\"machine\":\"256 KiB pages (hypothetical)\","
-                               "\"writable_offset\":65536,\"path\":\"malloc\""));
+  EXPECT_THAT(*json,
+              HasSubstr("{\"machine\":\"256 KiB pages (hypothetical)\","
+                        "\"writable_offset\":65536,\"path\":\"malloc\""));
   EXPECT_THAT(*json, HasSubstr("{\"machine\":\"Windows (4 KiB, 64 KiB "
                                "granule)\",\"writable_offset\":4096,"
                                "\"path\":\"malloc\""));
   // The scratch image is gone and nothing was left mapped.
-  EXPECT_FALSE(std::filesystem::exists(std::string(dir) +
-                                       "/granule-demo-image.bin"));
+  EXPECT_FALSE(
+      std::filesystem::exists(std::string(dir) + "/granule-demo-image.bin"));
   EXPECT_EQ(HeapMemoryBackend().live_regions(), 0u);
 }
 

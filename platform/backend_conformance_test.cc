@@ -134,9 +134,9 @@ TEST_P(BackendTest, MapsFileRangesAtGranularOffsets) {
   Region region = Reserve(4 * unit());
   // The file's second unit lands at the region's third.
   ASSERT_TRUE(region.MapFile(2 * unit(), file, unit(), unit()).ok());
-  EXPECT_EQ(std::memcmp(region.data() + 2 * unit(), bytes.data() + unit(),
-                        unit()),
-            0);
+  EXPECT_EQ(
+      std::memcmp(region.data() + 2 * unit(), bytes.data() + unit(), unit()),
+      0);
   EXPECT_EQ(region.ProtectionAt(0), Protection::kNone);
   EXPECT_EQ(region.ProtectionAt(2 * unit()), Protection::kRead);
 }
@@ -276,11 +276,11 @@ TEST_P(BackendTest, ReleaseEmptiesTheLedger) {
             absl::StatusCode::kFailedPrecondition);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllBackends, BackendTest, ::testing::ValuesIn(AllBackends()),
-    [](const ::testing::TestParamInfo<BackendCase>& info) {
-      return info.param.name;
-    });
+INSTANTIATE_TEST_SUITE_P(AllBackends, BackendTest,
+                         ::testing::ValuesIn(AllBackends()),
+                         [](const ::testing::TestParamInfo<BackendCase>& info) {
+                           return info.param.name;
+                         });
 
 // Backends with a real unit above one byte reject what their kernel would.
 class StrictBackendTest : public BackendTest {};
@@ -311,14 +311,12 @@ TEST_P(StrictBackendTest, RejectsProtectOffPageBoundary) {
   absl::Status status =
       region.Protect(page() / 2, page(), Protection::kReadWrite);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(),
-              HasSubstr("not a multiple of the page size " +
-                        FormatBytes(page())));
+  EXPECT_THAT(status.message(), HasSubstr("not a multiple of the page size " +
+                                          FormatBytes(page())));
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    PageSizedBackends, StrictBackendTest,
-    ::testing::ValuesIn([] {
+    PageSizedBackends, StrictBackendTest, ::testing::ValuesIn([] {
       std::vector<BackendCase> cases = AllBackends();
       cases.erase(std::remove_if(cases.begin(), cases.end(),
                                  [](const BackendCase& c) {
@@ -351,15 +349,14 @@ TEST_P(EnforcingBackendTest, ProtectionsReallyFault) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    EnforcingBackends, EnforcingBackendTest,
-    ::testing::ValuesIn([] {
+    EnforcingBackends, EnforcingBackendTest, ::testing::ValuesIn([] {
       std::vector<BackendCase> cases = AllBackends();
-      cases.erase(std::remove_if(cases.begin(), cases.end(),
-                                 [](const BackendCase& c) {
-                                   return !c.make()->traits()
-                                               .enforces_protection;
-                                 }),
-                  cases.end());
+      cases.erase(
+          std::remove_if(cases.begin(), cases.end(),
+                         [](const BackendCase& c) {
+                           return !c.make()->traits().enforces_protection;
+                         }),
+          cases.end());
       return cases;
     }()),
     [](const ::testing::TestParamInfo<BackendCase>& info) {

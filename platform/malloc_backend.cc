@@ -25,8 +25,9 @@ PageGeometry MallocBackend::geometry() const {
 
 absl::StatusOr<uintptr_t> MallocBackend::ReserveRaw(size_t size,
                                                     size_t alignment) {
-  // Left uninitialised: only mapped ranges are readable, and mapping fills them.
-  void* p = ::operator new(size, std::align_val_t{alignment}, std::nothrow);
+  // Left uninitialised: only mapped ranges are readable, and mapping fills
+  // them.
+  void* p = ::operator new (size, std::align_val_t{alignment}, std::nothrow);
   if (p == nullptr) {
     return absl::ResourceExhaustedError(
         absl::StrFormat("%s: allocation of %u bytes aligned to %s failed",
@@ -44,9 +45,10 @@ absl::Status MallocBackend::MapFileRaw(uintptr_t address, const File& file,
   // Like a kernel, fill the whole (page-rounded) length: file bytes while the
   // file lasts, then zeros.
   uint8_t* out = reinterpret_cast<uint8_t*>(address);
-  const size_t from_file =
-      static_cast<size_t>(std::min<uint64_t>(length, file.size() - file_offset));
-  absl::Status status = file.ReadAt(file_offset, absl::MakeSpan(out, from_file));
+  const size_t from_file = static_cast<size_t>(
+      std::min<uint64_t>(length, file.size() - file_offset));
+  absl::Status status =
+      file.ReadAt(file_offset, absl::MakeSpan(out, from_file));
   if (!status.ok()) return status;
   std::memset(out + from_file, 0, length - from_file);
   return absl::OkStatus();
@@ -76,7 +78,8 @@ absl::Status MallocBackend::ReleaseRaw(uintptr_t base, size_t,
     alignment = it->second;
     alignment_of_.erase(it);
   }
-  ::operator delete(reinterpret_cast<void*>(base), std::align_val_t{alignment});
+  ::operator delete (reinterpret_cast<void*>(base),
+                     std::align_val_t{alignment});
   return absl::OkStatus();
 }
 

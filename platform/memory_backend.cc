@@ -196,8 +196,7 @@ absl::Status Region::MapZeroed(size_t offset, size_t length,
   if (backend_ == nullptr) {
     return absl::FailedPreconditionError("map zeroed: region was released");
   }
-  absl::StatusOr<size_t> rounded =
-      CheckPlacement("map zeroed", offset, length);
+  absl::StatusOr<size_t> rounded = CheckPlacement("map zeroed", offset, length);
   if (!rounded.ok()) return rounded.status();
   absl::Status status =
       backend_->MapZeroedRaw(base_ + offset, *rounded, protection);
@@ -222,15 +221,15 @@ absl::Status Region::Protect(size_t offset, size_t length,
   }
   size_t rounded;
   if (length == 0 || !RoundUp(length, g.page_size(), &rounded)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: protect %s at offset %#x: invalid length %u", name,
-        ProtectionName(protection), offset, length));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: protect %s at offset %#x: invalid length %u", name,
+                        ProtectionName(protection), offset, length));
   }
   Mapping* found = FindMapping(offset);
   if (found == nullptr) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: protect %s at offset %#x: nothing is mapped there", name,
-        ProtectionName(protection), offset));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: protect %s at offset %#x: nothing is mapped there",
+                        name, ProtectionName(protection), offset));
   }
   Mapping& m = *found;
   const size_t end = m.offset + m.length;

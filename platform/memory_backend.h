@@ -79,7 +79,8 @@ class Region {
   // pages; bytes of its last page past `length` are unspecified (file
   // contents or zeros), so a loader clears what it needs cleared.
   absl::Status MapFile(size_t offset, const File& file, uint64_t file_offset,
-                       size_t length, Protection protection = Protection::kRead);
+                       size_t length,
+                       Protection protection = Protection::kRead);
 
   // Makes data() + [offset, offset + length) zero-filled private memory.
   absl::Status MapZeroed(size_t offset, size_t length,

@@ -11,22 +11,25 @@ bool IsPowerOfTwo(uint64_t value) {
 
 std::string FormatBytes(uint64_t bytes) {
   constexpr uint64_t kKiB = 1024, kMiB = kKiB * 1024, kGiB = kMiB * 1024;
-  if (bytes != 0 && bytes % kGiB == 0) return absl::StrFormat("%u GiB", bytes / kGiB);
-  if (bytes != 0 && bytes % kMiB == 0) return absl::StrFormat("%u MiB", bytes / kMiB);
-  if (bytes != 0 && bytes % kKiB == 0) return absl::StrFormat("%u KiB", bytes / kKiB);
+  if (bytes != 0 && bytes % kGiB == 0)
+    return absl::StrFormat("%u GiB", bytes / kGiB);
+  if (bytes != 0 && bytes % kMiB == 0)
+    return absl::StrFormat("%u MiB", bytes / kMiB);
+  if (bytes != 0 && bytes % kKiB == 0)
+    return absl::StrFormat("%u KiB", bytes / kKiB);
   return absl::StrFormat("%u bytes", bytes);
 }
 
 absl::StatusOr<PageGeometry> PageGeometry::Create(
     uint64_t page_size, uint64_t allocation_granularity) {
   if (!IsPowerOfTwo(page_size)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "page size %u is not a power of two", page_size));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("page size %u is not a power of two", page_size));
   }
   if (!IsPowerOfTwo(allocation_granularity)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "allocation granularity %u is not a power of two",
-        allocation_granularity));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("allocation granularity %u is not a power of two",
+                        allocation_granularity));
   }
   if (allocation_granularity < page_size) {
     return absl::InvalidArgumentError(absl::StrFormat(

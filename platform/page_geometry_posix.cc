@@ -2,8 +2,9 @@
 // to every process in the auxiliary vector; macOS exports vm_page_size; the
 // BSDs and Cygwin answer sysconf. Cygwin's answer is its 64 KiB allocation
 // granularity, which is also the unit it can protect reliably.
-#include <cerrno>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "absl/status/status.h"
 #include "platform/page_geometry.h"

@@ -48,15 +48,14 @@ class PosixBackend final : public MemoryBackend {
   PageGeometry geometry() const override { return geometry_; }
 
  protected:
-  absl::StatusOr<uintptr_t> ReserveRaw(size_t size,
-                                       size_t alignment) override {
+  absl::StatusOr<uintptr_t> ReserveRaw(size_t size, size_t alignment) override {
     // mmap aligns only to the page size: over-reserve, then trim both ends.
     const size_t slack = alignment - geometry_.page_size();
     size_t padded;
     if (__builtin_add_overflow(size, slack, &padded)) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "posix: reserve of %u bytes aligned to %u overflows", size,
-          alignment));
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("posix: reserve of %u bytes aligned to %u overflows",
+                          size, alignment));
     }
     void* p = mmap(nullptr, padded, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -76,10 +75,10 @@ class PosixBackend final : public MemoryBackend {
   absl::Status MapFileRaw(uintptr_t address, const File& file,
                           uint64_t file_offset, size_t length,
                           Protection protection) override {
-    void* p = mmap(reinterpret_cast<void*>(address), length,
-                   ToPosix(protection), MAP_PRIVATE | MAP_FIXED,
-                   static_cast<int>(file.native_handle()),
-                   static_cast<off_t>(file_offset));
+    void* p =
+        mmap(reinterpret_cast<void*>(address), length, ToPosix(protection),
+             MAP_PRIVATE | MAP_FIXED, static_cast<int>(file.native_handle()),
+             static_cast<off_t>(file_offset));
     if (p == MAP_FAILED) {
       return CallFailed(
           errno, absl::StrFormat("mmap(%#x, %u, %s, '%s' at offset %#x)",
@@ -91,9 +90,9 @@ class PosixBackend final : public MemoryBackend {
 
   absl::Status MapZeroedRaw(uintptr_t address, size_t length,
                             Protection protection) override {
-    void* p = mmap(reinterpret_cast<void*>(address), length,
-                   ToPosix(protection), MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                   -1, 0);
+    void* p =
+        mmap(reinterpret_cast<void*>(address), length, ToPosix(protection),
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (p == MAP_FAILED) {
       return CallFailed(errno,
                         absl::StrFormat("mmap(%#x, %u, %s, anonymous)", address,
@@ -106,9 +105,9 @@ class PosixBackend final : public MemoryBackend {
                           Protection protection, bool) override {
     if (mprotect(reinterpret_cast<void*>(address), length,
                  ToPosix(protection)) != 0) {
-      return CallFailed(errno,
-                        absl::StrFormat("mprotect(%#x, %u, %s)", address,
-                                        length, ProtectionName(protection)));
+      return CallFailed(
+          errno, absl::StrFormat("mprotect(%#x, %u, %s)", address, length,
+                                 ProtectionName(protection)));
     }
     return absl::OkStatus();
   }

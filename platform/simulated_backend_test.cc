@@ -1,9 +1,9 @@
 // What only the simulator does: foreign geometries, and fault injection.
 #include "platform/simulated_backend.h"
 
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_format.h"
 #include "testing/temp_file.h"
 
 namespace granule {
@@ -33,7 +33,8 @@ TEST(SimulatedBackendTest, SixtyFourKiBPagesRejectFourKiBProtect) {
                             region->base() + 4 * kKiB));
   EXPECT_EQ(region->ProtectionAt(4 * kKiB), Protection::kRead);
   // The 64 KiB-aligned layout works on the same machine.
-  EXPECT_TRUE(region->Protect(64 * kKiB, 4 * kKiB, Protection::kReadWrite).ok());
+  EXPECT_TRUE(
+      region->Protect(64 * kKiB, 4 * kKiB, Protection::kReadWrite).ok());
   EXPECT_EQ(region->ProtectionAt(64 * kKiB), Protection::kReadWrite);
 }
 
