@@ -24,6 +24,12 @@ class MallocBackend : public MemoryBackend {
   PageGeometry geometry() const override;
 
  protected:
+  // Called first by every raw operation but release; an error fails the
+  // call before it touches memory. The simulator injects faults here.
+  virtual absl::Status BeforeRawCall(const char* /*operation*/) {
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<uintptr_t> ReserveRaw(size_t size, size_t alignment) override;
   absl::Status MapFileRaw(uintptr_t address, const File& file,
                           uint64_t file_offset, size_t length,

@@ -1,9 +1,8 @@
 // Host page geometry on POSIX systems. On Linux the kernel hands the page size
 // to every process in the auxiliary vector; macOS exports vm_page_size; the
-// BSDs and Cygwin answer sysconf. Cygwin's answer is its 64 KiB allocation
-// granularity, which is also the unit it can protect reliably.
-#include <unistd.h>
-
+// BSDs answer sysconf. Cygwin's sysconf reports its 64 KiB allocation
+// granularity as the page size, so both units come out as 64 KiB there; its
+// own backend (planned) will ask Windows for the two units separately.
 #include <cerrno>
 
 #include "absl/status/status.h"

@@ -30,19 +30,10 @@ class SimulatedBackend final : public MallocBackend {
   void FailNthCallFromNow(uint64_t n);
 
  protected:
-  absl::StatusOr<uintptr_t> ReserveRaw(size_t size, size_t alignment) override;
-  absl::Status MapFileRaw(uintptr_t address, const File& file,
-                          uint64_t file_offset, size_t length,
-                          Protection protection) override;
-  absl::Status MapZeroedRaw(uintptr_t address, size_t length,
-                            Protection protection) override;
-  absl::Status ProtectRaw(uintptr_t address, size_t length,
-                          Protection protection, bool file_backed) override;
+  // Counts the call, and fails it when it is the chosen one.
+  absl::Status BeforeRawCall(const char* operation) override;
 
  private:
-  // Counts a call; the injected failure when it is the chosen one.
-  absl::Status CountCall(const char* operation);
-
   const PageGeometry geometry_;
   mutable absl::Mutex mutex_;
   uint64_t calls_ ABSL_GUARDED_BY(mutex_) = 0;
