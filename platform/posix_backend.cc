@@ -129,7 +129,7 @@ class PosixBackend final : public MemoryBackend {
 
 absl::StatusOr<MemoryBackend*> HostMemoryBackend() {
   static const absl::StatusOr<MemoryBackend*> backend =
-      [&]() -> absl::StatusOr<MemoryBackend*> {
+      []() -> absl::StatusOr<MemoryBackend*> {
     absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
     if (!geometry.ok()) return geometry.status();
     return new PosixBackend(*geometry);
