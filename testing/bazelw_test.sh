@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# ./bazelw's install logic, run against stand-ins for dpkg-query, id, sudo,
+# apt-get and bazel on a PATH that holds nothing else.
+set -u
+bazelw="${TEST_SRCDIR}/${TEST_WORKSPACE}/bazelw"
+work="${TEST_TMPDIR}/bazelw"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# A fresh PATH: the real tools bazelw needs, plus the stand-ins of a case.
+make_bin() {
+  rm -rf "$work" && mkdir -p "$work/bin" "$work/repo"
+  cp "$bazelw" "$work/repo/bazelw"
+  for tool in dirname grep cat; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
+  # Installed packages are listed in $work/installed, one a line.
+  cat >"$work/bin/dpkg-query" <<'STUB'
+#!/bin/bash
+grep -qx "${@: -1}" "$STATE/installed" 2>/dev/null && printf 'install ok installed'
+exit 0
+STUB
+  cat >"$work/bin/id" <<'STUB'
+#!/bin/bash
+echo "$FAKE_UID"
+STUB
+  cat >"$work/bin/apt-get" <<'STUB'
+#!/bin/bash
+echo "apt-get $*" >>"$STATE/calls"
+if [ "$1" = install ]; then
+  for a in "$@"; do case "$a" in -*|install) ;; *) echo "$a" >>"$STATE/installed";; esac; done
+fi
+STUB
+  cat >"$work/bin/bazel" <<'STUB'
+#!/bin/bash
+echo "bazel $*" >>"$STATE/calls"
+STUB
+  chmod +x "$work/bin/"*
+}
+run_bazelw() {
+  STATE="$work" PATH="$work/bin" FAKE_UID="$1" /bin/bash "$work/repo/bazelw" test //... \
+    >"$work/out" 2>&1
+}
+
+# Everything installed: no apt-get, straight to bazel with the arguments.
+make_bin
+printf '%s\n' bazel-bootstrap g++ libabsl-dev googletest libbenchmark-dev >"$work/installed"
+run_bazelw 0 || fail "all installed: exit $?"
+[ "$(cat "$work/calls")" = "bazel test //..." ] || fail "all installed: calls $(cat "$work/calls")"
+
+# Root with two packages missing: update, install exactly those, then bazel.
+make_bin
+printf '%s\n' bazel-bootstrap g++ googletest >"$work/installed"
+run_bazelw 0 || fail "root install: exit $?: $(cat "$work/out")"
+grep -q "^apt-get install .* libabsl-dev libbenchmark-dev$" "$work/calls" \
+  || fail "root install: calls $(cat "$work/calls")"
+[ "$(tail -1 "$work/calls")" = "bazel test //..." ] || fail "root install: bazel not last"
+
+# Not root and no sudo: a clear message, exit 1, nothing run.
+make_bin
+: >"$work/installed"
+run_bazelw 1000; code=$?
+[ "$code" = 1 ] || fail "no sudo: exit $code"
+grep -q "not root and no sudo" "$work/out" || fail "no sudo: message $(cat "$work/out")"
+grep -q "apt-get install bazel-bootstrap g++" "$work/out" || fail "no sudo: no command shown"
+[ ! -e "$work/calls" ] || fail "no sudo: ran $(cat "$work/calls")"
+
+# Not root, with sudo: the install goes through sudo.
+make_bin
+: >"$work/installed"
+cat >"$work/bin/sudo" <<'STUB'
+#!/bin/bash
+echo "sudo $1" >>"$STATE/calls"
+exec "$@"
+STUB
+chmod +x "$work/bin/sudo"
+run_bazelw 1000 || fail "sudo: exit $?: $(cat "$work/out")"
+grep -q "^sudo apt-get" "$work/calls" || fail "sudo: calls $(cat "$work/calls")"
+
+# A package that will not install: named, exit 1, bazel never runs.
+make_bin
+: >"$work/installed"
+cat >"$work/bin/apt-get" <<'STUB'
+#!/bin/bash
+echo "apt-get $*" >>"$STATE/calls"
+STUB
+chmod +x "$work/bin/apt-get"
+run_bazelw 0; code=$?
+[ "$code" = 1 ] || fail "install fails: exit $code"
+grep -q "could not install bazel-bootstrap" "$work/out" || fail "install fails: $(cat "$work/out")"
+grep -q "^bazel" "$work/calls" && fail "install fails: bazel ran"
+
+[ "$failures" = 0 ] && echo "bazelw: all checks passed"
+exit "$failures"
