@@ -87,32 +87,28 @@ BENCHMARK(BM_MallocBackend)
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
   RatioReporter() : ConsoleReporter(OO_None) {}
+  // Keyed by the benchmark's name without aggregate suffix; with
+  // repetitions the median, reported after the iterations, wins.
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       if (run.run_type == Run::RT_Iteration || run.aggregate_name == "median") {
-        times_[run.benchmark_name()] = run.GetAdjustedRealTime();
+        times_[run.run_name.str()] = run.GetAdjustedRealTime();
       }
     }
     ConsoleReporter::ReportRuns(runs);
   }
   void PrintRatios() const {
     for (const char* backend : {"BM_HostBackend", "BM_MallocBackend"}) {
-      double small = Find(absl::StrCat(backend, "/1048576"));
-      double large = Find(absl::StrCat(backend, "/67108864"));
-      if (small > 0 && large > 0) {
+      auto small = times_.find(absl::StrCat(backend, "/1048576"));
+      auto large = times_.find(absl::StrCat(backend, "/67108864"));
+      if (small != times_.end() && large != times_.end()) {
         std::printf("%-18s 64 MiB / 1 MiB round trip: %.2fx\n", backend,
-                    large / small);
+                    large->second / small->second);
       }
     }
   }
 
  private:
-  double Find(const std::string& prefix) const {
-    for (const auto& [name, time] : times_) {
-      if (name.rfind(prefix, 0) == 0) return time;
-    }
-    return 0;
-  }
   std::map<std::string, double> times_;
 };
 
