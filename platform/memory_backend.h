@@ -157,8 +157,10 @@ class MemoryBackend {
   };
 
   // Raw operations. Arguments have been checked against geometry() and the
-  // region; addresses are absolute. Each returns an error naming the system
-  // call, address, length and errno, and on error leaves no new mapping.
+  // region; addresses are absolute. ReserveRaw's alignment is a power of two
+  // at least the granularity, and size + alignment does not overflow. Each
+  // returns an error naming the system call, address, length and errno, and on
+  // error leaves no new mapping.
   virtual absl::StatusOr<uintptr_t> ReserveRaw(size_t size,
                                                size_t alignment) = 0;
   virtual absl::Status MapFileRaw(uintptr_t address, const File& file,

@@ -50,19 +50,13 @@ class PosixBackend final : public MemoryBackend {
  protected:
   absl::StatusOr<uintptr_t> ReserveRaw(size_t size, size_t alignment) override {
     // mmap aligns only to the page size: over-reserve, then trim both ends.
-    const size_t slack = alignment - geometry_.page_size();
-    size_t padded;
-    if (__builtin_add_overflow(size, slack, &padded)) {
-      return absl::ResourceExhaustedError(
-          absl::StrFormat("posix: reserve of %u bytes aligned to %u overflows",
-                          size, alignment));
-    }
+    // MemoryBackend::Reserve has checked that size + alignment fits.
+    const size_t padded = size + alignment - geometry_.page_size();
     void* p = mmap(nullptr, padded, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
-      return CallFailed(errno, absl::StrFormat("mmap(NULL, %u, none, "
-                                               "anonymous)",
-                                               padded));
+      return CallFailed(
+          errno, absl::StrFormat("mmap(NULL, %u, none, anonymous)", padded));
     }
     const uintptr_t start = reinterpret_cast<uintptr_t>(p);
     const uintptr_t base = (start + alignment - 1) & ~(alignment - 1);
