@@ -1,42 +1,49 @@
 #!/usr/bin/env bash
 # Tries the README's two commands as a newcomer would: in a fresh Debian
 # bookworm root (debootstrap minbase) that has none of granule's packages.
-# Usage (as root): testing/fresh_debian.sh [ROOT_DIR]
+# Usage (as root): testing/fresh_debian.sh
 # Prints each command's exit status and the time it took; exits non-zero if
 # either failed. Takes a few minutes (debootstrap, apt, a cold Bazel build).
+# The root is made anew each run and removed afterwards; KEEP_ROOT=1 keeps it.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-root=${1:-/tmp/granule-fresh-root}
 mirror=${MIRROR:-http://deb.debian.org/debian}
-
 command -v debootstrap >/dev/null || apt-get install -y -q debootstrap
-if [ ! -x "$root/usr/bin/apt-get" ]; then
-  debootstrap --variant=minbase bookworm "$root" "$mirror"
-fi
+root=$(mktemp -d /tmp/granule-fresh.XXXXXX)
 
-mounts=(proc sys dev)
 cleanup() {
-  for m in "${mounts[@]}"; do umount -l "$root/$m" 2>/dev/null || true; done
+  # Bazel leaves a server running in the chroot; stop it before unmounting.
+  if [ -x "$root/usr/bin/bazel" ] && [ -d "$root/src/granule" ]; then
+    chroot "$root" /bin/bash -c "cd /src/granule && bazel shutdown" >/dev/null 2>&1 || true
+  fi
+  for m in proc sys dev; do umount -R "$root/$m" 2>/dev/null || true; done
+  if [ "${KEEP_ROOT:-0}" = 1 ]; then
+    echo "kept the root at $root"
+  elif findmnt -rn -o TARGET | grep -q "^$root/"; then
+    # Never remove a tree that still has the host's /dev or /sys under it.
+    echo "left $root in place: something is still mounted under it" >&2
+  else
+    rm -rf "$root"
+  fi
 }
 trap cleanup EXIT
+
+debootstrap --variant=minbase bookworm "$root" "$mirror"
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys"
 mount --rbind /dev "$root/dev"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-
-rm -rf "$root/src/granule"
 mkdir -p "$root/src"
 git -C "$top" archive --format=tar --prefix=granule/ HEAD | tar -x -C "$root/src"
 
 run() {
-  local start=$SECONDS
-  chroot "$root" /bin/bash -c "cd /src/granule && $1" >"$root/src/$2.log" 2>&1
-  local status=$?
-  echo "$1: exit $status in $((SECONDS - start)) s (log: $root/src/$2.log)"
+  local start=$SECONDS status=0
+  chroot "$root" /bin/bash -c "cd /src/granule && $1" >"$root/src/$2.log" 2>&1 || status=$?
+  echo "$1: exit $status in $((SECONDS - start)) s"
   tail -5 "$root/src/$2.log"
-  return $status
+  return "$status"
 }
-set +e
-run "./bazelw test //..." test; test_status=$?
-run "./bazelw run //:granule -- demo" demo; demo_status=$?
+test_status=0 demo_status=0
+run "./bazelw test //..." test || test_status=$?
+run "./bazelw run //:granule -- demo" demo || demo_status=$?
 exit $((test_status || demo_status))
