@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "cli/json.h"
 #include "cli/platform_report.h"
 #include "platform/malloc_backend.h"
