@@ -1,0 +1,50 @@
+// Arithmetic on values read from untrusted files, checked for overflow. Every
+// offset, size and address from an image goes through these (musl's habit:
+// check once, in one place), so no later code can wrap around.
+#ifndef GRANULE_LOADER_CHECKED_H_
+#define GRANULE_LOADER_CHECKED_H_
+
+#include <cstdint>
+#include <optional>
+
+namespace granule::checked {
+
+inline std::optional<uint64_t> Add(uint64_t a, uint64_t b) {
+  uint64_t sum;
+  if (__builtin_add_overflow(a, b, &sum)) return std::nullopt;
+  return sum;
+}
+
+inline std::optional<uint64_t> Multiply(uint64_t a, uint64_t b) {
+  uint64_t product;
+  if (__builtin_mul_overflow(a, b, &product)) return std::nullopt;
+  return product;
+}
+
+// True when [offset, offset + length) lies inside [0, limit).
+inline bool RangeWithin(uint64_t offset, uint64_t length, uint64_t limit) {
+  return offset <= limit && length <= limit - offset;
+}
+
+// True when [inner, inner + inner_length) lies inside [outer, outer +
+// outer_length), the outer range itself known not to wrap.
+inline bool RangeInside(uint64_t inner, uint64_t inner_length, uint64_t outer,
+                        uint64_t outer_length) {
+  return inner >= outer &&
+         RangeWithin(inner - outer, inner_length, outer_length);
+}
+
+// `align` is a power of two (or 0/1, meaning none).
+inline uint64_t AlignDown(uint64_t value, uint64_t align) {
+  return align <= 1 ? value : value & ~(align - 1);
+}
+inline std::optional<uint64_t> AlignUp(uint64_t value, uint64_t align) {
+  if (align <= 1) return value;
+  std::optional<uint64_t> sum = Add(value, align - 1);
+  if (!sum) return std::nullopt;
+  return *sum & ~(align - 1);
+}
+
+}  // namespace granule::checked
+
+#endif  // GRANULE_LOADER_CHECKED_H_

@@ -1,0 +1,404 @@
+// Decodes and checks an ELF file's headers against the image contract in
+// docs/format.md. Every value read from the file is checked before use, with
+// the arithmetic in loader/checked.h; every error names the file, the field
+// and the value.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "loader/checked.h"
+#include "loader/elf_image.h"
+#include "platform/page_geometry.h"
+
+namespace granule {
+namespace {
+
+// Fields of one record, read in the image's byte order. Offsets are within
+// the record, which the caller has already checked is in the buffer.
+class Record {
+ public:
+  Record(const uint8_t* data, ElfVariant variant)
+      : data_(data), variant_(variant) {}
+  uint64_t U8(int at) const { return data_[at]; }
+  uint64_t U16(int at) const { return Load(at, 2); }
+  uint64_t U32(int at) const { return Load(at, 4); }
+  uint64_t U64(int at) const { return Load(at, 8); }
+  // An address-sized field (Elf32_Addr/Off/Word-sized, Elf64_Addr/Off/Xword).
+  uint64_t Word(int at) const { return Load(at, variant_.word_size()); }
+
+ private:
+  uint64_t Load(int at, int width) const {
+    return LoadUnsigned(data_ + at, width, variant_.big_endian);
+  }
+  const uint8_t* data_;
+  ElfVariant variant_;
+};
+
+template <typename... Args>
+absl::Status Invalid(const ElfImage& image,
+                     const absl::FormatSpec<Args...>& format,
+                     const Args&... args) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(image.path, ": ", absl::StrFormat(format, args...)));
+}
+
+// Reads `count` records of `size` bytes at `offset`, checking the table lies
+// inside the file. `what` names the table in errors.
+absl::StatusOr<std::vector<uint8_t>> ReadTable(const File& file,
+                                               const ElfImage& image,
+                                               const char* what,
+                                               uint64_t offset, uint64_t count,
+                                               uint64_t size) {
+  std::optional<uint64_t> bytes = checked::Multiply(count, size);
+  if (!bytes || !checked::RangeWithin(offset, *bytes, image.file_size)) {
+    return Invalid(image,
+                   "%s at offset 0x%x (%d entries of %d bytes) extends past "
+                   "the end of the file (size 0x%x)",
+                   what, offset, count, size, image.file_size);
+  }
+  std::vector<uint8_t> table(*bytes);
+  absl::Status read = file.ReadAt(offset, absl::MakeSpan(table));
+  if (!read.ok()) return read;
+  return table;
+}
+
+absl::Status CheckIdent(const uint8_t* ident, ElfImage& image) {
+  for (int i = 0; i < 4; ++i) {
+    if (ident[i] != elf::kMagic[i]) {
+      return Invalid(image, "not an ELF file: e_ident magic byte %d is 0x%02x",
+                     i, ident[i]);
+    }
+  }
+  const uint8_t cls = ident[elf::kIdentClass], data = ident[elf::kIdentData];
+  if (cls != elf::kClass32 && cls != elf::kClass64) {
+    return Invalid(image, "e_ident[EI_CLASS] %d is neither ELFCLASS32 (1) "
+                   "nor ELFCLASS64 (2)", cls);
+  }
+  if (data != elf::kDataLittle && data != elf::kDataBig) {
+    return Invalid(image, "e_ident[EI_DATA] %d is neither ELFDATA2LSB (1) "
+                   "nor ELFDATA2MSB (2)", data);
+  }
+  if (ident[elf::kIdentVersion] != elf::kVersionCurrent) {
+    return Invalid(image, "e_ident[EI_VERSION] %d is not EV_CURRENT (1)",
+                   ident[elf::kIdentVersion]);
+  }
+  image.variant = {cls == elf::kClass64, data == elf::kDataBig};
+  image.os_abi = ident[elf::kIdentOsAbi];
+  return absl::OkStatus();
+}
+
+struct HeaderTables {
+  uint64_t phoff, shoff;
+  uint64_t phnum, shnum, shstrndx;
+};
+
+absl::StatusOr<HeaderTables> ReadHeader(const File& file, ElfImage& image) {
+  if (image.file_size < elf::kIdentSize) {
+    return Invalid(image, "file size %d is smaller than an ELF identification "
+                   "(16 bytes)", image.file_size);
+  }
+  uint8_t bytes[64];
+  if (absl::Status s = file.ReadAt(0, absl::MakeSpan(bytes, elf::kIdentSize));
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckIdent(bytes, image); !s.ok()) return s;
+  const elf::ClassSizes& sizes = image.variant.sizes();
+  if (image.file_size < static_cast<uint64_t>(sizes.ehdr)) {
+    return Invalid(image, "file size %d is smaller than the %s header (%d "
+                   "bytes)", image.file_size, image.variant.ToString(),
+                   sizes.ehdr);
+  }
+  if (absl::Status s = file.ReadAt(0, absl::MakeSpan(bytes, sizes.ehdr));
+      !s.ok()) {
+    return s;
+  }
+  const Record h(bytes, image.variant);
+  const int w = sizes.word;  // Fields after e_entry shift with the word size.
+  image.type = h.U16(16);
+  image.machine = h.U16(18);
+  const uint64_t version = h.U32(20);
+  image.entry = h.Word(24);
+  HeaderTables t;
+  t.phoff = h.Word(24 + w);
+  t.shoff = h.Word(24 + 2 * w);
+  const int rest = 24 + 3 * w + 4;  // After e_flags.
+  const uint64_t ehsize = h.U16(rest), phentsize = h.U16(rest + 2);
+  t.phnum = h.U16(rest + 4);
+  const uint64_t shentsize = h.U16(rest + 6);
+  t.shnum = h.U16(rest + 8);
+  t.shstrndx = h.U16(rest + 10);
+
+  if (image.type != elf::kTypeDyn) {
+    return Invalid(image, "e_type %d is not ET_DYN (3): only position-"
+                   "independent images can be placed at a chosen base",
+                   image.type);
+  }
+  if (version != elf::kVersionCurrent) {
+    return Invalid(image, "e_version %d is not EV_CURRENT (1)", version);
+  }
+  if (ehsize != static_cast<uint64_t>(sizes.ehdr)) {
+    return Invalid(image, "e_ehsize %d is not %d for %s", ehsize, sizes.ehdr,
+                   image.variant.ToString());
+  }
+  if (t.phnum == 0 || t.phnum == elf::kPhnumEscape) {
+    return Invalid(image, "e_phnum %d: an image needs program headers "
+                   "(and the 0xffff escape is not supported)", t.phnum);
+  }
+  if (phentsize != static_cast<uint64_t>(sizes.phdr)) {
+    return Invalid(image, "e_phentsize %d is not %d for %s", phentsize,
+                   sizes.phdr, image.variant.ToString());
+  }
+  if (t.shnum != 0 && shentsize != static_cast<uint64_t>(sizes.shdr)) {
+    return Invalid(image, "e_shentsize %d is not %d for %s", shentsize,
+                   sizes.shdr, image.variant.ToString());
+  }
+  if (t.shnum != 0 && t.shstrndx >= t.shnum) {
+    return Invalid(image, "e_shstrndx %d is not below e_shnum %d", t.shstrndx,
+                   t.shnum);
+  }
+  return t;
+}
+
+Segment DecodeSegment(const Record& r, int index, bool is64) {
+  Segment s;
+  s.index = index;
+  s.type = r.U32(0);
+  if (is64) {  // Elf64_Phdr moves p_flags up, next to p_type.
+    s.flags = r.U32(4);
+    s.offset = r.U64(8);
+    s.vaddr = r.U64(16);
+    s.filesz = r.U64(32);
+    s.memsz = r.U64(40);
+    s.align = r.U64(48);
+  } else {
+    s.offset = r.U32(4);
+    s.vaddr = r.U32(8);
+    s.filesz = r.U32(16);
+    s.memsz = r.U32(20);
+    s.flags = r.U32(24);
+    s.align = r.U32(28);
+  }
+  return s;
+}
+
+absl::Status CheckLoadSegment(const ElfImage& image, const Segment& s) {
+  const int i = s.index;
+  if (s.filesz > s.memsz) {
+    return Invalid(image, "program header %d: p_filesz 0x%x exceeds p_memsz "
+                   "0x%x", i, s.filesz, s.memsz);
+  }
+  if (!checked::RangeWithin(s.offset, s.filesz, image.file_size)) {
+    return Invalid(image, "program header %d: p_offset 0x%x + p_filesz 0x%x "
+                   "extends past the end of the file (size 0x%x)", i, s.offset,
+                   s.filesz, image.file_size);
+  }
+  if (!checked::Add(s.vaddr, s.memsz)) {
+    return Invalid(image, "program header %d: p_vaddr 0x%x + p_memsz 0x%x "
+                   "overflows", i, s.vaddr, s.memsz);
+  }
+  if (s.align > 1 && !IsPowerOfTwo(s.align)) {
+    return Invalid(image, "program header %d: p_align 0x%x is not a power of "
+                   "two", i, s.align);
+  }
+  if (s.align > 1 && (s.vaddr - s.offset) % s.align != 0) {
+    return Invalid(image, "program header %d: p_vaddr 0x%x is not congruent "
+                   "to p_offset 0x%x modulo p_align 0x%x", i, s.vaddr,
+                   s.offset, s.align);
+  }
+  if (!(s.flags & elf::kPfR)) {
+    return Invalid(image, "program header %d: p_flags %s is not R, RW or RX",
+                   i, s.FlagString());
+  }
+  if (s.writable() && s.executable()) {
+    return Invalid(image, "program header %d: p_flags RWX: writable and "
+                   "executable together is refused", i);
+  }
+  return absl::OkStatus();
+}
+
+// The loads, in order, must not overlap; the layout follows from them.
+absl::Status CheckLoadOrder(ElfImage& image) {
+  const std::vector<const Segment*> loads = image.LoadSegments();
+  if (loads.empty()) {
+    return Invalid(image, "no PT_LOAD program header: nothing to load");
+  }
+  bool one_to_one = true;
+  for (size_t k = 0; k < loads.size(); ++k) {
+    if (loads[k]->offset != loads[k]->vaddr) one_to_one = false;
+    if (k == 0) continue;
+    const Segment& prev = *loads[k - 1];
+    if (loads[k]->vaddr < prev.vaddr_end()) {
+      return Invalid(image, "program header %d: p_vaddr 0x%x is below the end "
+                     "0x%x of the PT_LOAD before it (loads must be sorted and "
+                     "must not overlap)", loads[k]->index, loads[k]->vaddr,
+                     prev.vaddr_end());
+    }
+  }
+  image.layout = one_to_one ? Layout::kOneToOne : Layout::kCompact;
+  return absl::OkStatus();
+}
+
+// The PT_LOAD whose file bytes hold [vaddr, vaddr + size), if any.
+const Segment* LoadHoldingFileBytes(const ElfImage& image, uint64_t vaddr,
+                                    uint64_t size) {
+  for (const Segment* s : image.LoadSegments()) {
+    if (checked::RangeInside(vaddr, size, s->vaddr, s->filesz)) return s;
+  }
+  return nullptr;
+}
+
+absl::Status CheckSpecialSegment(const ElfImage& image, const Segment& s) {
+  if (s.type == elf::kPtDynamic) {
+    if (image.FindSegment(elf::kPtDynamic) != &s) {
+      return Invalid(image, "program header %d: a second PT_DYNAMIC", s.index);
+    }
+    const Segment* load = LoadHoldingFileBytes(image, s.vaddr, s.filesz);
+    if (load == nullptr || s.offset != load->offset + (s.vaddr - load->vaddr)) {
+      return Invalid(image, "program header %d: PT_DYNAMIC at p_vaddr 0x%x "
+                     "(p_offset 0x%x, size 0x%x) is not inside the file bytes "
+                     "of a PT_LOAD", s.index, s.vaddr, s.offset, s.filesz);
+    }
+  }
+  if (s.type == elf::kPtGnuRelro) {
+    bool inside = false;
+    for (const Segment* load : image.LoadSegments()) {
+      inside |= load->writable() &&
+                checked::RangeInside(s.vaddr, s.memsz, load->vaddr,
+                                     load->memsz);
+    }
+    if (!inside) {
+      return Invalid(image, "program header %d: PT_GNU_RELRO at p_vaddr 0x%x "
+                     "(size 0x%x) is not inside a writable PT_LOAD", s.index,
+                     s.vaddr, s.memsz);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadSegments(const File& file, const HeaderTables& t,
+                          ElfImage& image) {
+  const int size = image.variant.sizes().phdr;
+  absl::StatusOr<std::vector<uint8_t>> table =
+      ReadTable(file, image, "program header table (e_phoff)", t.phoff,
+                t.phnum, size);
+  if (!table.ok()) return table.status();
+  for (uint64_t i = 0; i < t.phnum; ++i) {
+    const Record r(table->data() + i * size, image.variant);
+    image.segments.push_back(
+        DecodeSegment(r, static_cast<int>(i), image.variant.is64));
+    const Segment& s = image.segments.back();
+    if (s.is_load()) {
+      if (absl::Status st = CheckLoadSegment(image, s); !st.ok()) return st;
+    }
+  }
+  if (absl::Status st = CheckLoadOrder(image); !st.ok()) return st;
+  for (const Segment& s : image.segments) {
+    if (absl::Status st = CheckSpecialSegment(image, s); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadDynamic(const File& file, ElfImage& image) {
+  const Segment* dynamic = image.FindSegment(elf::kPtDynamic);
+  if (dynamic == nullptr) return absl::OkStatus();
+  const int size = image.variant.sizes().dyn;
+  if (dynamic->filesz % size != 0) {
+    return Invalid(image, "PT_DYNAMIC p_filesz 0x%x is not a multiple of the "
+                   "entry size %d", dynamic->filesz, size);
+  }
+  absl::StatusOr<std::vector<uint8_t>> table =
+      ReadTable(file, image, "dynamic table (PT_DYNAMIC)", dynamic->offset,
+                dynamic->filesz / size, size);
+  if (!table.ok()) return table.status();
+  const int w = image.variant.word_size();
+  for (size_t at = 0; at < table->size(); at += size) {
+    const Record r(table->data() + at, image.variant);
+    const DynamicEntry entry = {SignExtend(r.Word(0), w), r.Word(w)};
+    if (entry.tag == elf::kDtNull) break;
+    image.dynamic.push_back(entry);
+  }
+  return absl::OkStatus();
+}
+
+Section DecodeSection(const Record& r, int index, bool is64) {
+  Section s;
+  s.index = index;
+  s.type = r.U32(4);
+  if (is64) {
+    s.flags = r.U64(8);
+    s.addr = r.U64(16);
+    s.offset = r.U64(24);
+    s.size = r.U64(32);
+    s.align = r.U64(48);
+  } else {
+    s.flags = r.U32(8);
+    s.addr = r.U32(12);
+    s.offset = r.U32(16);
+    s.size = r.U32(20);
+    s.align = r.U32(32);
+  }
+  return s;
+}
+
+absl::Status ReadSections(const File& file, const HeaderTables& t,
+                          ElfImage& image) {
+  if (t.shnum == 0) return absl::OkStatus();
+  const int size = image.variant.sizes().shdr;
+  absl::StatusOr<std::vector<uint8_t>> table = ReadTable(
+      file, image, "section header table (e_shoff)", t.shoff, t.shnum, size);
+  if (!table.ok()) return table.status();
+  std::vector<uint64_t> name_offsets;
+  for (uint64_t i = 0; i < t.shnum; ++i) {
+    const Record r(table->data() + i * size, image.variant);
+    image.sections.push_back(
+        DecodeSection(r, static_cast<int>(i), image.variant.is64));
+    name_offsets.push_back(r.U32(0));
+    const Section& s = image.sections.back();
+    if (s.type != elf::kShtNobits && s.type != elf::kShtNull &&
+        !checked::RangeWithin(s.offset, s.size, image.file_size)) {
+      return Invalid(image, "section header %d: sh_offset 0x%x + sh_size 0x%x "
+                     "extends past the end of the file (size 0x%x)", i,
+                     s.offset, s.size, image.file_size);
+    }
+  }
+  if (t.shstrndx == 0) return absl::OkStatus();  // SHN_UNDEF: no names.
+  const Section& names = image.sections[t.shstrndx];
+  if (names.type != elf::kShtStrtab) {
+    return Invalid(image, "e_shstrndx %d names section type %d, not "
+                   "SHT_STRTAB (3)", t.shstrndx, names.type);
+  }
+  std::vector<uint8_t> strings(names.size);
+  if (absl::Status s = file.ReadAt(names.offset, absl::MakeSpan(strings));
+      !s.ok()) {
+    return s;
+  }
+  for (size_t i = 0; i < image.sections.size(); ++i) {
+    const uint64_t at = name_offsets[i];
+    uint64_t end = at;
+    while (end < strings.size() && strings[end] != 0) ++end;
+    if (end >= strings.size()) {
+      return Invalid(image, "section header %d: sh_name %d is not a "
+                     "terminated string in the section name table (size %d)",
+                     i, at, strings.size());
+    }
+    image.sections[i].name.assign(strings.begin() + at, strings.begin() + end);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ElfImage> ReadElfImage(const File& file) {
+  ElfImage image;
+  image.path = file.path();
+  image.file_size = file.size();
+  absl::StatusOr<HeaderTables> tables = ReadHeader(file, image);
+  if (!tables.ok()) return tables.status();
+  if (absl::Status s = ReadSegments(file, *tables, image); !s.ok()) return s;
+  if (absl::Status s = ReadDynamic(file, image); !s.ok()) return s;
+  if (absl::Status s = ReadSections(file, *tables, image); !s.ok()) return s;
+  return image;
+}
+
+}  // namespace granule

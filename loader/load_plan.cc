@@ -1,0 +1,227 @@
+#include "loader/load_plan.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+#include "loader/checked.h"
+
+namespace granule {
+namespace {
+
+uint64_t Down(uint64_t value, uint64_t unit) {
+  return checked::AlignDown(value, unit);
+}
+// Callers only round addresses below the image's end, which Planner::Plan
+// has checked rounds up without overflow.
+uint64_t Up(uint64_t value, uint64_t unit) {
+  return *checked::AlignUp(value, unit);
+}
+
+absl::Status Refuse(const std::string& reason) {
+  return absl::FailedPreconditionError(reason);
+}
+
+class Planner {
+ public:
+  Planner(const ElfImage& image, const PageGeometry& geometry,
+          const PlanOptions& options)
+      : image_(image),
+        options_(options),
+        page_(geometry.page_size()),
+        granule_(geometry.allocation_granularity()),
+        geometry_(geometry) {}
+
+  absl::StatusOr<LoadPlan> Plan() {
+    if (absl::Status s = CheckUnitsDivideAlignments(); !s.ok()) return s;
+    if (absl::Status s = SizeRegion(); !s.ok()) return s;
+    absl::Status planned = options_.map_whole_file && image_.layout ==
+                                                          Layout::kOneToOne
+                               ? PlanWholeFile()
+                               : PlanEachSegment();
+    if (!planned.ok()) return planned;
+    PlanRelro();
+    MakeRelative();
+    return std::move(plan_);
+  }
+
+ private:
+  absl::Status CheckUnitsDivideAlignments() const {
+    for (const Segment* s : image_.LoadSegments()) {
+      const uint64_t align = std::max<uint64_t>(s->align, 1);
+      if (geometry_.Divides(align)) continue;
+      const bool page_divides = align % page_ == 0;
+      return Refuse(absl::StrFormat(
+          "%s %s does not divide p_align %s of program header %d",
+          page_divides ? "allocation granularity" : "page size",
+          FormatBytes(page_divides ? granule_ : page_), FormatBytes(align),
+          s->index));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status SizeRegion() {
+    plan_.load_start = image_.load_start();
+    plan_.alignment = image_.max_load_align();
+    const uint64_t end = image_.load_end();
+    if (!checked::AlignUp(end, std::max<uint64_t>(plan_.alignment, granule_))) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: the PT_LOAD segments end at 0x%x, too close to the top of the "
+          "address space to place", image_.path, end));
+    }
+    plan_.span = end - plan_.load_start;
+    if (plan_.span > options_.max_span) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: the PT_LOAD segments span 0x%x bytes, more than the limit of "
+          "%s (LoadOptions::max_image_size)", image_.path, plan_.span,
+          FormatBytes(options_.max_span)));
+    }
+    return absl::OkStatus();
+  }
+
+  // Records protections for the pages [lo, hi) of `s` that sit in one
+  // mapping made with `mapped`.
+  void AddPiece(const Segment& s, uint64_t lo, uint64_t hi, Protection mapped,
+                bool written_during_load) {
+    if (lo >= hi) return;
+    Protection current = mapped;
+    if (written_during_load && mapped != Protection::kReadWrite) {
+      plan_.writable_during_load.push_back(
+          {lo, hi - lo, Protection::kReadWrite});
+      current = Protection::kReadWrite;
+    }
+    const Protection final = FinalProtection(s, options_.allow_execute);
+    if (final != current) plan_.final_protections.push_back({lo, hi - lo, final});
+  }
+
+  // The file bytes between p_filesz and the end of their last page, when
+  // p_memsz says they are zeros. Returns whether there are any.
+  bool AddZeroFill(const Segment& s, uint64_t mapped_file_end) {
+    if (s.memsz <= s.filesz) return false;
+    const uint64_t lo = s.vaddr + s.filesz;
+    const uint64_t hi = std::min(s.vaddr_end(), mapped_file_end);
+    if (lo >= hi) return false;
+    plan_.zero_fills.push_back({lo, hi - lo});
+    return true;
+  }
+
+  absl::Status AddZeroMapping(const Segment& s, uint64_t lo) {
+    const uint64_t hi = Up(s.vaddr_end(), page_);
+    if (lo >= hi) return absl::OkStatus();
+    if (lo % granule_ != 0) {
+      return Refuse(absl::StrFormat(
+          "the zero-filled part of program header %d starts at 0x%x, not on "
+          "the %s allocation granularity", s.index, lo, FormatBytes(granule_)));
+    }
+    const Protection mapped =
+        s.writable() ? Protection::kReadWrite : Protection::kRead;
+    plan_.maps.push_back({false, lo, 0, hi - lo, mapped});
+    AddPiece(s, lo, hi, mapped, false);
+    return absl::OkStatus();
+  }
+
+  // One private mapping of the file's loaded bytes; gaps between segments
+  // stay mapped read-only, as Guile's own loader leaves them.
+  absl::Status PlanWholeFile() {
+    const uint64_t file_end = std::min(image_.file_size, image_.load_end());
+    uint64_t mapped_end = plan_.load_start;
+    if (file_end > plan_.load_start) {
+      plan_.maps.push_back({true, plan_.load_start, plan_.load_start,
+                            file_end - plan_.load_start, Protection::kRead});
+      mapped_end = Up(file_end, page_);
+    }
+    for (const Segment* s : image_.LoadSegments()) {
+      const uint64_t lo = Down(s->vaddr, page_);
+      const uint64_t hi = Up(s->vaddr_end(), page_);
+      const bool zero_fill = AddZeroFill(*s, mapped_end);
+      AddPiece(*s, lo, std::min(hi, mapped_end), Protection::kRead,
+               s->writable() || zero_fill);
+      if (absl::Status st = AddZeroMapping(*s, std::max(lo, mapped_end));
+          !st.ok()) {
+        return st;
+      }
+      mapped_end = std::max(mapped_end, hi);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status PlanEachSegment() {
+    uint64_t previous_end = plan_.load_start;
+    int previous_index = -1;
+    for (const Segment* s : image_.LoadSegments()) {
+      if (s->memsz == 0) continue;
+      const uint64_t lo = Down(s->vaddr, granule_);
+      if (lo < previous_end) {
+        return Refuse(absl::StrFormat(
+            "program headers %d and %d share the %s unit at 0x%x",
+            previous_index, s->index,
+            FormatBytes(std::max(page_, granule_)), lo));
+      }
+      uint64_t zero_start = lo;
+      if (s->filesz > 0) {
+        const uint64_t file_end = Up(s->vaddr + s->filesz, page_);
+        const bool zero_fill = AddZeroFill(*s, file_end);
+        const Protection mapped = s->writable() || zero_fill
+                                      ? Protection::kReadWrite
+                                      : Protection::kRead;
+        plan_.maps.push_back({true, lo, Down(s->offset, granule_),
+                              s->vaddr + s->filesz - lo, mapped});
+        AddPiece(*s, lo, file_end, mapped, false);
+        zero_start = file_end;
+      }
+      if (absl::Status st = AddZeroMapping(*s, zero_start); !st.ok()) {
+        return st;
+      }
+      previous_end = Up(s->vaddr_end(), page_);
+      previous_index = s->index;
+    }
+    return absl::OkStatus();
+  }
+
+  // PT_GNU_RELRO: the whole pages inside it become read-only again once
+  // relocations are written (glibc's and musl's rule), mapping by mapping.
+  void PlanRelro() {
+    for (const Segment& s : image_.segments) {
+      if (s.type != elf::kPtGnuRelro) continue;
+      const uint64_t lo = Up(s.vaddr, page_);
+      const uint64_t hi = Down(s.vaddr_end(), page_);
+      for (const MapStep& m : plan_.maps) {
+        const uint64_t from = std::max(lo, m.offset);
+        const uint64_t to = std::min(hi, Up(m.offset + m.length, page_));
+        if (from < to) {
+          plan_.final_protections.push_back({from, to - from,
+                                             Protection::kRead});
+        }
+      }
+    }
+  }
+
+  void MakeRelative() {
+    const uint64_t start = plan_.load_start;
+    for (MapStep& m : plan_.maps) m.offset -= start;
+    for (ProtectStep& p : plan_.writable_during_load) p.offset -= start;
+    for (ByteRange& z : plan_.zero_fills) z.offset -= start;
+    for (ProtectStep& p : plan_.final_protections) p.offset -= start;
+  }
+
+  const ElfImage& image_;
+  const PlanOptions& options_;
+  const uint64_t page_, granule_;
+  const PageGeometry geometry_;
+  LoadPlan plan_;
+};
+
+}  // namespace
+
+Protection FinalProtection(const Segment& segment, bool allow_execute) {
+  if (segment.writable()) return Protection::kReadWrite;
+  if (segment.executable() && allow_execute) return Protection::kReadExecute;
+  return Protection::kRead;
+}
+
+absl::StatusOr<LoadPlan> PlanLoad(const ElfImage& image,
+                                  const PageGeometry& geometry,
+                                  const PlanOptions& options) {
+  return Planner(image, geometry, options).Plan();
+}
+
+}  // namespace granule

@@ -1,0 +1,75 @@
+// How an image's PT_LOAD segments become mappings in one region, for one page
+// geometry: the shared path's mmap calls on a real machine, the malloc path's
+// reads on the heap (geometry 1 byte), or a simulated machine's. Planning is
+// pure arithmetic, so every refusal is decided before anything is mapped.
+#ifndef GRANULE_LOADER_LOAD_PLAN_H_
+#define GRANULE_LOADER_LOAD_PLAN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "loader/elf_image.h"
+#include "platform/memory_backend.h"
+#include "platform/page_geometry.h"
+
+namespace granule {
+
+// Offsets below are relative to the region, whose first byte holds address
+// `load_start` of the image.
+struct MapStep {
+  bool from_file;        // Else zero-filled memory.
+  uint64_t offset;       // On the allocation granularity.
+  uint64_t file_offset;  // When from_file.
+  uint64_t length;       // Bytes; the backend rounds up to pages.
+  Protection protection;
+};
+
+struct ProtectStep {
+  uint64_t offset;  // On a page boundary, inside one MapStep.
+  uint64_t length;
+  Protection protection;
+};
+
+struct ByteRange {
+  uint64_t offset;
+  uint64_t length;
+};
+
+struct LoadPlan {
+  uint64_t load_start = 0;  // Image address at region offset 0.
+  uint64_t span = 0;        // Region size.
+  uint64_t alignment = 1;   // Region alignment: the largest p_align.
+  std::vector<MapStep> maps;
+  // Made writable before relocation: pages that relocations or zero fills
+  // write but that are not mapped writable.
+  std::vector<ProtectStep> writable_during_load;
+  // Bytes of mapped file pages past p_filesz but inside p_memsz: cleared.
+  std::vector<ByteRange> zero_fills;
+  // After relocation: each segment's final protection, then PT_GNU_RELRO.
+  std::vector<ProtectStep> final_protections;
+};
+
+struct PlanOptions {
+  // Map the file once rather than segment by segment (the 1:1 layout only):
+  // one mmap and the file's read-only pages shared as they are on disk.
+  bool map_whole_file = false;
+  bool allow_execute = false;  // RX segments become RX; else R.
+  uint64_t max_span = uint64_t{1} << 30;
+};
+
+// Plans `image` for `geometry`. FailedPrecondition when this geometry cannot
+// place the segments on its own units; the message is the reason, worded for
+// a user ("page size 64 KiB does not divide p_align 4 KiB of program header
+// 2"). InvalidArgument when the image is too large for max_span.
+absl::StatusOr<LoadPlan> PlanLoad(const ElfImage& image,
+                                  const PageGeometry& geometry,
+                                  const PlanOptions& options);
+
+// The protection a segment ends with: R, RW, or RX (R unless allowed).
+Protection FinalProtection(const Segment& segment, bool allow_execute);
+
+}  // namespace granule
+
+#endif  // GRANULE_LOADER_LOAD_PLAN_H_

@@ -1,0 +1,204 @@
+#include "loader/loaded_image.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "loader/image_registry.h"
+#include "loader/relocator.h"
+#include "platform/malloc_backend.h"
+
+namespace granule {
+namespace {
+
+struct PathDecision {
+  LoadPath path;
+  MemoryBackend* backend;
+  LoadPlan plan;
+  std::string reason;
+};
+
+PlanOptions MakePlanOptions(const LoadOptions& options, bool whole_file) {
+  PlanOptions plan;
+  plan.map_whole_file = whole_file;
+  plan.allow_execute = options.allow_execute;
+  plan.max_span = options.max_image_size;
+  return plan;
+}
+
+absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
+                                        const LoadOptions& options) {
+  using Choice = LoadOptions::PathChoice;
+  std::string reason = "malloc path requested";
+  if (options.path != Choice::kMalloc) {
+    MemoryBackend* shared = options.shared_backend;
+    if (shared == nullptr) {
+      absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
+      if (!host.ok()) return host.status();
+      shared = *host;
+    }
+    const PageGeometry geometry = shared->geometry();
+    absl::StatusOr<LoadPlan> plan =
+        PlanLoad(elf, geometry, MakePlanOptions(options, /*whole_file=*/true));
+    if (plan.ok()) {
+      return PathDecision{
+          LoadPath::kShared, shared, *std::move(plan),
+          absl::StrFormat("%s divides every p_align (largest %s)",
+                          geometry.ToString(),
+                          FormatBytes(elf.max_load_align()))};
+    }
+    if (!absl::IsFailedPrecondition(plan.status())) return plan.status();
+    reason = absl::StrCat(plan.status().message(), " (", geometry.ToString(),
+                          ")");
+    if (options.path == Choice::kShared) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(elf.path, ": the shared path is required but ", reason));
+    }
+  }
+  MemoryBackend* heap = options.malloc_backend != nullptr
+                            ? options.malloc_backend
+                            : &HeapMemoryBackend();
+  absl::StatusOr<LoadPlan> plan = PlanLoad(
+      elf, heap->geometry(), MakePlanOptions(options, /*whole_file=*/false));
+  if (!plan.ok()) return plan.status();
+  return PathDecision{LoadPath::kMalloc, heap, *std::move(plan),
+                      std::move(reason)};
+}
+
+absl::Status ProtectAll(Region& region, const std::vector<ProtectStep>& steps) {
+  for (const ProtectStep& p : steps) {
+    if (absl::Status s = region.Protect(p.offset, p.length, p.protection);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Everything up to relocation that touches memory, in plan order.
+absl::Status MapAll(Region& region, const File& file, const LoadPlan& plan) {
+  for (const MapStep& m : plan.maps) {
+    absl::Status s =
+        m.from_file
+            ? region.MapFile(m.offset, file, m.file_offset, m.length,
+                             m.protection)
+            : region.MapZeroed(m.offset, m.length, m.protection);
+    if (!s.ok()) return s;
+  }
+  if (absl::Status s = ProtectAll(region, plan.writable_during_load); !s.ok()) {
+    return s;
+  }
+  for (const ByteRange& z : plan.zero_fills) {
+    std::memset(region.data() + z.offset, 0, z.length);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const char* LoadPathName(LoadPath path) {
+  return path == LoadPath::kShared ? "shared" : "malloc";
+}
+
+LoadedImage::LoadedImage(ElfImage elf, Region region, uint64_t load_start,
+                         uint64_t span, LoadPath path, std::string reason)
+    : elf_(std::move(elf)),
+      region_(std::move(region)),
+      base_(region_.base() - load_start),
+      span_(span),
+      path_(path),
+      reason_(std::move(reason)) {}
+
+LoadedImage::~LoadedImage() {
+  if (registered_) ImageRegistry::Global().Remove(this);
+}
+
+uint8_t* LoadedImage::Pointer(uint64_t address, uint64_t size) const {
+  ImageMemory memory(elf_, region_.data(), begin() - base_);
+  absl::StatusOr<uint8_t*> p = memory.At(address, size, false, "address");
+  return p.ok() ? *p : nullptr;
+}
+
+std::vector<LoadedImage::ResolvedEntry> LoadedImage::dynamic() const {
+  std::vector<ResolvedEntry> entries;
+  for (const DynamicEntry& e : elf_.dynamic) {
+    const uint8_t* pointer = IsAddressTag(e.tag) ? Pointer(e.value) : nullptr;
+    entries.push_back({e.tag, e.value, pointer});
+  }
+  return entries;
+}
+
+absl::StatusOr<absl::Span<const uint8_t>> LoadedImage::SectionBytes(
+    const std::string& name) const {
+  const Section* section = elf_.FindSection(name);
+  if (section == nullptr || !section->allocated()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "%s: no allocated section named '%s'", elf_.path, name));
+  }
+  if (section->size == 0) return absl::Span<const uint8_t>();
+  const uint8_t* p = Pointer(section->addr, section->size);
+  if (p == nullptr) {
+    return absl::NotFoundError(absl::StrFormat(
+        "%s: section '%s' at 0x%x (0x%x bytes) is not inside a PT_LOAD",
+        elf_.path, name, section->addr, section->size));
+  }
+  return absl::Span<const uint8_t>(p, section->size);
+}
+
+Protection LoadedImage::ProtectionAt(uintptr_t address) const {
+  if (!Contains(address)) return Protection::kNone;
+  return region_.ProtectionAt(address - begin());
+}
+
+absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
+    const std::string& path, const LoadOptions& options) {
+  absl::StatusOr<File> file = File::OpenForReading(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
+  if (!elf.ok()) return elf.status();
+  return LoadImage(*file, *std::move(elf), options);
+}
+
+absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
+    const File& file, ElfImage elf, const LoadOptions& options) {
+  absl::StatusOr<PathDecision> decision = DecidePath(elf, options);
+  if (!decision.ok()) return decision.status();
+  const LoadPlan& plan = decision->plan;
+  absl::StatusOr<Region> region =
+      decision->backend->Reserve(plan.span, plan.alignment);
+  if (!region.ok()) return region.status();
+  if (absl::Status s = MapAll(*region, file, plan); !s.ok()) return s;
+
+  // From here the image owns the region, so every early return releases it.
+  std::unique_ptr<LoadedImage> image(
+      new LoadedImage(std::move(elf), *std::move(region), plan.load_start,
+                      plan.span, decision->path, std::move(decision->reason)));
+  const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
+  absl::StatusOr<size_t> applied = ApplyRelocations(
+      memory, options.relocation_base.value_or(image->base_));
+  if (!applied.ok()) return applied.status();
+  image->relocations_applied_ = *applied;
+  if (absl::Status s = ProtectAll(image->region_, plan.final_protections);
+      !s.ok()) {
+    return s;
+  }
+  for (const Segment* s : image->elf_.LoadSegments()) {
+    image->segments_.push_back({s, image->Pointer(s->vaddr, 0), s->memsz,
+                                FinalProtection(*s, options.allow_execute)});
+  }
+  if (options.init) {
+    if (absl::Status s = options.init(*image); !s.ok()) return s;
+  }
+  ImageRegistry::Global().Add(image.get());
+  image->registered_ = true;
+  return image;
+}
+
+absl::Status CheckSharedPath(const ElfImage& elf,
+                             const PageGeometry& geometry) {
+  return PlanLoad(elf, geometry, PlanOptions{/*map_whole_file=*/true})
+      .status();
+}
+
+}  // namespace granule

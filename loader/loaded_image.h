@@ -1,0 +1,134 @@
+// Loading an image: the shared path (the file mapped, read-only pages shared
+// through the page cache, writable ones private copy-on-write) when this
+// machine's page size and allocation granularity divide every segment's
+// alignment, else the malloc path (a heap copy), with the reason stated.
+#ifndef GRANULE_LOADER_LOADED_IMAGE_H_
+#define GRANULE_LOADER_LOADED_IMAGE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "loader/elf_image.h"
+#include "loader/load_plan.h"
+#include "platform/memory_backend.h"
+
+namespace granule {
+
+enum class LoadPath { kShared, kMalloc };
+const char* LoadPathName(LoadPath path);  // "shared", "malloc"
+
+class LoadedImage;
+
+struct LoadOptions {
+  enum class PathChoice {
+    kAuto,    // Shared when the geometry allows, else malloc.
+    kShared,  // Shared or an error: for callers that need page sharing.
+    kMalloc,  // Always the heap copy.
+  };
+  PathChoice path = PathChoice::kAuto;
+  // Backends for the two paths; null means this machine's and the heap's.
+  // Tests pass simulated backends to reproduce other machines.
+  MemoryBackend* shared_backend = nullptr;
+  MemoryBackend* malloc_backend = nullptr;
+  // Make PF_X segments executable. Off by default: bytecode images such as
+  // Guile's never need it.
+  bool allow_execute = false;
+  // Relocate as if the image's address 0 were here instead of where it is
+  // loaded: for inspecting an ELF32 image on a 64-bit host, or comparing
+  // loads byte for byte.
+  std::optional<uint64_t> relocation_base;
+  // Runs after relocation and final protections, before the image is
+  // returned (Guile runs its DT_INIT bytecode at this point). An error fails
+  // the load and releases everything.
+  std::function<absl::Status(const LoadedImage&)> init;
+  // Refuse images whose segments span more than this.
+  uint64_t max_image_size = uint64_t{1} << 30;
+};
+
+class LoadedImage {
+ public:
+  struct LoadedSegment {
+    const Segment* header;
+    uint8_t* data;  // Address of p_vaddr.
+    uint64_t size;  // p_memsz.
+    Protection protection;  // As set by the loader, after relocation.
+  };
+  struct ResolvedEntry {
+    int64_t tag;
+    uint64_t value;
+    // For address-valued tags whose value lies inside the loaded segments:
+    // where it points now. Null otherwise.
+    const uint8_t* pointer;
+  };
+
+  LoadedImage(const LoadedImage&) = delete;
+  LoadedImage& operator=(const LoadedImage&) = delete;
+  ~LoadedImage();  // Leaves the registry, then releases the memory.
+
+  const ElfImage& elf() const { return elf_; }
+  LoadPath path() const { return path_; }
+  // Why this path: which units divided the alignment, or which did not.
+  const std::string& reason() const { return reason_; }
+  const MemoryBackend& backend() const { return region_.backend(); }
+
+  // Where image address 0 is (the load bias). Image addresses become
+  // pointers by adding it.
+  uintptr_t base() const { return base_; }
+  uintptr_t begin() const { return region_.base(); }
+  uintptr_t end() const { return region_.base() + span_; }
+  bool Contains(uintptr_t address) const {
+    return address >= begin() && address < end();
+  }
+  // A pointer to [address, address + size) of the image, or null when that
+  // is not inside one PT_LOAD's memory.
+  uint8_t* Pointer(uint64_t address, uint64_t size = 1) const;
+
+  const std::vector<LoadedSegment>& segments() const { return segments_; }
+  std::vector<ResolvedEntry> dynamic() const;
+  // The loaded bytes of an allocated section, or NotFound.
+  absl::StatusOr<absl::Span<const uint8_t>> SectionBytes(
+      const std::string& name) const;
+  // What the memory backend records for the page holding `address`; on the
+  // shared path that is what the hardware enforces.
+  Protection ProtectionAt(uintptr_t address) const;
+  size_t relocations_applied() const { return relocations_applied_; }
+
+ private:
+  friend absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
+      const File& file, ElfImage elf, const LoadOptions& options);
+  LoadedImage(ElfImage elf, Region region, uint64_t load_start, uint64_t span,
+              LoadPath path, std::string reason);
+
+  ElfImage elf_;
+  Region region_;
+  uintptr_t base_;
+  uint64_t span_;
+  LoadPath path_;
+  std::string reason_;
+  std::vector<LoadedSegment> segments_;
+  size_t relocations_applied_ = 0;
+  bool registered_ = false;
+};
+
+// Reads, checks, maps, relocates and registers the image at `path`. Errors
+// name the file, the field and the value; on error nothing stays mapped.
+absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
+    const std::string& path, const LoadOptions& options = {});
+// The same for a file already open and read (the ELF headers of `file`).
+absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
+    const File& file, ElfImage elf, const LoadOptions& options = {});
+
+// Which path LoadImage would take for `elf` on `geometry` (`PathChoice::kAuto`)
+// and why: the heart of `granule check`. FailedPrecondition carries the reason
+// the shared path is refused.
+absl::Status CheckSharedPath(const ElfImage& elf, const PageGeometry& geometry);
+
+}  // namespace granule
+
+#endif  // GRANULE_LOADER_LOADED_IMAGE_H_

@@ -1,0 +1,45 @@
+// Applies an image's relative relocations (DT_RELA, DT_REL, DT_RELR) to its
+// loaded bytes. Every table and every place is checked against the PT_LOAD
+// segments first: a place outside a writable segment is an error naming it.
+#ifndef GRANULE_LOADER_RELOCATOR_H_
+#define GRANULE_LOADER_RELOCATOR_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "loader/elf_image.h"
+
+namespace granule {
+
+// The loaded image: the byte holding image address `load_start` is at
+// `data`. Lookups are checked, so untrusted addresses are safe to pass.
+class ImageMemory {
+ public:
+  ImageMemory(const ElfImage& image, uint8_t* data, uint64_t load_start)
+      : image_(image), data_(data), load_start_(load_start) {}
+
+  // [address, address + size) when it lies inside one PT_LOAD's memory
+  // (p_vaddr to p_vaddr + p_memsz), and that segment is writable if asked;
+  // else an error naming `what` and the address.
+  absl::StatusOr<uint8_t*> At(uint64_t address, uint64_t size, bool writable,
+                              const std::string& what) const;
+
+  const ElfImage& image() const { return image_; }
+
+ private:
+  const ElfImage& image_;
+  uint8_t* data_;
+  uint64_t load_start_;
+};
+
+// Writes relocation_base + addend into every place. `relocation_base` is the
+// address the image is relocated for, normally where address 0 of the image
+// now is. Returns how many relocations were applied (R_*_NONE entries are
+// skipped and not counted).
+absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
+                                        uint64_t relocation_base);
+
+}  // namespace granule
+
+#endif  // GRANULE_LOADER_RELOCATOR_H_
