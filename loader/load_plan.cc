@@ -119,6 +119,19 @@ class Planner {
     return absl::OkStatus();
   }
 
+  // A segment starting at `lo` (rounded down to `unit`) must not share a
+  // page with the one before it: each needs its own protection.
+  absl::Status CheckOwnUnit(const Segment* previous, const Segment& s,
+                            uint64_t lo, uint64_t unit) const {
+    if (previous == nullptr || Up(previous->vaddr_end(), page_) <= lo) {
+      return absl::OkStatus();
+    }
+    return Refuse(absl::StrFormat(
+        "program headers %d and %d share the %s %s at 0x%x", previous->index,
+        s.index, FormatBytes(unit),
+        unit == page_ ? "page" : "allocation unit", lo));
+  }
+
   // One private mapping of the file's loaded bytes; gaps between segments
   // stay mapped read-only, as Guile's own loader leaves them.
   absl::Status PlanWholeFile() {
@@ -129,9 +142,15 @@ class Planner {
                             file_end - plan_.load_start, Protection::kRead});
       mapped_end = Up(file_end, page_);
     }
+    const Segment* previous = nullptr;
     for (const Segment* s : image_.LoadSegments()) {
+      if (s->memsz == 0) continue;
       const uint64_t lo = Down(s->vaddr, page_);
       const uint64_t hi = Up(s->vaddr_end(), page_);
+      if (absl::Status st = CheckOwnUnit(previous, *s, lo, page_); !st.ok()) {
+        return st;
+      }
+      previous = s;
       const bool zero_fill = AddZeroFill(*s, mapped_end);
       AddPiece(*s, lo, std::min(hi, mapped_end), Protection::kRead,
                s->writable() || zero_fill);
@@ -145,17 +164,15 @@ class Planner {
   }
 
   absl::Status PlanEachSegment() {
-    uint64_t previous_end = plan_.load_start;
-    int previous_index = -1;
+    const Segment* previous = nullptr;
     for (const Segment* s : image_.LoadSegments()) {
       if (s->memsz == 0) continue;
       const uint64_t lo = Down(s->vaddr, granule_);
-      if (lo < previous_end) {
-        return Refuse(absl::StrFormat(
-            "program headers %d and %d share the %s unit at 0x%x",
-            previous_index, s->index,
-            FormatBytes(std::max(page_, granule_)), lo));
+      if (absl::Status st = CheckOwnUnit(previous, *s, lo, granule_);
+          !st.ok()) {
+        return st;
       }
+      previous = s;
       uint64_t zero_start = lo;
       if (s->filesz > 0) {
         const uint64_t file_end = Up(s->vaddr + s->filesz, page_);
@@ -171,8 +188,6 @@ class Planner {
       if (absl::Status st = AddZeroMapping(*s, zero_start); !st.ok()) {
         return st;
       }
-      previous_end = Up(s->vaddr_end(), page_);
-      previous_index = s->index;
     }
     return absl::OkStatus();
   }
