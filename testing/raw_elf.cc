@@ -191,4 +191,54 @@ RawElf TwoSegmentImage(ElfVariant variant,
   return elf;
 }
 
+RawElf RelocatedImage(ElfVariant variant, RawRelocations format,
+                      uint16_t machine, uint32_t type) {
+  const int w = variant.word_size();
+  const std::vector<uint64_t> places = {0x10000, 0x10000 + uint64_t(w)};
+  std::vector<DynamicEntry> dynamic;
+  RawElf probe;  // Only to size the table.
+  probe.variant = variant;
+  uint64_t size = 0;
+  switch (format) {
+    case RawRelocations::kRela:
+      size = probe.PutRela(0, places, type, {kAddends[0], kAddends[1]});
+      dynamic = {{elf::kDtRela, kRelocationTable},
+                 {elf::kDtRelasz, size},
+                 {elf::kDtRelaent, uint64_t(variant.sizes().rela)}};
+      break;
+    case RawRelocations::kRel:
+      size = probe.PutRel(0, places, type);
+      dynamic = {{elf::kDtRel, kRelocationTable},
+                 {elf::kDtRelsz, size},
+                 {elf::kDtRelent, uint64_t(variant.sizes().rel)}};
+      break;
+    case RawRelocations::kRelr:
+      size = 2 * w;  // An address, then a bitmap with the next word's bit.
+      dynamic = {{elf::kDtRelr, kRelocationTable},
+                 {elf::kDtRelrsz, size},
+                 {elf::kDtRelrent, uint64_t(w)}};
+      break;
+  }
+  dynamic.push_back({elf::kDtGuileEntry, 0x100});
+  RawElf elf = TwoSegmentImage(variant, dynamic);
+  elf.machine = machine;
+  switch (format) {
+    case RawRelocations::kRela:
+      elf.PutRela(kRelocationTable, places, type, {kAddends[0], kAddends[1]});
+      break;
+    case RawRelocations::kRel:
+      elf.PutRel(kRelocationTable, places, type);
+      break;
+    case RawRelocations::kRelr:
+      elf.PutWord(kRelocationTable, places[0]);
+      elf.PutWord(kRelocationTable + w, 0b11);
+      break;
+  }
+  if (format != RawRelocations::kRela) {
+    elf.PutWord(places[0], kAddends[0]);
+    elf.PutWord(places[1], kAddends[1]);
+  }
+  return elf;
+}
+
 }  // namespace granule::testing

@@ -52,6 +52,17 @@ struct RawElf {
 RawElf TwoSegmentImage(ElfVariant variant,
                        const std::vector<DynamicEntry>& dynamic = {});
 
+enum class RawRelocations { kRela, kRel, kRelr };
+inline constexpr uint64_t kRelocationTable = 0x900;  // In the R segment.
+inline constexpr int64_t kAddends[2] = {0x100, 0x200};
+
+// TwoSegmentImage with two relative relocations of type `type` in `format`,
+// a table at kRelocationTable: the first two words of the RW segment
+// (0x10000 and 0x10000 + word size) get base + kAddends[i]. REL and RELR
+// addends are stored in place.
+RawElf RelocatedImage(ElfVariant variant, RawRelocations format,
+                      uint16_t machine, uint32_t type);
+
 // Offsets of ELF header fields in `variant`, for tests that corrupt them.
 struct HeaderOffsets {
   int type = 16, machine = 18, version = 20, entry = 24;
