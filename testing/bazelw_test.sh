@@ -35,24 +35,48 @@ echo "bazel $*" >>"$STATE/calls"
 STUB
   chmod +x "$work/bin/"*
 }
+# run_bazelw UID [BAZEL ARGS...]; the arguments default to `test //...`.
 run_bazelw() {
-  STATE="$work" PATH="$work/bin" FAKE_UID="$1" /bin/bash "$work/repo/bazelw" test //... \
+  local uid="$1"
+  shift
+  (($#)) || set -- test //...
+  STATE="$work" PATH="$work/bin" FAKE_UID="$uid" /bin/bash "$work/repo/bazelw" "$@" \
     >"$work/out" 2>&1
 }
+build_packages=(bazel-bootstrap g++ libabsl-dev googletest libbenchmark-dev)
+test_packages=(guile-2.2-libs guile-3.0-libs binutils)
 
 # Everything installed: no apt-get, straight to bazel with the arguments.
 make_bin
-printf '%s\n' bazel-bootstrap g++ libabsl-dev googletest libbenchmark-dev >"$work/installed"
+printf '%s\n' "${build_packages[@]}" "${test_packages[@]}" >"$work/installed"
 run_bazelw 0 || fail "all installed: exit $?"
 [ "$(cat "$work/calls")" = "bazel test //..." ] || fail "all installed: calls $(cat "$work/calls")"
 
 # Root with two packages missing: update, install exactly those, then bazel.
 make_bin
-printf '%s\n' bazel-bootstrap g++ googletest >"$work/installed"
+printf '%s\n' bazel-bootstrap g++ googletest "${test_packages[@]}" >"$work/installed"
 run_bazelw 0 || fail "root install: exit $?: $(cat "$work/out")"
 grep -q "^apt-get install .* libabsl-dev libbenchmark-dev$" "$work/calls" \
   || fail "root install: calls $(cat "$work/calls")"
 [ "$(tail -1 "$work/calls")" = "bazel test //..." ] || fail "root install: bazel not last"
+
+# `build` needs only the build packages: the test corpus is not installed.
+make_bin
+printf '%s\n' "${build_packages[@]}" >"$work/installed"
+run_bazelw 0 build //... || fail "build: exit $?: $(cat "$work/out")"
+[ "$(cat "$work/calls")" = "bazel build //..." ] || fail "build: calls $(cat "$work/calls")"
+
+# `test` and `coverage`, even after a startup option, install the Guile
+# corpus and readelf, and only those.
+for args in "test //loader:all" "coverage //..." "--batch test //..."; do
+  make_bin
+  printf '%s\n' "${build_packages[@]}" >"$work/installed"
+  # shellcheck disable=SC2086  # Split the case into arguments on purpose.
+  run_bazelw 0 $args || fail "$args: exit $?: $(cat "$work/out")"
+  grep -qx "apt-get install -y -q --no-install-recommends ${test_packages[*]}" "$work/calls" \
+    || fail "$args: calls $(cat "$work/calls")"
+  [ "$(tail -1 "$work/calls")" = "bazel $args" ] || fail "$args: bazel not last"
+done
 
 # Not root and no sudo: a clear message, exit 1, nothing run.
 make_bin
