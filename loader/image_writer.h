@@ -20,7 +20,9 @@ namespace granule {
 enum class SectionAccess { kRead, kReadExecute, kReadWrite };
 
 struct SectionSpec {
-  std::string name;  // ".rodata", ".data", ...
+  // ".rodata", ".data", ...: unique, and none of the names of the sections
+  // the writer adds (.rela.dyn, .rel.dyn, .relr.dyn, .dynamic, .shstrtab).
+  std::string name;
   SectionAccess access = SectionAccess::kRead;
   uint64_t alignment = 8;  // A power of two.
   std::vector<uint8_t> bytes;
@@ -38,15 +40,15 @@ struct SectionRef {
 
 // A relative relocation: the word at `place` becomes base + address(`target`).
 struct RelocationSpec {
-  SectionRef place;   // Must be word-aligned, inside an RW section.
+  SectionRef place;  // Must be word-aligned, inside an RW section.
   SectionRef target;
 };
 
 // A dynamic entry whose value is either a plain number or an address.
 struct DynamicSpec {
   int64_t tag;
-  uint64_t value = 0;         // Used when `address_of` is empty.
-  std::string address_of;     // Section name; value is then its address
+  uint64_t value = 0;           // Used when `address_of` is empty.
+  std::string address_of;       // Section name; value is then its address
   uint64_t address_offset = 0;  // plus this.
 };
 
@@ -61,6 +63,8 @@ struct ImageSpec {
   RelocationFormat relocation_format = RelocationFormat::kRela;
   std::vector<SectionSpec> sections;
   std::vector<RelocationSpec> relocations;
+  // After the writer's DT_RELA/DT_REL/DT_RELR entries (so the spec may not
+  // hold those tags) and before the DT_NULL the writer adds.
   std::vector<DynamicSpec> dynamic;
 };
 
