@@ -1,4 +1,4 @@
-// WriteFileAtomically for POSIX: mkstemp next to the target, pwrite the
+// WriteFileAtomically for POSIX: mkostemp next to the target, pwrite the
 // extents, ftruncate for the holes, fsync, rename, fsync the directory.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -70,9 +70,10 @@ class TemporaryFile {
     std::string pattern = path + ".tmp.XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
-    fd_ = mkstemp(buffer.data());
+    // Close-on-exec: a runtime that forks and execs must not leak it.
+    fd_ = mkostemp(buffer.data(), O_CLOEXEC);
     if (fd_ < 0)
-      return CallFailed(errno, absl::StrFormat("mkstemp(%s)", pattern));
+      return CallFailed(errno, absl::StrFormat("mkostemp(%s)", pattern));
     name_ = buffer.data();
     return absl::OkStatus();
   }
@@ -154,7 +155,7 @@ absl::Status WriteFileAtomically(const std::string& path, uint64_t size,
   TemporaryFile temp;
   if (absl::Status status = temp.Create(path); !status.ok()) return status;
   const std::string& name = temp.name();
-  // mkstemp makes the file 0600; an image is meant to be read by others.
+  // mkostemp makes the file 0600; an image is meant to be read by others.
   if (fchmod(temp.fd(), 0644) != 0) {
     return CallFailed(errno, absl::StrFormat("fchmod(%s, 0644)", name));
   }

@@ -131,7 +131,7 @@ TEST(AtomicFileTest, MissingDirectoryNamesPathAndLeavesNothing) {
   absl::Status status = WriteFileAtomically(path, 10, extents);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(status.message(),
-              HasSubstr("posix: mkstemp(" + path + ".tmp.XXXXXX) failed"));
+              HasSubstr("posix: mkostemp(" + path + ".tmp.XXXXXX) failed"));
   EXPECT_THAT(status.message(), HasSubstr("No such file"));
   struct stat st;
   EXPECT_NE(stat(missing.c_str(), &st), 0);
