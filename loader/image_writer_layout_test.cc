@@ -233,7 +233,7 @@ TEST_P(ImageWriterLayoutTest, WriteImageIntoMissingDirectoryLeavesNothing) {
       WriteImage(PagesSpec(GetParam(), Layout::kOneToOne), path);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(status.message()), StartsWith(path + ": "));
-  EXPECT_THAT(status.message(), HasSubstr("mkstemp"));
+  EXPECT_THAT(status.message(), HasSubstr("mkostemp"));
   struct stat st;
   EXPECT_NE(stat(dir.c_str(), &st), 0);
 }
