@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "loader/checked.h"
 #include "loader/elf_image.h"
+#include "loader/image_error.h"
 #include "platform/page_geometry.h"
 
 namespace granule {
@@ -34,14 +35,6 @@ class Record {
   ElfVariant variant_;
 };
 
-template <typename... Args>
-absl::Status Invalid(const ElfImage& image,
-                     const absl::FormatSpec<Args...>& format,
-                     const Args&... args) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(image.path, ": ", absl::StrFormat(format, args...)));
-}
-
 // Reads `count` records of `size` bytes at `offset`, checking the table lies
 // inside the file. `what` names the table in errors.
 absl::StatusOr<std::vector<uint8_t>> ReadTable(const File& file,
@@ -51,10 +44,11 @@ absl::StatusOr<std::vector<uint8_t>> ReadTable(const File& file,
                                                uint64_t size) {
   std::optional<uint64_t> bytes = checked::Multiply(count, size);
   if (!bytes || !checked::RangeWithin(offset, *bytes, image.file_size)) {
-    return Invalid(image,
-                   "%s at offset 0x%x (%d entries of %d bytes) extends past "
-                   "the end of the file (size 0x%x)",
-                   what, offset, count, size, image.file_size);
+    return InvalidImage(
+        image,
+        "%s at offset 0x%x (%d entries of %d bytes) extends past "
+        "the end of the file (size 0x%x)",
+        what, offset, count, size, image.file_size);
   }
   std::vector<uint8_t> table(*bytes);
   absl::Status read = file.ReadAt(offset, absl::MakeSpan(table));
@@ -65,22 +59,27 @@ absl::StatusOr<std::vector<uint8_t>> ReadTable(const File& file,
 absl::Status CheckIdent(const uint8_t* ident, ElfImage& image) {
   for (int i = 0; i < 4; ++i) {
     if (ident[i] != elf::kMagic[i]) {
-      return Invalid(image, "not an ELF file: e_ident magic byte %d is 0x%02x",
-                     i, ident[i]);
+      return InvalidImage(image,
+                          "not an ELF file: e_ident magic byte %d is 0x%02x", i,
+                          ident[i]);
     }
   }
   const uint8_t cls = ident[elf::kIdentClass], data = ident[elf::kIdentData];
   if (cls != elf::kClass32 && cls != elf::kClass64) {
-    return Invalid(image, "e_ident[EI_CLASS] %d is neither ELFCLASS32 (1) "
-                   "nor ELFCLASS64 (2)", cls);
+    return InvalidImage(image,
+                        "e_ident[EI_CLASS] %d is neither ELFCLASS32 (1) "
+                        "nor ELFCLASS64 (2)",
+                        cls);
   }
   if (data != elf::kDataLittle && data != elf::kDataBig) {
-    return Invalid(image, "e_ident[EI_DATA] %d is neither ELFDATA2LSB (1) "
-                   "nor ELFDATA2MSB (2)", data);
+    return InvalidImage(image,
+                        "e_ident[EI_DATA] %d is neither ELFDATA2LSB (1) "
+                        "nor ELFDATA2MSB (2)",
+                        data);
   }
   if (ident[elf::kIdentVersion] != elf::kVersionCurrent) {
-    return Invalid(image, "e_ident[EI_VERSION] %d is not EV_CURRENT (1)",
-                   ident[elf::kIdentVersion]);
+    return InvalidImage(image, "e_ident[EI_VERSION] %d is not EV_CURRENT (1)",
+                        ident[elf::kIdentVersion]);
   }
   image.variant = {cls == elf::kClass64, data == elf::kDataBig};
   image.os_abi = ident[elf::kIdentOsAbi];
@@ -94,8 +93,10 @@ struct HeaderTables {
 
 absl::StatusOr<HeaderTables> ReadHeader(const File& file, ElfImage& image) {
   if (image.file_size < elf::kIdentSize) {
-    return Invalid(image, "file size %d is smaller than an ELF identification "
-                   "(16 bytes)", image.file_size);
+    return InvalidImage(image,
+                        "file size %d is smaller than an ELF identification "
+                        "(16 bytes)",
+                        image.file_size);
   }
   uint8_t bytes[64];
   if (absl::Status s = file.ReadAt(0, absl::MakeSpan(bytes, elf::kIdentSize));
@@ -105,9 +106,10 @@ absl::StatusOr<HeaderTables> ReadHeader(const File& file, ElfImage& image) {
   if (absl::Status s = CheckIdent(bytes, image); !s.ok()) return s;
   const elf::ClassSizes& sizes = image.variant.sizes();
   if (image.file_size < static_cast<uint64_t>(sizes.ehdr)) {
-    return Invalid(image, "file size %d is smaller than the %s header (%d "
-                   "bytes)", image.file_size, image.variant.ToString(),
-                   sizes.ehdr);
+    return InvalidImage(image,
+                        "file size %d is smaller than the %s header (%d "
+                        "bytes)",
+                        image.file_size, image.variant.ToString(), sizes.ehdr);
   }
   if (absl::Status s = file.ReadAt(0, absl::MakeSpan(bytes, sizes.ehdr));
       !s.ok()) {
@@ -130,32 +132,35 @@ absl::StatusOr<HeaderTables> ReadHeader(const File& file, ElfImage& image) {
   t.shstrndx = h.U16(rest + 10);
 
   if (image.type != elf::kTypeDyn) {
-    return Invalid(image, "e_type %d is not ET_DYN (3): only position-"
-                   "independent images can be placed at a chosen base",
-                   image.type);
+    return InvalidImage(image,
+                        "e_type %d is not ET_DYN (3): only position-"
+                        "independent images can be placed at a chosen base",
+                        image.type);
   }
   if (version != elf::kVersionCurrent) {
-    return Invalid(image, "e_version %d is not EV_CURRENT (1)", version);
+    return InvalidImage(image, "e_version %d is not EV_CURRENT (1)", version);
   }
   if (ehsize != static_cast<uint64_t>(sizes.ehdr)) {
-    return Invalid(image, "e_ehsize %d is not %d for %s", ehsize, sizes.ehdr,
-                   image.variant.ToString());
+    return InvalidImage(image, "e_ehsize %d is not %d for %s", ehsize,
+                        sizes.ehdr, image.variant.ToString());
   }
   if (t.phnum == 0 || t.phnum == elf::kPhnumEscape) {
-    return Invalid(image, "e_phnum %d: an image needs program headers "
-                   "(and the 0xffff escape is not supported)", t.phnum);
+    return InvalidImage(image,
+                        "e_phnum %d: an image needs program headers "
+                        "(and the 0xffff escape is not supported)",
+                        t.phnum);
   }
   if (phentsize != static_cast<uint64_t>(sizes.phdr)) {
-    return Invalid(image, "e_phentsize %d is not %d for %s", phentsize,
-                   sizes.phdr, image.variant.ToString());
+    return InvalidImage(image, "e_phentsize %d is not %d for %s", phentsize,
+                        sizes.phdr, image.variant.ToString());
   }
   if (t.shnum != 0 && shentsize != static_cast<uint64_t>(sizes.shdr)) {
-    return Invalid(image, "e_shentsize %d is not %d for %s", shentsize,
-                   sizes.shdr, image.variant.ToString());
+    return InvalidImage(image, "e_shentsize %d is not %d for %s", shentsize,
+                        sizes.shdr, image.variant.ToString());
   }
   if (t.shnum != 0 && t.shstrndx >= t.shnum) {
-    return Invalid(image, "e_shstrndx %d is not below e_shnum %d", t.shstrndx,
-                   t.shnum);
+    return InvalidImage(image, "e_shstrndx %d is not below e_shnum %d",
+                        t.shstrndx, t.shnum);
   }
   return t;
 }
@@ -185,34 +190,45 @@ Segment DecodeSegment(const Record& r, int index, bool is64) {
 absl::Status CheckLoadSegment(const ElfImage& image, const Segment& s) {
   const int i = s.index;
   if (s.filesz > s.memsz) {
-    return Invalid(image, "program header %d: p_filesz 0x%x exceeds p_memsz "
-                   "0x%x", i, s.filesz, s.memsz);
+    return InvalidImage(image,
+                        "program header %d: p_filesz 0x%x exceeds p_memsz "
+                        "0x%x",
+                        i, s.filesz, s.memsz);
   }
   if (!checked::RangeWithin(s.offset, s.filesz, image.file_size)) {
-    return Invalid(image, "program header %d: p_offset 0x%x + p_filesz 0x%x "
-                   "extends past the end of the file (size 0x%x)", i, s.offset,
-                   s.filesz, image.file_size);
+    return InvalidImage(image,
+                        "program header %d: p_offset 0x%x + p_filesz 0x%x "
+                        "extends past the end of the file (size 0x%x)",
+                        i, s.offset, s.filesz, image.file_size);
   }
   if (!checked::Add(s.vaddr, s.memsz)) {
-    return Invalid(image, "program header %d: p_vaddr 0x%x + p_memsz 0x%x "
-                   "overflows", i, s.vaddr, s.memsz);
+    return InvalidImage(image,
+                        "program header %d: p_vaddr 0x%x + p_memsz 0x%x "
+                        "overflows",
+                        i, s.vaddr, s.memsz);
   }
   if (s.align > 1 && !IsPowerOfTwo(s.align)) {
-    return Invalid(image, "program header %d: p_align 0x%x is not a power of "
-                   "two", i, s.align);
+    return InvalidImage(image,
+                        "program header %d: p_align 0x%x is not a power of "
+                        "two",
+                        i, s.align);
   }
   if (s.align > 1 && (s.vaddr - s.offset) % s.align != 0) {
-    return Invalid(image, "program header %d: p_vaddr 0x%x is not congruent "
-                   "to p_offset 0x%x modulo p_align 0x%x", i, s.vaddr,
-                   s.offset, s.align);
+    return InvalidImage(image,
+                        "program header %d: p_vaddr 0x%x is not congruent "
+                        "to p_offset 0x%x modulo p_align 0x%x",
+                        i, s.vaddr, s.offset, s.align);
   }
   if (!(s.flags & elf::kPfR)) {
-    return Invalid(image, "program header %d: p_flags %s is not R, RW or RX",
-                   i, s.FlagString());
+    return InvalidImage(image,
+                        "program header %d: p_flags %s is not R, RW or RX", i,
+                        s.FlagString());
   }
   if (s.writable() && s.executable()) {
-    return Invalid(image, "program header %d: p_flags RWX: writable and "
-                   "executable together is refused", i);
+    return InvalidImage(image,
+                        "program header %d: p_flags RWX: writable and "
+                        "executable together is refused",
+                        i);
   }
   return absl::OkStatus();
 }
@@ -221,7 +237,7 @@ absl::Status CheckLoadSegment(const ElfImage& image, const Segment& s) {
 absl::Status CheckLoadOrder(ElfImage& image) {
   const std::vector<const Segment*> loads = image.LoadSegments();
   if (loads.empty()) {
-    return Invalid(image, "no PT_LOAD program header: nothing to load");
+    return InvalidImage(image, "no PT_LOAD program header: nothing to load");
   }
   bool one_to_one = true;
   for (size_t k = 0; k < loads.size(); ++k) {
@@ -229,10 +245,12 @@ absl::Status CheckLoadOrder(ElfImage& image) {
     if (k == 0) continue;
     const Segment& prev = *loads[k - 1];
     if (loads[k]->vaddr < prev.vaddr_end()) {
-      return Invalid(image, "program header %d: p_vaddr 0x%x is below the end "
-                     "0x%x of the PT_LOAD before it (loads must be sorted and "
-                     "must not overlap)", loads[k]->index, loads[k]->vaddr,
-                     prev.vaddr_end());
+      return InvalidImage(
+          image,
+          "program header %d: p_vaddr 0x%x is below the end "
+          "0x%x of the PT_LOAD before it (loads must be sorted and "
+          "must not overlap)",
+          loads[k]->index, loads[k]->vaddr, prev.vaddr_end());
     }
   }
   image.layout = one_to_one ? Layout::kOneToOne : Layout::kCompact;
@@ -251,26 +269,31 @@ const Segment* LoadHoldingFileBytes(const ElfImage& image, uint64_t vaddr,
 absl::Status CheckSpecialSegment(const ElfImage& image, const Segment& s) {
   if (s.type == elf::kPtDynamic) {
     if (image.FindSegment(elf::kPtDynamic) != &s) {
-      return Invalid(image, "program header %d: a second PT_DYNAMIC", s.index);
+      return InvalidImage(image, "program header %d: a second PT_DYNAMIC",
+                          s.index);
     }
     const Segment* load = LoadHoldingFileBytes(image, s.vaddr, s.filesz);
     if (load == nullptr || s.offset != load->offset + (s.vaddr - load->vaddr)) {
-      return Invalid(image, "program header %d: PT_DYNAMIC at p_vaddr 0x%x "
-                     "(p_offset 0x%x, size 0x%x) is not inside the file bytes "
-                     "of a PT_LOAD", s.index, s.vaddr, s.offset, s.filesz);
+      return InvalidImage(
+          image,
+          "program header %d: PT_DYNAMIC at p_vaddr 0x%x "
+          "(p_offset 0x%x, size 0x%x) is not inside the file bytes "
+          "of a PT_LOAD",
+          s.index, s.vaddr, s.offset, s.filesz);
     }
   }
   if (s.type == elf::kPtGnuRelro) {
     bool inside = false;
     for (const Segment* load : image.LoadSegments()) {
-      inside |= load->writable() &&
-                checked::RangeInside(s.vaddr, s.memsz, load->vaddr,
-                                     load->memsz);
+      inside |=
+          load->writable() &&
+          checked::RangeInside(s.vaddr, s.memsz, load->vaddr, load->memsz);
     }
     if (!inside) {
-      return Invalid(image, "program header %d: PT_GNU_RELRO at p_vaddr 0x%x "
-                     "(size 0x%x) is not inside a writable PT_LOAD", s.index,
-                     s.vaddr, s.memsz);
+      return InvalidImage(image,
+                          "program header %d: PT_GNU_RELRO at p_vaddr 0x%x "
+                          "(size 0x%x) is not inside a writable PT_LOAD",
+                          s.index, s.vaddr, s.memsz);
     }
   }
   return absl::OkStatus();
@@ -279,9 +302,8 @@ absl::Status CheckSpecialSegment(const ElfImage& image, const Segment& s) {
 absl::Status ReadSegments(const File& file, const HeaderTables& t,
                           ElfImage& image) {
   const int size = image.variant.sizes().phdr;
-  absl::StatusOr<std::vector<uint8_t>> table =
-      ReadTable(file, image, "program header table (e_phoff)", t.phoff,
-                t.phnum, size);
+  absl::StatusOr<std::vector<uint8_t>> table = ReadTable(
+      file, image, "program header table (e_phoff)", t.phoff, t.phnum, size);
   if (!table.ok()) return table.status();
   for (uint64_t i = 0; i < t.phnum; ++i) {
     const Record r(table->data() + i * size, image.variant);
@@ -304,8 +326,10 @@ absl::Status ReadDynamic(const File& file, ElfImage& image) {
   if (dynamic == nullptr) return absl::OkStatus();
   const int size = image.variant.sizes().dyn;
   if (dynamic->filesz % size != 0) {
-    return Invalid(image, "PT_DYNAMIC p_filesz 0x%x is not a multiple of the "
-                   "entry size %d", dynamic->filesz, size);
+    return InvalidImage(image,
+                        "PT_DYNAMIC p_filesz 0x%x is not a multiple of the "
+                        "entry size %d",
+                        dynamic->filesz, size);
   }
   absl::StatusOr<std::vector<uint8_t>> table =
       ReadTable(file, image, "dynamic table (PT_DYNAMIC)", dynamic->offset,
@@ -357,16 +381,19 @@ absl::Status ReadSections(const File& file, const HeaderTables& t,
     const Section& s = image.sections.back();
     if (s.type != elf::kShtNobits && s.type != elf::kShtNull &&
         !checked::RangeWithin(s.offset, s.size, image.file_size)) {
-      return Invalid(image, "section header %d: sh_offset 0x%x + sh_size 0x%x "
-                     "extends past the end of the file (size 0x%x)", i,
-                     s.offset, s.size, image.file_size);
+      return InvalidImage(image,
+                          "section header %d: sh_offset 0x%x + sh_size 0x%x "
+                          "extends past the end of the file (size 0x%x)",
+                          i, s.offset, s.size, image.file_size);
     }
   }
   if (t.shstrndx == 0) return absl::OkStatus();  // SHN_UNDEF: no names.
   const Section& names = image.sections[t.shstrndx];
   if (names.type != elf::kShtStrtab) {
-    return Invalid(image, "e_shstrndx %d names section type %d, not "
-                   "SHT_STRTAB (3)", t.shstrndx, names.type);
+    return InvalidImage(image,
+                        "e_shstrndx %d names section type %d, not "
+                        "SHT_STRTAB (3)",
+                        t.shstrndx, names.type);
   }
   std::vector<uint8_t> strings(names.size);
   if (absl::Status s = file.ReadAt(names.offset, absl::MakeSpan(strings));
@@ -378,9 +405,11 @@ absl::Status ReadSections(const File& file, const HeaderTables& t,
     uint64_t end = at;
     while (end < strings.size() && strings[end] != 0) ++end;
     if (end >= strings.size()) {
-      return Invalid(image, "section header %d: sh_name %d is not a "
-                     "terminated string in the section name table (size %d)",
-                     i, at, strings.size());
+      return InvalidImage(
+          image,
+          "section header %d: sh_name %d is not a "
+          "terminated string in the section name table (size %d)",
+          i, at, strings.size());
     }
     image.sections[i].name.assign(strings.begin() + at, strings.begin() + end);
   }

@@ -5,18 +5,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "loader/checked.h"
+#include "loader/image_error.h"
 #include "loader/relocation_types.h"
 
 namespace granule {
 namespace {
-
-template <typename... Args>
-absl::Status Invalid(const ElfImage& image,
-                     const absl::FormatSpec<Args...>& format,
-                     const Args&... args) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(image.path, ": ", absl::StrFormat(format, args...)));
-}
 
 struct TableTags {
   const char* name;  // "DT_RELA"
@@ -55,16 +48,18 @@ class Relocator {
     const std::optional<uint64_t> entry = image_.DynamicValue(tags.entry_size);
     if (!address && !size) return absl::Span<const uint8_t>();
     if (!address || !size) {
-      return Invalid(image_, "%s and %sSZ must come together", tags.name,
-                     tags.name);
+      return InvalidImage(image_, "%s and %sSZ must come together", tags.name,
+                          tags.name);
     }
     if (entry && *entry != entry_size) {
-      return Invalid(image_, "%sENT %d is not %d for %s", tags.name, *entry,
-                     entry_size, variant_.ToString());
+      return InvalidImage(image_, "%sENT %d is not %d for %s", tags.name,
+                          *entry, entry_size, variant_.ToString());
     }
     if (*size % entry_size != 0) {
-      return Invalid(image_, "%sSZ 0x%x is not a multiple of the entry size "
-                     "%d", tags.name, *size, entry_size);
+      return InvalidImage(image_,
+                          "%sSZ 0x%x is not a multiple of the entry size "
+                          "%d",
+                          tags.name, *size, entry_size);
     }
     absl::StatusOr<uint8_t*> bytes = memory_.At(
         *address, *size, /*writable=*/false, absl::StrCat(tags.name, " table"));
@@ -80,9 +75,10 @@ class Relocator {
                      const std::string& what) {
     const uint64_t value = base_ + addend;  // Wraps like the hardware would.
     if (!variant_.is64 && value > 0xffffffffu) {
-      return Invalid(image_, "%s at r_offset 0x%x: relocated value 0x%x does "
-                     "not fit an ELF32 word (relocation base 0x%x)", what,
-                     offset, value, base_);
+      return InvalidImage(image_,
+                          "%s at r_offset 0x%x: relocated value 0x%x does "
+                          "not fit an ELF32 word (relocation base 0x%x)",
+                          what, offset, value, base_);
     }
     StoreUnsigned(place, word_, variant_.big_endian, value);
     ++applied_;
@@ -111,10 +107,12 @@ class Relocator {
       const std::string what = absl::StrFormat("%s entry %d", tags.name, i);
       if (type == 0) continue;  // R_*_NONE.
       if (!relative || type != *relative || symbol != 0) {
-        return Invalid(image_, "%s: type %d, symbol %d at r_offset 0x%x is "
-                       "not a relative relocation for %s (granule applies "
-                       "only relative ones)", what, type, symbol, offset,
-                       MachineName(image_.machine));
+        return InvalidImage(image_,
+                            "%s: type %d, symbol %d at r_offset 0x%x is "
+                            "not a relative relocation for %s (granule applies "
+                            "only relative ones)",
+                            what, type, symbol, offset,
+                            MachineName(image_.machine));
       }
       absl::StatusOr<uint8_t*> place = Place(offset, what);
       if (!place.ok()) return place.status();
@@ -143,20 +141,19 @@ class Relocator {
         continue;
       }
       if (!next) {
-        return Invalid(image_, "%s: a bitmap 0x%x before any address", what,
-                       entry);
+        return InvalidImage(image_, "%s: a bitmap 0x%x before any address",
+                            what, entry);
       }
       for (uint64_t bit = 0; bit < bits; ++bit) {
         if (((entry >> (bit + 1)) & 1) == 0) continue;
-        const std::optional<uint64_t> offset =
-            checked::Add(*next, bit * word_);
-        if (!offset) return Invalid(image_, "%s: address overflows", what);
+        const std::optional<uint64_t> offset = checked::Add(*next, bit * word_);
+        if (!offset) return InvalidImage(image_, "%s: address overflows", what);
         if (absl::Status s = RelocateImplicit(*offset, what); !s.ok()) {
           return s;
         }
       }
       next = checked::Add(*next, bits * word_);
-      if (!next) return Invalid(image_, "%s: address overflows", what);
+      if (!next) return InvalidImage(image_, "%s: address overflows", what);
     }
     return absl::OkStatus();
   }
@@ -183,14 +180,17 @@ absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
   for (const Segment* s : image_.LoadSegments()) {
     if (!checked::RangeInside(address, size, s->vaddr, s->memsz)) continue;
     if (writable && !s->writable()) {
-      return Invalid(image_, "%s at 0x%x (%d bytes) is in program header %d, "
-                     "which is %s, not writable", what, address, size,
-                     s->index, s->FlagString());
+      return InvalidImage(image_,
+                          "%s at 0x%x (%d bytes) is in program header %d, "
+                          "which is %s, not writable",
+                          what, address, size, s->index, s->FlagString());
     }
     return data_ + (address - load_start_);
   }
-  return Invalid(image_, "%s at 0x%x (%d bytes) is not inside any PT_LOAD "
-                 "segment", what, address, size);
+  return InvalidImage(image_,
+                      "%s at 0x%x (%d bytes) is not inside any PT_LOAD "
+                      "segment",
+                      what, address, size);
 }
 
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
