@@ -1,29 +1,115 @@
 #!/usr/bin/env bash
 # The granule command as a user meets it: output and exit codes.
 set -u
-granule="$(dirname "$0")/granule"
+here="$(dirname "$0")"
+granule="$here/granule"
 [ -x "$granule" ] || granule="${TEST_SRCDIR}/${TEST_WORKSPACE}/cli/granule"
+sample="$here/testdata/sample.image"
+[ -f "$sample" ] || sample="${TEST_SRCDIR}/${TEST_WORKSPACE}/cli/testdata/sample.image"
+scratch="${TEST_TMPDIR:-$(mktemp -d)}"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-out=$("$granule" info) || fail "info exited $?"
+# Runs granule with the given arguments; sets $out, $err and $code.
+run() {
+  out=$("$granule" "$@" 2>"$scratch/stderr"); code=$?
+  err=$(cat "$scratch/stderr")
+}
+expect_code() {  # WANT DESCRIPTION
+  [ "$code" = "$1" ] || fail "$2 exited $code, want $1; stdout: $out; stderr: $err"
+}
+
+run --help
+expect_code 0 "--help"
+grep -q "check FILE" <<<"$out" || fail "--help lacks the check command: $out"
+grep -q -- "--page-size=VALUE" <<<"$out" || fail "--help lacks --page-size: $out"
+
+run info
+expect_code 0 "info"
 page=$(getconf PAGESIZE)
 want="page size                $((page / 1024)) KiB"
 grep -qF "$want" <<<"$out" || fail "info lacks '$want': $out"
 grep -q "memory backend           posix" <<<"$out" || fail "info lacks backend: $out"
+run info --json
+grep -q "\"page_size\":$page," <<<"$out" || fail "info --json: $out"
 
-json=$("$granule" info --json) || fail "info --json exited $?"
-grep -q "\"page_size\":$page," <<<"$json" || fail "info --json: $json"
+# link, then check and load what it wrote.
+image="$scratch/sample.go"
+run link "$sample" -o "$image"
+expect_code 0 "link of the sample"
+grep -q "linked .* 4 sections, 2 relocations (rela), 4 dynamic entries" <<<"$out" \
+  || fail "link report: $out"
+[ -f "$image" ] || fail "link wrote no $image"
+run link "$sample" --output "$scratch/again.go"
+expect_code 0 "link with '--output OUT'"
+[ -f "$scratch/again.go" ] || fail "link --output OUT wrote nothing"
 
-demo=$("$granule" demo) || fail "demo exited $?"
-grep -q "64 KiB pages (ppc64, arm64)  *refused -> malloc  *mapped" <<<"$demo" \
-  || fail "demo table row for 64 KiB pages: $demo"
+# Not 4k/64k: the loader's plan refuses a zero-filled tail (.bss) that does
+# not start on Windows' 64 KiB granularity; that is reported, not hidden here.
+run check --page-size=4k,16k,64k "$image"
+expect_code 0 "check of the linked sample"
+grep -q "64 KiB alignment contract met" <<<"$out" || fail "check: $out"
+grep -q "checked 1 files: 3 (file, page size) pairs shared, 0 refused" <<<"$out" \
+  || fail "check summary: $out"
 
-"$granule" frobnicate >/dev/null 2>&1; code=$?
-[ "$code" = 2 ] || fail "unknown command exited $code, want 2"
-"$granule" >/dev/null 2>&1; code=$?
-[ "$code" = 2 ] || fail "no command exited $code, want 2"
-"$granule" --help >/dev/null 2>&1 && true
+printf 'not an ELF image, only some text\n' >"$scratch/notes.txt"
+run check "$scratch/notes.txt"
+expect_code 1 "check of a text file"
+grep -q "^granule check: .*notes.txt: not an ELF file" <<<"$err" \
+  || fail "check of a text file should name it on stderr: $err"
+
+run check --page-size=256k "$image"
+expect_code 1 "check --page-size=256k"
+grep -q "malloc: page size 256 KiB does not divide p_align 64 KiB" <<<"$out" \
+  || fail "check --page-size=256k should say malloc and why: $out"
+run check --page-size=4k,3k "$image"
+expect_code 2 "check --page-size=4k,3k"
+grep -q "page size '3k'" <<<"$err" || fail "bad token not named: $err"
+
+for path in shared malloc; do
+  run load --path=$path "$image"
+  expect_code 0 "load --path=$path"
+  grep -q "sample.go: $path path" <<<"$out" || fail "load --path=$path: $out"
+  grep -q "GUILE_VM_VERSION   0x3000006    Guile 3.0 bytecode, minor 6" <<<"$out" \
+    || fail "load --path=$path dynamic entries: $out"
+done
+
+# A bad description writes nothing and names file, line and token.
+printf 'variant elf64-little\nsection .text rx hex 9g\n' >"$scratch/bad.image"
+run link "$scratch/bad.image" -o "$scratch/bad.go"
+expect_code 1 "link of a bad description"
+grep -q "bad.image:2: section '.text': bad hex bytes '9g'" <<<"$err" \
+  || fail "link error: $err"
+[ ! -e "$scratch/bad.go" ] || fail "a failed link left $scratch/bad.go"
+run link "$sample"
+expect_code 2 "link without -o"
+
+run demo
+expect_code 0 "demo"
+grep -q "64 KiB pages (ppc64, arm64)  *shared  *malloc" <<<"$out" \
+  || fail "demo table row for 64 KiB pages: $out"
+grep -q "256 KiB pages (hypothetical): page size 256 KiB does not divide" <<<"$out" \
+  || fail "demo reason for 256 KiB pages: $out"
+run demo --json
+expect_code 0 "demo --json"
+if command -v python3 >/dev/null; then
+  python3 -m json.tool <<<"$out" >/dev/null || fail "demo --json is not JSON: $out"
+else
+  grep -q '^{"loads":\[.*"this_machine":{.*}}$' <<<"$out" \
+    || fail "demo --json does not look like one object: $out"
+fi
+
+run frobnicate
+expect_code 2 "an unknown command"
+run
+expect_code 2 "no command"
+run info --bogus
+expect_code 2 "an unknown flag"
+grep -q "unknown flag '--bogus'" <<<"$err" || fail "unknown flag not named: $err"
+run info --json=maybe
+expect_code 2 "a bad flag value"
+run load --page-size=4k "$image"
+expect_code 2 "a flag of another command"
 
 if [ "$failures" = 0 ]; then echo "granule command: all checks passed"; fi
 exit "$failures"

@@ -1,6 +1,8 @@
 #include "cli/json.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace granule::cli {
 
@@ -26,6 +28,62 @@ std::string JsonString(absl::string_view text) {
     }
   }
   return out + "\"";
+}
+
+void JsonObject::Key(absl::string_view key) {
+  if (!body_.empty()) body_ += ",";
+  absl::StrAppend(&body_, JsonString(key), ":");
+}
+
+JsonObject& JsonObject::String(absl::string_view key, absl::string_view value) {
+  Key(key);
+  body_ += JsonString(value);
+  return *this;
+}
+
+JsonObject& JsonObject::Number(absl::string_view key, uint64_t value) {
+  Key(key);
+  absl::StrAppend(&body_, value);
+  return *this;
+}
+
+JsonObject& JsonObject::Signed(absl::string_view key, int64_t value) {
+  Key(key);
+  absl::StrAppend(&body_, value);
+  return *this;
+}
+
+JsonObject& JsonObject::Double(absl::string_view key, double value) {
+  Key(key);
+  // JSON has no infinities or NaN; a rate over zero time has no value.
+  if (value != value || value > 1e300 || value < -1e300) {
+    body_ += "null";
+  } else {
+    absl::StrAppendFormat(&body_, "%.6g", value);
+  }
+  return *this;
+}
+
+JsonObject& JsonObject::Bool(absl::string_view key, bool value) {
+  Key(key);
+  body_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonObject& JsonObject::Null(absl::string_view key) {
+  Key(key);
+  body_ += "null";
+  return *this;
+}
+
+JsonObject& JsonObject::Raw(absl::string_view key, absl::string_view json) {
+  Key(key);
+  absl::StrAppend(&body_, json);
+  return *this;
+}
+
+std::string JsonArray(const std::vector<std::string>& elements) {
+  return absl::StrCat("[", absl::StrJoin(elements, ","), "]");
 }
 
 }  // namespace granule::cli

@@ -7,6 +7,8 @@
 namespace granule::cli {
 namespace {
 
+using elf::kImageAlignment;
+
 const char* YesNo(bool value) { return value ? "yes" : "no"; }
 const char* JsonBool(bool value) { return value ? "true" : "false"; }
 

@@ -1,12 +1,9 @@
-#include <cstdlib>
-#include <filesystem>
-
-#include "cli/alignment_demo.h"
+// The small pieces: JSON, `granule info`'s report, --page-size tokens.
 #include "cli/json.h"
+#include "cli/page_sizes.h"
 #include "cli/platform_report.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "platform/malloc_backend.h"
 #include "platform/simulated_backend.h"
 
 namespace granule::cli {
@@ -17,6 +14,23 @@ using ::testing::HasSubstr;
 TEST(JsonStringTest, Escapes) {
   EXPECT_EQ(JsonString("plain"), "\"plain\"");
   EXPECT_EQ(JsonString("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+}
+
+TEST(JsonObjectTest, FieldsInOrderWithEscapedKeysAndValues) {
+  EXPECT_EQ(JsonObject().Build(), "{}");
+  EXPECT_EQ(JsonObject()
+                .String("name", "a\"b")
+                .Number("n", 18446744073709551615u)
+                .Signed("s", -3)
+                .Bool("yes", true)
+                .Null("none")
+                .Raw("list", JsonArray({"1", "{}"}))
+                .Double("rate", 2.5)
+                .Double("infinite", 1.0 / 0.0)
+                .Build(),
+            "{\"name\":\"a\\\"b\",\"n\":18446744073709551615,\"s\":-3,"
+            "\"yes\":true,\"none\":null,\"list\":[1,{}],\"rate\":2.5,"
+            "\"infinite\":null}");
 }
 
 TEST(PlatformReportTest, SaysWhichPathSixtyFourKiBImagesTake) {
@@ -43,31 +57,66 @@ TEST(PlatformReportTest, JsonHasEveryField) {
             "\"shared_path\":true}\n");
 }
 
-TEST(AlignmentDemoTest, SixtyFourKiBLayoutIsSharedUpToSixtyFourKiBPages) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  ASSERT_NE(dir, nullptr);
-  absl::StatusOr<std::string> json = AlignmentDemo(dir, /*json=*/true);
-  ASSERT_TRUE(json.ok()) << json.status();
-  // The seed's bug: a 4 KiB-aligned writable segment on 64 KiB pages.
-  EXPECT_THAT(*json, HasSubstr("{\"machine\":\"64 KiB pages (ppc64, arm64)\","
-                               "\"writable_offset\":4096,\"path\":\"malloc\","
-                               "\"reason\":\"simulated: map file '"));
-  EXPECT_THAT(*json, HasSubstr("at file offset 0x1000: not a multiple of the "
-                               "allocation granularity 64 KiB"));
-  // The fix: 64 KiB alignment maps there.
-  EXPECT_THAT(*json, HasSubstr("{\"machine\":\"64 KiB pages (ppc64, arm64)\","
-                               "\"writable_offset\":65536,\"path\":\"shared\","
-                               "\"reason\":\"\"}"));
-  EXPECT_THAT(*json,
-              HasSubstr("{\"machine\":\"256 KiB pages (hypothetical)\","
-                        "\"writable_offset\":65536,\"path\":\"malloc\""));
-  EXPECT_THAT(*json, HasSubstr("{\"machine\":\"Windows (4 KiB, 64 KiB "
-                               "granule)\",\"writable_offset\":4096,"
-                               "\"path\":\"malloc\""));
-  // The scratch image is gone and nothing was left mapped.
-  EXPECT_FALSE(
-      std::filesystem::exists(std::string(dir) + "/granule-demo-image.bin"));
-  EXPECT_EQ(HeapMemoryBackend().live_regions(), 0u);
+TEST(PageSizesTest, ByteCounts) {
+  EXPECT_EQ(*ParseByteCount("4096"), 4096u);
+  EXPECT_EQ(*ParseByteCount("4k"), 4096u);
+  EXPECT_EQ(*ParseByteCount("64K"), 65536u);
+  EXPECT_EQ(*ParseByteCount("1m"), 1048576u);
+  for (const char* bad : {"", "k", "4kb", "-4k", "+4", "0x1000", "4 k",
+                          "99999999999999999999k", "18014398509481984k"}) {
+    absl::StatusOr<uint64_t> count = ParseByteCount(bad);
+    EXPECT_FALSE(count.ok()) << bad << " -> " << *count;
+  }
+  EXPECT_EQ(ParseByteCount("4q").status().message(),
+            "'4q' is not a byte count (expected digits with an optional k or "
+            "m suffix, such as 4096, 4k or 1m)");
+}
+
+TEST(PageSizesTest, TokensGiveGeometries) {
+  absl::StatusOr<PageSizeChoice> windows = ParsePageSizeToken("4k/64k");
+  ASSERT_TRUE(windows.ok()) << windows.status();
+  EXPECT_EQ(windows->token, "4k/64k");
+  EXPECT_EQ(windows->geometry.page_size(), 4096u);
+  EXPECT_EQ(windows->geometry.allocation_granularity(), 65536u);
+  absl::StatusOr<PageSizeChoice> big = ParsePageSizeToken("256k");
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->geometry.page_size(), 262144u);
+  EXPECT_EQ(big->geometry.allocation_granularity(), 262144u);
+}
+
+TEST(PageSizesTest, BadTokensAreNamed) {
+  EXPECT_EQ(ParsePageSizeToken("3k").status().message(),
+            "page size '3k': page size 3072 is not a power of two");
+  EXPECT_EQ(ParsePageSizeToken("64k/4k").status().message(),
+            "page size '64k/4k': allocation granularity 4096 is smaller than "
+            "the page size 65536");
+  EXPECT_EQ(ParsePageSizeToken("0").status().message(),
+            "page size '0': page size 0 is not a power of two");
+  EXPECT_EQ(ParsePageSizeToken("4k/64k/1m").status().message(),
+            "page size '4k/64k/1m': expected SIZE or PAGE/GRANULARITY, such as "
+            "64k or 4k/64k");
+  EXPECT_EQ(ParsePageSizeToken("4x").status().message(),
+            "page size '4x': '4x' is not a byte count (expected digits with "
+            "an optional k or m suffix, such as 4096, 4k or 1m)");
+  EXPECT_TRUE(absl::IsInvalidArgument(ParsePageSizeToken("4x").status()));
+}
+
+TEST(PageSizesTest, Lists) {
+  absl::StatusOr<std::vector<PageSizeChoice>> defaults =
+      ParsePageSizeList(kDefaultPageSizes);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  ASSERT_EQ(defaults->size(), 4u);
+  EXPECT_EQ((*defaults)[1].geometry.page_size(), 16384u);
+  EXPECT_EQ((*defaults)[3].token, "4k/64k");
+  absl::StatusOr<std::vector<PageSizeChoice>> spaced =
+      ParsePageSizeList(" 4k , 1m ");
+  ASSERT_TRUE(spaced.ok()) << spaced.status();
+  EXPECT_EQ((*spaced)[1].geometry.page_size(), 1048576u);
+  EXPECT_EQ(ParsePageSizeList("4k,,64k").status().message(),
+            "page sizes '4k,,64k': empty entry (expected a comma-separated "
+            "list such as 4k,16k,64k,4k/64k)");
+  EXPECT_EQ(ParsePageSizeList("4k,5k").status().message(),
+            "page size '5k': page size 5120 is not a power of two");
 }
 
 }  // namespace

@@ -1,0 +1,182 @@
+#include "cli/check_command.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "cli/json.h"
+#include "loader/loaded_image.h"
+#include "loader/relocation_types.h"
+#include "platform/file.h"
+
+namespace granule::cli {
+namespace {
+
+absl::StatusOr<ElfImage> ReadImage(const std::string& path) {
+  absl::StatusOr<File> file = File::OpenForReading(path);
+  if (!file.ok()) return file.status();
+  return ReadElfImage(*file);
+}
+
+std::string VerdictText(const absl::Status& verdict) {
+  if (verdict.ok()) return "shared";
+  return absl::StrCat("malloc: ", verdict.message());
+}
+
+std::string SegmentJson(const Segment& s) {
+  return JsonObject()
+      .Number("index", s.index)
+      .Number("offset", s.offset)
+      .Number("vaddr", s.vaddr)
+      .Number("filesz", s.filesz)
+      .Number("memsz", s.memsz)
+      .String("flags", s.FlagString())
+      .Number("align", s.align)
+      .Build();
+}
+
+}  // namespace
+
+void CheckTotals::Add(const FileCheck& check) {
+  ++files;
+  if (!check.error.ok()) {
+    ++files_invalid;
+    return;
+  }
+  for (const absl::Status& verdict : check.verdicts) {
+    ++(verdict.ok() ? pairs_shared : pairs_refused);
+  }
+}
+
+FileCheck CheckFile(const std::string& path,
+                    absl::Span<const PageSizeChoice> page_sizes) {
+  FileCheck check;
+  check.path = path;
+  absl::StatusOr<ElfImage> elf = ReadImage(path);
+  if (!elf.ok()) {
+    check.error = elf.status();
+    return check;
+  }
+  for (const PageSizeChoice& choice : page_sizes) {
+    check.verdicts.push_back(CheckSharedPath(*elf, choice.geometry));
+  }
+  check.elf = *std::move(elf);
+  return check;
+}
+
+std::string FormatFileCheck(const FileCheck& check,
+                            absl::Span<const PageSizeChoice> page_sizes) {
+  if (!check.error.ok()) {
+    // Most messages already start with the path.
+    return absl::StrFormat(
+        "%s: invalid: %s\n", check.path,
+        absl::StripPrefix(check.error.message(), check.path + ": "));
+  }
+  const ElfImage& elf = *check.elf;
+  std::string out = absl::StrFormat(
+      "%s: %s, machine %s, layout %s, 64 KiB alignment contract %s\n",
+      check.path, elf.variant.ToString(), MachineName(elf.machine),
+      LayoutName(elf.layout), elf.MeetsAlignmentContract() ? "met" : "not met");
+  absl::StrAppendFormat(&out, "  %-9s %-10s %-10s %-10s %-10s %-5s %s\n",
+                        "PT_LOAD", "offset", "vaddr", "filesz", "memsz",
+                        "flags", "align");
+  for (const Segment* s : elf.LoadSegments()) {
+    absl::StrAppendFormat(
+        &out, "  %-9s %-10s %-10s %-10s %-10s %-5s %s\n",
+        absl::StrCat("phdr ", s->index), absl::StrFormat("0x%x", s->offset),
+        absl::StrFormat("0x%x", s->vaddr), absl::StrFormat("0x%x", s->filesz),
+        absl::StrFormat("0x%x", s->memsz), s->FlagString(),
+        FormatBytes(s->align));
+  }
+  for (size_t i = 0; i < page_sizes.size(); ++i) {
+    absl::StrAppendFormat(&out, "  %-9s %-45s %s\n", page_sizes[i].token,
+                          page_sizes[i].geometry.ToString(),
+                          VerdictText(check.verdicts[i]));
+  }
+  return out;
+}
+
+std::string FileCheckJson(const FileCheck& check,
+                          absl::Span<const PageSizeChoice> page_sizes) {
+  JsonObject object;
+  object.String("path", check.path);
+  if (!check.error.ok()) {
+    return object.String("error", check.error.message()).Build();
+  }
+  const ElfImage& elf = *check.elf;
+  std::vector<std::string> segments, verdicts;
+  for (const Segment* s : elf.LoadSegments())
+    segments.push_back(SegmentJson(*s));
+  for (size_t i = 0; i < page_sizes.size(); ++i) {
+    const absl::Status& verdict = check.verdicts[i];
+    verdicts.push_back(
+        JsonObject()
+            .String("token", page_sizes[i].token)
+            .Number("page_size", page_sizes[i].geometry.page_size())
+            .Number("allocation_granularity",
+                    page_sizes[i].geometry.allocation_granularity())
+            .String("path", verdict.ok() ? "shared" : "malloc")
+            .String("reason", verdict.message())
+            .Build());
+  }
+  return object.String("variant", elf.variant.ToString())
+      .String("machine", MachineName(elf.machine))
+      .String("layout", LayoutName(elf.layout))
+      .Bool("meets_alignment_contract", elf.MeetsAlignmentContract())
+      .Raw("load_segments", JsonArray(segments))
+      .Raw("verdicts", JsonArray(verdicts))
+      .Build();
+}
+
+std::string FormatCheckTotals(const CheckTotals& totals) {
+  return absl::StrFormat(
+      "checked %d files: %d (file, page size) pairs shared, %d refused "
+      "(malloc path), %d files invalid\n",
+      totals.files, totals.pairs_shared, totals.pairs_refused,
+      totals.files_invalid);
+}
+
+CommandResult RunCheck(const std::vector<std::string>& files,
+                       const std::string& page_size_list, bool json) {
+  CommandResult result;
+  absl::StatusOr<std::vector<PageSizeChoice>> page_sizes =
+      ParsePageSizeList(page_size_list);
+  if (!page_sizes.ok() || files.empty()) {
+    result.exit_code = kExitUsage;
+    result.errors.push_back(page_sizes.ok()
+                                ? "expected at least one FILE"
+                                : std::string(page_sizes.status().message()));
+    return result;
+  }
+  CheckTotals totals;
+  std::vector<std::string> json_files;
+  for (const std::string& path : files) {
+    FileCheck check = CheckFile(path, *page_sizes);
+    totals.Add(check);
+    if (!check.error.ok())
+      result.errors.push_back(std::string(check.error.message()));
+    if (json) {
+      json_files.push_back(FileCheckJson(check, *page_sizes));
+    } else {
+      absl::StrAppend(&result.report, FormatFileCheck(check, *page_sizes));
+    }
+  }
+  if (json) {
+    result.report =
+        JsonObject()
+            .Raw("files", JsonArray(json_files))
+            .Raw("summary", JsonObject()
+                                .Number("files", totals.files)
+                                .Number("pairs_shared", totals.pairs_shared)
+                                .Number("pairs_refused", totals.pairs_refused)
+                                .Number("files_invalid", totals.files_invalid)
+                                .Build())
+            .Build() +
+        "\n";
+  } else {
+    absl::StrAppend(&result.report, FormatCheckTotals(totals));
+  }
+  if (!totals.all_shared()) result.exit_code = kExitFailed;
+  return result;
+}
+
+}  // namespace granule::cli

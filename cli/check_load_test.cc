@@ -1,0 +1,259 @@
+// `granule check` and `granule load` as functions, on images written here.
+#include <string>
+
+#include "cli/check_command.h"
+#include "cli/demo_image.h"
+#include "cli/image_report.h"
+#include "cli/load_command.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "loader/image_writer.h"
+#include "platform/malloc_backend.h"
+#include "platform/simulated_backend.h"
+#include "testing/temp_file.h"
+
+namespace granule::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+std::string WriteDemoImage(uint64_t alignment) {
+  const std::string path = granule::testing::TempPath("image.go");
+  absl::Status written = WriteImage(DemoImageSpec(alignment), path);
+  EXPECT_TRUE(written.ok()) << written;
+  return path;
+}
+
+std::vector<PageSizeChoice> PageSizes(const char* list) {
+  absl::StatusOr<std::vector<PageSizeChoice>> sizes = ParsePageSizeList(list);
+  EXPECT_TRUE(sizes.ok()) << sizes.status();
+  return sizes.ok() ? *sizes : std::vector<PageSizeChoice>{};
+}
+
+TEST(CheckTest, SixtyFourKiBImageIsSharedUpToSixtyFourKiBPages) {
+  const std::string path = WriteDemoImage(65536);
+  const std::vector<PageSizeChoice> sizes = PageSizes("4k,64k,256k");
+  const FileCheck check = CheckFile(path, sizes);
+  ASSERT_TRUE(check.error.ok()) << check.error;
+  ASSERT_EQ(check.verdicts.size(), 3u);
+  EXPECT_TRUE(check.verdicts[0].ok()) << check.verdicts[0];
+  EXPECT_TRUE(check.verdicts[1].ok()) << check.verdicts[1];
+  EXPECT_TRUE(absl::IsFailedPrecondition(check.verdicts[2]));
+  const std::string text = FormatFileCheck(check, sizes);
+  EXPECT_THAT(text, StartsWith(path + ": ELF64 little-endian, machine none, "
+                                      "layout 1:1, 64 KiB alignment contract "
+                                      "met\n"));
+  EXPECT_THAT(text, HasSubstr("  phdr 2    0x20000    0x20000    0x2000     "
+                              "0x6000     RW    64 KiB\n"));
+  EXPECT_THAT(text, HasSubstr("  64k       page 64 KiB, allocation "
+                              "granularity 64 KiB    shared\n"));
+  EXPECT_THAT(text, HasSubstr("  256k      page 256 KiB, allocation "
+                              "granularity 256 KiB  malloc: page size 256 KiB "
+                              "does not divide p_align 64 KiB"));
+  const std::string json = FileCheckJson(check, sizes);
+  EXPECT_THAT(json, HasSubstr("\"meets_alignment_contract\":true"));
+  EXPECT_THAT(json, HasSubstr("{\"index\":2,\"offset\":131072,\"vaddr\":"
+                              "131072,\"filesz\":8192,\"memsz\":24576,"
+                              "\"flags\":\"RW\",\"align\":65536}"));
+  EXPECT_THAT(json, HasSubstr("{\"token\":\"256k\",\"page_size\":262144,"
+                              "\"allocation_granularity\":262144,\"path\":"
+                              "\"malloc\",\"reason\":\"page size 256 KiB"));
+}
+
+TEST(CheckTest, FourKiBImageFailsTheContract) {
+  const std::string path = WriteDemoImage(4096);
+  const std::vector<PageSizeChoice> sizes = PageSizes("4k,16k");
+  const FileCheck check = CheckFile(path, sizes);
+  ASSERT_TRUE(check.error.ok()) << check.error;
+  EXPECT_TRUE(check.verdicts[0].ok());
+  EXPECT_FALSE(check.verdicts[1].ok());
+  EXPECT_THAT(FormatFileCheck(check, sizes),
+              HasSubstr("64 KiB alignment contract not met"));
+}
+
+TEST(CheckTest, UnreadableFilesAreReportedByName) {
+  const std::string words = "this is text, not an ELF image\n";
+  absl::StatusOr<std::string> text = granule::testing::WriteTempFile(
+      "text", std::vector<uint8_t>(words.begin(), words.end()));
+  ASSERT_TRUE(text.ok());
+  const FileCheck check = CheckFile(*text, PageSizes("4k"));
+  EXPECT_FALSE(check.error.ok());
+  EXPECT_FALSE(check.elf.has_value());
+  EXPECT_EQ(FormatFileCheck(check, PageSizes("4k")),
+            *text +
+                ": invalid: not an ELF file: e_ident magic byte 0 is "
+                "0x74\n");
+  EXPECT_EQ(FileCheckJson(check, PageSizes("4k")),
+            "{\"path\":\"" + *text + "\",\"error\":\"" + *text +
+                ": not an ELF file: e_ident magic byte 0 is 0x74\"}");
+}
+
+TEST(CheckTest, TotalsAndExitCodes) {
+  const std::string good = WriteDemoImage(65536);
+  CommandResult ok = RunCheck({good, good}, "4k,64k", false);
+  EXPECT_EQ(ok.exit_code, kExitOk);
+  EXPECT_TRUE(ok.errors.empty());
+  EXPECT_THAT(ok.report,
+              HasSubstr("checked 2 files: 4 (file, page size) pairs shared, "
+                        "0 refused (malloc path), 0 files invalid\n"));
+
+  CommandResult refused = RunCheck({good}, "256k", true);
+  EXPECT_EQ(refused.exit_code, kExitFailed);
+  EXPECT_THAT(refused.report,
+              HasSubstr("\"summary\":{\"files\":1,\"pairs_shared\":0,"
+                        "\"pairs_refused\":1,\"files_invalid\":0}}\n"));
+
+  CommandResult missing = RunCheck({"/nonexistent/x.go"}, "4k", false);
+  EXPECT_EQ(missing.exit_code, kExitFailed);
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_THAT(missing.errors[0], HasSubstr("/nonexistent/x.go"));
+
+  EXPECT_EQ(RunCheck({good}, "4k,7k", false).exit_code, kExitUsage);
+  EXPECT_EQ(RunCheck({}, "4k", false).exit_code, kExitUsage);
+}
+
+TEST(GuileVmVersionTest, DecodedAsLibguileReadsIt) {
+  EXPECT_EQ(DescribeGuileVmVersion(0x3000006),
+            "Guile 3.0 bytecode, minor 6 (raw 0x3000006)");
+  EXPECT_EQ(DescribeGuileVmVersion(0x2020041),
+            "Guile 2.2 bytecode, minor 65 (raw 0x2020041)");
+  EXPECT_EQ(DescribeGuileVmVersion(0x100000000),
+            "not Guile's encoding (raw 0x100000000)");
+}
+
+TEST(ImageReportTest, SharedLoadShowsWhatTheKernelEnforces) {
+  const std::string path = WriteDemoImage(65536);
+  absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadImage(path);
+  ASSERT_TRUE(image.ok()) << image.status();
+  ASSERT_EQ((*image)->path(), LoadPath::kShared);
+  absl::StatusOr<ImageReport> report = DescribeImage(**image);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->protection_enforced);
+  EXPECT_EQ(report->relocations_applied, 2u);
+  ASSERT_EQ(report->segments.size(), 3u);
+  const char* expected[] = {"R", "R", "RW"};  // RX stays R without exec.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(report->segments[i].protection, expected[i]) << i;
+    EXPECT_EQ(report->segments[i].source, ProtectionSource::kKernel) << i;
+    ASSERT_TRUE(report->segments[i].pages.has_value()) << i;
+  }
+  EXPECT_EQ(report->segments[1].flags, "RX");
+  EXPECT_EQ(report->segments[2].pages->pages, 6u);  // 24 KiB of 4 KiB pages.
+  // RELA, RELASZ, RELAENT from the writer, then the two of the spec.
+  ASSERT_EQ(report->dynamic.size(), 5u);
+  EXPECT_EQ(report->dynamic[0].tag, "RELA");
+  EXPECT_TRUE(report->dynamic[0].pointer.has_value());
+  EXPECT_EQ(report->dynamic[1].tag, "RELASZ");
+  EXPECT_FALSE(report->dynamic[1].pointer.has_value());
+  EXPECT_EQ(report->dynamic[3].tag, "GUILE_VM_VERSION");
+  EXPECT_EQ(report->dynamic[3].meaning,
+            "Guile 3.0 bytecode, minor 6 (raw 0x3000006)");
+  EXPECT_EQ(report->dynamic[4].tag, "GUILE_ENTRY");
+  absl::StatusOr<absl::Span<const uint8_t>> text =
+      (*image)->SectionBytes(".text");
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(report->dynamic[4].pointer,
+            reinterpret_cast<uintptr_t>(text->data()));
+  const std::string formatted = FormatImageReport(*report, 42);
+  EXPECT_THAT(formatted, HasSubstr(": shared path, posix backend\n"));
+  EXPECT_THAT(formatted, HasSubstr("  load time  42 us\n"));
+  EXPECT_THAT(formatted, HasSubstr("RW (kernel)"));
+  EXPECT_THAT(formatted, Not(HasSubstr("does not enforce")));
+}
+
+TEST(ImageReportTest, HeapBackendsRecordWithoutEnforcing) {
+  const std::string path = WriteDemoImage(65536);
+  SimulatedBackend ppc64(*PageGeometry::Create(65536, 65536));
+  LoadOptions options;
+  options.shared_backend = &ppc64;
+  absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadImage(path, options);
+  ASSERT_TRUE(image.ok()) << image.status();
+  absl::StatusOr<ImageReport> report = DescribeImage(**image);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->path, LoadPath::kShared);
+  EXPECT_FALSE(report->protection_enforced);
+  EXPECT_EQ(report->segments[2].protection, "RW");
+  EXPECT_EQ(report->segments[2].source, ProtectionSource::kNotEnforced);
+  EXPECT_FALSE(report->segments[2].pages.has_value());
+  EXPECT_THAT(FormatImageReport(*report, std::nullopt),
+              HasSubstr("the simulated backend records protections but does "
+                        "not enforce them"));
+}
+
+TEST(LoadTest, PathFlag) {
+  EXPECT_EQ(*ParsePathChoice("shared"), LoadOptions::PathChoice::kShared);
+  EXPECT_EQ(*ParsePathChoice("malloc"), LoadOptions::PathChoice::kMalloc);
+  EXPECT_EQ(*ParsePathChoice("auto"), LoadOptions::PathChoice::kAuto);
+  EXPECT_EQ(ParsePathChoice("mmap").status().message(),
+            "--path=mmap: expected auto, shared or malloc");
+}
+
+TEST(LoadTest, TotalsPerPath) {
+  LoadTotals totals;
+  totals.Add(LoadPath::kShared, 1500);
+  totals.Add(LoadPath::kShared, 500);
+  totals.Add(LoadPath::kMalloc, 1000);
+  totals.Add(std::nullopt, 1000);
+  EXPECT_EQ(
+      FormatLoadTotals(totals),
+      "loading 4 files took 4.000 ms (1000 files/s): shared 2 (2.000 ms), "
+      "malloc 1 (1.000 ms), failed 1\n");
+  EXPECT_EQ(LoadTotalsJson(totals),
+            "{\"files\":4,\"micros\":4000,\"files_per_second\":1000,"
+            "\"shared\":2,\"shared_micros\":2000,\"malloc\":1,"
+            "\"malloc_micros\":1000,\"failed\":1}");
+}
+
+TEST(LoadTest, EachPathOnRequest) {
+  const std::string path = WriteDemoImage(65536);
+  LoadFlags flags;
+  flags.path = "shared";
+  CommandResult shared = RunLoad({path}, flags);
+  EXPECT_EQ(shared.exit_code, kExitOk);
+  EXPECT_THAT(shared.report, HasSubstr(path + ": shared path, posix backend"));
+  EXPECT_THAT(shared.report, HasSubstr("shared 1 ("));
+
+  flags.path = "malloc";
+  CommandResult heap = RunLoad({path}, flags);
+  EXPECT_EQ(heap.exit_code, kExitOk);
+  EXPECT_THAT(heap.report, HasSubstr(path + ": malloc path, malloc backend"));
+  EXPECT_THAT(heap.report, HasSubstr("RW (recorded, not enforced)"));
+  EXPECT_THAT(heap.report, HasSubstr("malloc 1 ("));
+  EXPECT_EQ(HeapMemoryBackend().live_regions(), 0u);
+
+  flags.json = true;
+  CommandResult json = RunLoad({path, "/nonexistent.go"}, flags);
+  EXPECT_EQ(json.exit_code, kExitFailed);
+  ASSERT_EQ(json.errors.size(), 1u);
+  EXPECT_THAT(json.errors[0], HasSubstr("/nonexistent.go"));
+  EXPECT_THAT(json.report, StartsWith("{\"files\":[{\"file\":"));
+  EXPECT_THAT(json.report, HasSubstr("\"failed\":1}}\n"));
+
+  flags.path = "everywhere";
+  EXPECT_EQ(RunLoad({path}, flags).exit_code, kExitUsage);
+  flags.path = "auto";
+  EXPECT_EQ(RunLoad({}, flags).exit_code, kExitUsage);
+}
+
+TEST(LoadTest, ManyFilesGiveTotalsUnlessVerbose) {
+  const std::string path = WriteDemoImage(65536);
+  const std::vector<std::string> files(kDetailedFileLimit + 1, path);
+  LoadFlags flags;
+  CommandResult quiet = RunLoad(files, flags);
+  EXPECT_EQ(quiet.exit_code, kExitOk);
+  EXPECT_THAT(quiet.report, StartsWith("loading 21 files took "));
+  EXPECT_THAT(quiet.report, Not(HasSubstr("base")));
+  flags.verbose = true;
+  CommandResult verbose = RunLoad(files, flags);
+  size_t bases = 0;
+  for (size_t at = 0;
+       (at = verbose.report.find("  base ", at)) != std::string::npos; ++at) {
+    ++bases;
+  }
+  EXPECT_EQ(bases, files.size());
+}
+
+}  // namespace
+}  // namespace granule::cli

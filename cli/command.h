@@ -1,0 +1,25 @@
+// What every granule subcommand returns to the dispatcher in main.cc: the
+// report for stdout, the errors for stderr, and the exit code. Commands never
+// print themselves, so tests can run them as functions.
+#ifndef GRANULE_CLI_COMMAND_H_
+#define GRANULE_CLI_COMMAND_H_
+
+#include <string>
+#include <vector>
+
+namespace granule::cli {
+
+inline constexpr int kExitOk = 0;      // The work was done.
+inline constexpr int kExitFailed = 1;  // The work failed; errors say why.
+inline constexpr int kExitUsage = 2;   // The command line was wrong.
+
+struct CommandResult {
+  int exit_code = kExitOk;
+  std::string report;  // For stdout: text, or one JSON object with --json.
+  // For stderr, one per line as "granule <command>: <error>".
+  std::vector<std::string> errors;
+};
+
+}  // namespace granule::cli
+
+#endif  // GRANULE_CLI_COMMAND_H_

@@ -1,0 +1,173 @@
+#include "cli/demo_facts.h"
+
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "cli/demo_image.h"
+#include "cli/platform_report.h"
+#include "platform/simulated_backend.h"
+
+namespace granule::cli {
+namespace {
+
+// Both comparison loads are relocated as if loaded here, so relocated words
+// match byte for byte although the images live at different addresses.
+constexpr uint64_t kComparisonBase = 0x10000000;
+
+absl::StatusOr<std::unique_ptr<LoadedImage>> Load(
+    const std::string& path, LoadOptions::PathChoice choice,
+    std::optional<uint64_t> relocation_base = std::nullopt,
+    MemoryBackend* shared_backend = nullptr) {
+  LoadOptions options;
+  options.path = choice;
+  options.relocation_base = relocation_base;
+  options.shared_backend = shared_backend;
+  return LoadImage(path, options);
+}
+
+// Reads each relocated word of .data and follows it, checking it lands on
+// the first byte of its target section.
+absl::StatusOr<std::vector<PointerFact>> FollowPointers(
+    const LoadedImage& image) {
+  absl::StatusOr<absl::Span<const uint8_t>> data = image.SectionBytes(".data");
+  if (!data.ok()) return data.status();
+  const ElfVariant variant = image.elf().variant;
+  const int word = variant.word_size();
+  std::vector<PointerFact> facts;
+  for (const char* target : {".rodata", ".text"}) {
+    absl::StatusOr<absl::Span<const uint8_t>> bytes =
+        image.SectionBytes(target);
+    if (!bytes.ok()) return bytes.status();
+    const uint64_t offset = facts.size() * word;
+    const uint64_t value =
+        LoadUnsigned(data->data() + offset, word, variant.big_endian);
+    if (value != reinterpret_cast<uintptr_t>(bytes->data())) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: .data+%d holds 0x%x after relocation, but %s is at %p",
+          image.elf().path, offset, value, target, bytes->data()));
+    }
+    // The point of the demo: follow the relocated word itself.
+    const auto* followed = reinterpret_cast<const char*>(value);
+    std::string seen =
+        target == std::string(".rodata")
+            ? absl::StrCat(
+                  "\"", std::string(followed, strnlen(followed, bytes->size())),
+                  "\"")
+            : absl::StrFormat("%02x %02x %02x", uint8_t(followed[0]),
+                              uint8_t(followed[1]), uint8_t(followed[2]));
+    facts.push_back({absl::StrFormat(".data+%d", offset), target,
+                     static_cast<uintptr_t>(value), std::move(seen)});
+  }
+  return facts;
+}
+
+// Reads every byte, so the kernel's page report shows residency: file pages
+// read in, private copies, zero pages.
+void TouchEverySegment(const LoadedImage& image) {
+  volatile uint8_t sink = 0;
+  for (const LoadedImage::LoadedSegment& s : image.segments()) {
+    for (uint64_t i = 0; i < s.size; i += 256) sink = sink ^ s.data[i];
+  }
+}
+
+absl::StatusOr<std::vector<SegmentAgreement>> Compare(const LoadedImage& a,
+                                                      const LoadedImage& b) {
+  std::vector<SegmentAgreement> agreement;
+  for (size_t i = 0; i < a.segments().size(); ++i) {
+    const auto& sa = a.segments()[i];
+    const auto& sb = b.segments()[i];
+    if (sa.size != sb.size || std::memcmp(sa.data, sb.data, sa.size) != 0) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: program header %d differs between the %s and %s loads",
+          a.elf().path, sa.header->index, LoadPathName(a.path()),
+          LoadPathName(b.path())));
+    }
+    agreement.push_back({sa.header->index, sa.size});
+  }
+  return agreement;
+}
+
+absl::StatusOr<LoadOutcome> Simulate(const DemoMachine& machine,
+                                     const std::string& path) {
+  absl::StatusOr<PageGeometry> geometry =
+      PageGeometry::Create(machine.page_size, machine.granularity);
+  if (!geometry.ok()) return geometry.status();
+  SimulatedBackend simulated(*geometry);
+  absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+      Load(path, LoadOptions::PathChoice::kAuto, std::nullopt, &simulated);
+  if (!image.ok()) return image.status();
+  return LoadOutcome{(*image)->path(), (*image)->reason()};
+}
+
+absl::Status LoadOnThisMachine(const std::string& path, DemoFacts& facts) {
+  using Choice = LoadOptions::PathChoice;
+  absl::StatusOr<std::unique_ptr<LoadedImage>> shared =
+      Load(path, Choice::kAuto);
+  if (!shared.ok()) return shared.status();
+  absl::StatusOr<std::unique_ptr<LoadedImage>> malloc =
+      Load(path, Choice::kMalloc);
+  if (!malloc.ok()) return malloc.status();
+  absl::StatusOr<std::vector<PointerFact>> pointers = FollowPointers(**shared);
+  if (!pointers.ok()) return pointers.status();
+  facts.pointers = *std::move(pointers);
+  if (absl::Status s = FollowPointers(**malloc).status(); !s.ok()) return s;
+  TouchEverySegment(**shared);
+  absl::StatusOr<ImageReport> shared_report = DescribeImage(**shared);
+  if (!shared_report.ok()) return shared_report.status();
+  absl::StatusOr<ImageReport> malloc_report = DescribeImage(**malloc);
+  if (!malloc_report.ok()) return malloc_report.status();
+  facts.shared = *std::move(shared_report);
+  facts.malloc = *std::move(malloc_report);
+
+  absl::StatusOr<std::unique_ptr<LoadedImage>> a =
+      Load(path, Choice::kAuto, kComparisonBase);
+  if (!a.ok()) return a.status();
+  absl::StatusOr<std::unique_ptr<LoadedImage>> b =
+      Load(path, Choice::kMalloc, kComparisonBase);
+  if (!b.ok()) return b.status();
+  absl::StatusOr<std::vector<SegmentAgreement>> agreement = Compare(**a, **b);
+  if (!agreement.ok()) return agreement.status();
+  facts.compared[0] = (*a)->path();
+  facts.compared[1] = (*b)->path();
+  facts.agreement = *std::move(agreement);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DemoFacts> GatherDemoFacts(const std::string& scratch_parent) {
+  absl::StatusOr<ScratchDirectory> scratch =
+      ScratchDirectory::Create(scratch_parent);
+  if (!scratch.ok()) return scratch.status();
+  const std::string image_64k = scratch->File("sample-64k.go");
+  const std::string image_4k = scratch->File("sample-4k.go");
+  if (absl::Status s = WriteImage(DemoImageSpec(64 * kKiB), image_64k);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = WriteImage(DemoImageSpec(4 * kKiB), image_4k); !s.ok()) {
+    return s;
+  }
+  DemoFacts facts;
+  if (absl::Status s = LoadOnThisMachine(image_64k, facts); !s.ok()) return s;
+  for (const DemoMachine& machine : kDemoMachines) {
+    absl::StatusOr<LoadOutcome> aligned_64k = Simulate(machine, image_64k);
+    if (!aligned_64k.ok()) return aligned_64k.status();
+    absl::StatusOr<LoadOutcome> aligned_4k = Simulate(machine, image_4k);
+    if (!aligned_4k.ok()) return aligned_4k.status();
+    facts.machines.push_back({&machine, *aligned_64k, *aligned_4k});
+  }
+  absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
+  if (!host.ok()) return host.status();
+  facts.platform_text =
+      PlatformReport((*host)->geometry(), (*host)->traits(), false);
+  facts.platform_json = std::string(absl::StripSuffix(
+      PlatformReport((*host)->geometry(), (*host)->traits(), true), "\n"));
+  return facts;
+}
+
+}  // namespace granule::cli

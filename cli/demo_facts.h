@@ -1,0 +1,77 @@
+// What `granule demo` finds out, gathered apart from how it is shown: the
+// loads on this machine, the pointers followed, the byte comparison, and the
+// replays on simulated machines.
+#ifndef GRANULE_CLI_DEMO_FACTS_H_
+#define GRANULE_CLI_DEMO_FACTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cli/image_report.h"
+#include "loader/loaded_image.h"
+
+namespace granule::cli {
+
+inline constexpr uint64_t kKiB = 1024;
+
+// A machine the demo simulates.
+struct DemoMachine {
+  const char* label;
+  uint64_t page_size;
+  uint64_t granularity;
+};
+inline constexpr DemoMachine kDemoMachines[] = {
+    {"4 KiB pages (x86-64)", 4 * kKiB, 4 * kKiB},
+    {"16 KiB pages (Apple arm64)", 16 * kKiB, 16 * kKiB},
+    {"64 KiB pages (ppc64, arm64)", 64 * kKiB, 64 * kKiB},
+    {"256 KiB pages (hypothetical)", 256 * kKiB, 256 * kKiB},
+    {"Windows (4 KiB, 64 KiB granule)", 4 * kKiB, 64 * kKiB},
+};
+
+// A relocated word of .data, followed.
+struct PointerFact {
+  std::string place;   // ".data+0"
+  std::string target;  // ".rodata"
+  uintptr_t value;     // The word after relocation: the target's address.
+  std::string seen;    // What the pointer shows when followed.
+};
+
+// A segment found identical in the shared-path and malloc-path loads.
+struct SegmentAgreement {
+  int index;
+  uint64_t size;
+};
+
+struct LoadOutcome {
+  LoadPath path;
+  std::string reason;
+};
+
+struct MachineFacts {
+  const DemoMachine* machine;
+  LoadOutcome aligned_64k;  // The image granule writes.
+  LoadOutcome aligned_4k;   // The same image with the old 4 KiB alignment.
+};
+
+struct DemoFacts {
+  ImageReport shared;                 // Loaded with PathChoice::kAuto.
+  ImageReport malloc;                 // Loaded with PathChoice::kMalloc.
+  std::vector<PointerFact> pointers;  // Followed in the kAuto load.
+  LoadPath compared[2];  // The paths of the two loads compared byte by byte.
+  std::vector<SegmentAgreement> agreement;
+  std::vector<MachineFacts> machines;
+  std::string platform_text;  // `granule info`, and as JSON.
+  std::string platform_json;
+};
+
+// Writes the sample image twice (64 KiB and 4 KiB segment alignment) into a
+// fresh directory under `scratch_parent`, gathers the facts, and removes the
+// directory, also on error. A relocated pointer that misses its target, or
+// loads that differ, are DataLoss errors.
+absl::StatusOr<DemoFacts> GatherDemoFacts(const std::string& scratch_parent);
+
+}  // namespace granule::cli
+
+#endif  // GRANULE_CLI_DEMO_FACTS_H_

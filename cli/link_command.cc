@@ -1,0 +1,110 @@
+#include "cli/link_command.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/check_command.h"
+#include "cli/json.h"
+#include "cli/link_description.h"
+#include "loader/image_writer.h"
+#include "platform/file.h"
+
+namespace granule::cli {
+namespace {
+
+// Descriptions are small; a large file is a mistake, such as an image.
+constexpr uint64_t kMaxDescriptionBytes = 16 << 20;
+
+const char* FormatName(RelocationFormat format) {
+  switch (format) {
+    case RelocationFormat::kRela:
+      return "rela";
+    case RelocationFormat::kRel:
+      return "rel";
+    case RelocationFormat::kRelr:
+      return "relr";
+  }
+  return "?";
+}
+
+CommandResult Failure(int exit_code, std::string error) {
+  CommandResult result;
+  result.exit_code = exit_code;
+  result.errors.push_back(std::move(error));
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
+  absl::StatusOr<File> file = File::OpenForReading(path);
+  if (!file.ok()) return file.status();
+  if (file->size() > kMaxDescriptionBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: %u bytes is too large for a description (at most %u)", path,
+        file->size(), kMaxDescriptionBytes));
+  }
+  std::string text(file->size(), '\0');
+  absl::Status read = file->ReadAt(
+      0, absl::MakeSpan(reinterpret_cast<uint8_t*>(text.data()), text.size()));
+  if (!read.ok()) return read;
+  return text;
+}
+
+CommandResult RunLink(const std::vector<std::string>& args,
+                      const std::string& output, bool json) {
+  if (args.size() != 1) {
+    return Failure(kExitUsage, "expected one DESCRIPTION file");
+  }
+  if (output.empty()) {
+    return Failure(kExitUsage, "expected --output=OUT (or -o OUT)");
+  }
+  const std::string& description = args[0];
+  absl::StatusOr<std::string> text = ReadTextFile(description);
+  if (!text.ok())
+    return Failure(kExitFailed, std::string(text.status().message()));
+  absl::StatusOr<ImageSpec> spec = ParseLinkDescription(*text, description);
+  if (!spec.ok())
+    return Failure(kExitFailed, std::string(spec.status().message()));
+  if (absl::Status written = WriteImage(*spec, output); !written.ok()) {
+    return Failure(kExitFailed,
+                   absl::StrCat(description, ": ", written.message()));
+  }
+
+  // Read back what was written, so the report shows the file, not the plan.
+  absl::StatusOr<std::vector<PageSizeChoice>> page_sizes =
+      ParsePageSizeList(kDefaultPageSizes);
+  if (!page_sizes.ok()) {
+    return Failure(kExitFailed, std::string(page_sizes.status().message()));
+  }
+  const FileCheck check = CheckFile(output, *page_sizes);
+  CommandResult result;
+  if (!check.error.ok()) {
+    result.exit_code = kExitFailed;
+    result.errors.push_back(
+        absl::StrFormat("%s was written but does not read back: %s", output,
+                        check.error.message()));
+  }
+  if (json) {
+    result.report =
+        JsonObject()
+            .String("description", description)
+            .String("output", output)
+            .Number("sections", spec->sections.size())
+            .Number("relocations", spec->relocations.size())
+            .String("relocation_format", FormatName(spec->relocation_format))
+            .Number("dynamic_entries", spec->dynamic.size())
+            .Raw("image", FileCheckJson(check, *page_sizes))
+            .Build() +
+        "\n";
+  } else {
+    result.report = absl::StrFormat(
+        "linked %s -> %s: %d sections, %d relocations (%s), %d dynamic "
+        "entries\n%s",
+        description, output, spec->sections.size(), spec->relocations.size(),
+        FormatName(spec->relocation_format), spec->dynamic.size(),
+        FormatFileCheck(check, *page_sizes));
+  }
+  return result;
+}
+
+}  // namespace granule::cli

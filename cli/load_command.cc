@@ -1,0 +1,139 @@
+#include "cli/load_command.h"
+
+#include <chrono>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/image_report.h"
+#include "cli/json.h"
+
+namespace granule::cli {
+namespace {
+
+double Millis(int64_t micros) { return micros / 1000.0; }
+
+double FilesPerSecond(int files, int64_t micros) {
+  return micros > 0 ? files * 1e6 / micros : 0.0;
+}
+
+struct TimedLoad {
+  absl::StatusOr<std::unique_ptr<LoadedImage>> image;
+  int64_t micros;
+};
+
+TimedLoad LoadTimed(const std::string& file, const LoadOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadImage(file, options);
+  const auto stop = std::chrono::steady_clock::now();
+  return {std::move(image),
+          std::chrono::duration_cast<std::chrono::microseconds>(stop - start)
+              .count()};
+}
+
+}  // namespace
+
+absl::StatusOr<LoadOptions::PathChoice> ParsePathChoice(
+    absl::string_view text) {
+  using Choice = LoadOptions::PathChoice;
+  if (text == "auto") return Choice::kAuto;
+  if (text == "shared") return Choice::kShared;
+  if (text == "malloc") return Choice::kMalloc;
+  return absl::InvalidArgumentError(
+      absl::StrFormat("--path=%s: expected auto, shared or malloc", text));
+}
+
+void LoadTotals::Add(std::optional<LoadPath> path, int64_t micros) {
+  if (!path) {
+    ++failed;
+    failed_micros += micros;
+  } else if (*path == LoadPath::kShared) {
+    ++shared;
+    shared_micros += micros;
+  } else {
+    ++malloc;
+    malloc_micros += micros;
+  }
+}
+
+std::string FormatLoadTotals(const LoadTotals& t) {
+  return absl::StrFormat(
+      "loading %d files took %.3f ms (%.0f files/s): shared %d (%.3f ms), "
+      "malloc %d (%.3f ms), failed %d\n",
+      t.files(), Millis(t.micros()), FilesPerSecond(t.files(), t.micros()),
+      t.shared, Millis(t.shared_micros), t.malloc, Millis(t.malloc_micros),
+      t.failed);
+}
+
+std::string LoadTotalsJson(const LoadTotals& t) {
+  return JsonObject()
+      .Number("files", t.files())
+      .Signed("micros", t.micros())
+      .Double("files_per_second", FilesPerSecond(t.files(), t.micros()))
+      .Number("shared", t.shared)
+      .Signed("shared_micros", t.shared_micros)
+      .Number("malloc", t.malloc)
+      .Signed("malloc_micros", t.malloc_micros)
+      .Number("failed", t.failed)
+      .Build();
+}
+
+CommandResult RunLoad(const std::vector<std::string>& files,
+                      const LoadFlags& flags) {
+  CommandResult result;
+  absl::StatusOr<LoadOptions::PathChoice> choice = ParsePathChoice(flags.path);
+  if (!choice.ok() || files.empty()) {
+    result.exit_code = kExitUsage;
+    result.errors.push_back(choice.ok()
+                                ? "expected at least one FILE"
+                                : std::string(choice.status().message()));
+    return result;
+  }
+  LoadOptions options;
+  options.path = *choice;
+  options.allow_execute = flags.allow_execute;
+  const bool detailed = flags.verbose || files.size() <= kDetailedFileLimit;
+
+  LoadTotals totals;
+  std::vector<std::string> json_files, json_failures;
+  auto fail = [&](const absl::Status& error, int64_t micros) {
+    totals.Add(std::nullopt, micros);
+    result.errors.push_back(std::string(error.message()));
+    json_failures.push_back(JsonString(error.message()));
+  };
+  for (const std::string& file : files) {
+    TimedLoad load = LoadTimed(file, options);
+    if (!load.image.ok()) {
+      fail(load.image.status(), load.micros);
+      continue;
+    }
+    if (detailed) {
+      absl::StatusOr<ImageReport> report = DescribeImage(**load.image);
+      if (!report.ok()) {
+        fail(report.status(), load.micros);
+        continue;
+      }
+      if (flags.json) {
+        json_files.push_back(ImageReportJson(*report, load.micros));
+      } else {
+        absl::StrAppend(&result.report,
+                        FormatImageReport(*report, load.micros));
+      }
+    }
+    totals.Add((*load.image)->path(), load.micros);
+  }
+  if (flags.json) {
+    JsonObject object;
+    if (detailed) object.Raw("files", JsonArray(json_files));
+    result.report = object.Raw("failures", JsonArray(json_failures))
+                        .Raw("summary", LoadTotalsJson(totals))
+                        .Build() +
+                    "\n";
+  } else {
+    absl::StrAppend(&result.report, FormatLoadTotals(totals));
+  }
+  if (totals.failed > 0) result.exit_code = kExitFailed;
+  return result;
+}
+
+}  // namespace granule::cli
