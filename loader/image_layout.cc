@@ -150,6 +150,17 @@ absl::Status PlaceMembers(const std::vector<int>& members, uint64_t start,
   return absl::OkStatus();
 }
 
+// In the 1:1 layout the file covers zero-filled memory up to the next
+// segment_alignment boundary, as a hole that costs no disk blocks. The rest
+// of it then starts on 64 KiB, where Windows' allocation granularity can
+// place zero-filled memory; otherwise such machines need the malloc path.
+void CoverToAlignment(const ImageSpec& spec, PlacedSegment& segment) {
+  if (segment.memsz <= segment.filesz) return;
+  Checked c;
+  const uint64_t covered = c.AlignUp(segment.filesz, spec.segment_alignment);
+  if (!c.overflowed()) segment.filesz = std::min(segment.memsz, covered);
+}
+
 // Where a segment whose sections need `group_alignment` starts after `prev`.
 absl::Status StartSegment(const ImageSpec& spec, const PlacedSegment& prev,
                           uint64_t group_alignment, const char* name,
@@ -298,6 +309,7 @@ absl::StatusOr<ImageLayout> LayOutImage(const ImageSpec& spec,
     if (!status.ok()) return status;
     status = PlaceMembers(group.members, 0, segment, layout.sections);
     if (!status.ok()) return status;
+    if (spec.layout == Layout::kOneToOne) CoverToAlignment(spec, segment);
     layout.loads.push_back(segment);
   }
 
