@@ -43,7 +43,8 @@ run() {
   tail -5 "$root/src/$2.log"
   return "$status"
 }
+# The demo first: it must work with only the build's packages installed.
 test_status=0 demo_status=0
-run "./bazelw test //..." test || test_status=$?
 run "./bazelw run //:granule -- demo" demo || demo_status=$?
+run "./bazelw test //..." test || test_status=$?
 exit $((test_status || demo_status))
