@@ -42,7 +42,7 @@ TEST(DemoTest, LoadsAgreeAndPointersReachTheirTargets) {
   ASSERT_TRUE(facts.ok()) << facts.status();
   EXPECT_EQ(facts->shared.path, LoadPath::kShared);  // 4 KiB-page CI host.
   EXPECT_EQ(facts->malloc.path, LoadPath::kMalloc);
-  EXPECT_EQ(facts->malloc.reason, "malloc path requested");
+  EXPECT_EQ(facts->malloc.reason, "requested by the caller");
   ASSERT_EQ(facts->pointers.size(), 2u);
   EXPECT_EQ(facts->pointers[0].place, ".data+0");
   EXPECT_EQ(facts->pointers[0].seen, "\"hello from .rodata\"");

@@ -30,7 +30,7 @@ PlanOptions MakePlanOptions(const LoadOptions& options, bool whole_file) {
 absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
                                         const LoadOptions& options) {
   using Choice = LoadOptions::PathChoice;
-  std::string reason = "malloc path requested";
+  std::string reason = "requested by the caller";
   if (options.path != Choice::kMalloc) {
     MemoryBackend* shared = options.shared_backend;
     if (shared == nullptr) {

@@ -127,7 +127,7 @@ TEST(LoadedImageTest, MallocPathOnRequest) {
       LoadImage(Write(Relocated()), options);
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ((*image)->path(), LoadPath::kMalloc);
-  EXPECT_EQ((*image)->reason(), "malloc path requested");
+  EXPECT_EQ((*image)->reason(), "requested by the caller");
   EXPECT_FALSE((*image)->backend().traits().enforces_protection);
   EXPECT_EQ((*image)->base() % 0x10000, 0u);  // Heap copy aligned too.
 }
