@@ -85,8 +85,8 @@ TEST(DemoTest, TextAndJsonReports) {
   absl::StatusOr<std::string> text = DemoReport(TestDir(), false);
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_THAT(*text, HasSubstr("auto   load: shared path: page "));
-  EXPECT_THAT(*text, HasSubstr("malloc load: malloc path: malloc path "
-                               "requested\n"));
+  EXPECT_THAT(*text, HasSubstr("malloc load: malloc path: requested by the "
+                               "caller\n"));
   EXPECT_THAT(*text, HasSubstr(" (.rodata): \"hello from .rodata\"\n"));
   EXPECT_THAT(*text, HasSubstr("  64 KiB pages (ppc64, arm64)       shared "
                                "         malloc\n"));
