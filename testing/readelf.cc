@@ -3,6 +3,8 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <utility>
 
@@ -12,25 +14,23 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "testing/readelf_rows.h"
+#include "testing/temp_file.h"
 
 namespace granule::testing {
 namespace {
 
-// readelf's names for the program header types these tests meet.
-constexpr std::pair<const char*, uint32_t> kSegmentTypes[] = {
-    {"NULL", 0},
-    {"LOAD", 1},
-    {"DYNAMIC", 2},
-    {"INTERP", 3},
-    {"NOTE", 4},
-    {"SHLIB", 5},
-    {"PHDR", 6},
-    {"TLS", 7},
-    {"GNU_EH_FRAME", 0x6474e550},
-    {"GNU_STACK", 0x6474e551},
-    {"GNU_RELRO", 0x6474e552},
-    {"GNU_PROPERTY", 0x6474e553},
-};
+using readelf_rows::ParseAnnouncedCount;
+using readelf_rows::ParseDynamicRow;
+using readelf_rows::ParseHex;
+using readelf_rows::ParseRelocationRow;
+using readelf_rows::ParseRelrRow;
+using readelf_rows::ParseSectionRow;
+using readelf_rows::ParseSegmentRow;
+using readelf_rows::Words;
+
+// Wide lines (-W) so that no row wraps, and every table this file parses.
+constexpr char kCommand[] = "readelf -W -h -l -S -d -r";
 
 std::string ShellQuote(const std::string& s) {
   std::string quoted = "'";
@@ -44,49 +44,70 @@ std::string ShellQuote(const std::string& s) {
   return quoted + "'";
 }
 
-bool ParseHex(absl::string_view text, uint64_t* value) {
-  return absl::ConsumePrefix(&text, "0x") && absl::SimpleHexAtoi(text, value);
-}
-
 // One file's part of the output, line by line.
 class ReportParser {
  public:
   explicit ReportParser(std::string path) { report_.path = std::move(path); }
 
   absl::Status Line(absl::string_view line) {
-    absl::string_view stripped = absl::StripAsciiWhitespace(line);
-    if (stripped.empty()) {
-      section_ = Section::kNone;
-      return absl::OkStatus();
+    absl::StrAppend(&report_.output, line, "\n");
+    const absl::string_view stripped = absl::StripAsciiWhitespace(line);
+    if (stripped.empty()) return CloseTable();
+    if (awaiting_titles_) {
+      awaiting_titles_ = false;
+      return TitleLine(stripped);
     }
-    switch (section_) {
-      case Section::kProgramHeaders:
-        return SegmentLine(stripped);
-      case Section::kDynamic:
-        return DynamicLine(stripped);
-      case Section::kNone:
+    switch (block_) {
+      case Block::kNone:
+        return OpeningLine(stripped);
+      case Block::kElfHeader:
         return HeaderLine(stripped);
+      case Block::kSections:
+        return SectionLine(stripped);
+      case Block::kSegments:
+        return SegmentLine(stripped);
+      case Block::kDynamic:
+        return DynamicLine(stripped);
+      case Block::kRelocations:
+        return RelocationLine(stripped);
+      case Block::kRelr:
+        return RelrLine(stripped);
     }
     return absl::OkStatus();
   }
 
-  // Checks the counts readelf announced against the entries parsed, so a
-  // line the parser skipped by mistake cannot go unnoticed.
+  // Checks the counts readelf announced against the rows parsed, so a line
+  // the parser skipped by mistake cannot go unnoticed.
   absl::StatusOr<ReadelfReport> Finish() {
+    if (absl::Status s = CloseTable(); !s.ok()) return s;
     if (report_.ident.size() != 16) return Error("no 16-byte Magic line");
+    if (report_.sections.size() != shnum_) {
+      return Error(absl::StrFormat("%d section headers announced, %d parsed",
+                                   shnum_, report_.sections.size()));
+    }
     if (report_.segments.size() != phnum_) {
       return Error(absl::StrFormat("%d program headers announced, %d parsed",
                                    phnum_, report_.segments.size()));
-    }
-    if (dynamic_seen_ != dynamic_announced_) {
-      return Error(absl::StrFormat("%d dynamic entries announced, %d parsed",
-                                   dynamic_announced_, dynamic_seen_));
     }
     return std::move(report_);
   }
 
  private:
-  enum class Section { kNone, kProgramHeaders, kDynamic };
+  enum class Block {
+    kNone,  // Prose between the tables: skipped.
+    kElfHeader,
+    kSections,
+    kSegments,
+    kDynamic,
+    kRelocations,  // REL or RELA rows.
+    kRelr,
+  };
+  // A table whose announced row count is checked where the table ends.
+  struct Table {
+    std::string rows;  // What a row is, for the error.
+    size_t announced = 0;
+    size_t parsed = 0;
+  };
 
   absl::Status Error(absl::string_view what) const {
     return absl::InternalError(
@@ -96,108 +117,206 @@ class ReportParser {
     return Error(absl::StrCat("cannot parse \"", line, "\""));
   }
 
-  // The ELF header's fields, and the lines that open the other sections.
+  void Open(Block block, absl::string_view titles) {
+    block_ = block;
+    titles_ = titles;
+    awaiting_titles_ = true;
+  }
+
+  absl::Status CloseTable() {
+    block_ = Block::kNone;
+    if (awaiting_titles_) return Error(absl::StrCat("no \"", titles_, "\""));
+    if (!table_.has_value()) return absl::OkStatus();
+    const Table table = *std::move(table_);
+    table_.reset();
+    if (table.parsed == table.announced) return absl::OkStatus();
+    return Error(absl::StrFormat("%d %s announced, %d parsed", table.announced,
+                                 table.rows, table.parsed));
+  }
+
+  // Recognises the lines that open a table; anything else is prose ("Key to
+  // Flags", the section to segment mapping, "There are no relocations").
+  absl::Status OpeningLine(absl::string_view line) {
+    size_t count;
+    if (line == "ELF Header:") {
+      block_ = Block::kElfHeader;
+    } else if (line == "Section Headers:") {
+      Open(Block::kSections, "[Nr]");
+    } else if (line == "Program Headers:") {
+      Open(Block::kSegments, "Type ");
+    } else if (absl::StartsWith(line, "Dynamic section at offset")) {
+      if (!ParseAnnouncedCount(line, &count)) return BadLine(line);
+      Open(Block::kDynamic, "Tag ");
+      table_ = Table{"dynamic entries", count};
+    } else if (absl::string_view rest = line;
+               absl::ConsumePrefix(&rest, "Relocation section '")) {
+      const absl::string_view name = rest.substr(0, rest.find('\''));
+      if (!ParseAnnouncedCount(line, &count)) return BadLine(line);
+      report_.relocation_sections.push_back(std::string(name));
+      Open(Block::kRelocations, "Offset ");
+      table_ = Table{absl::StrCat("relocations in '", name, "'"), count};
+    }
+    return absl::OkStatus();
+  }
+
+  // The column titles; for a RELR section readelf prints "N offsets" instead,
+  // and the count of offsets replaces that of table words.
+  absl::Status TitleLine(absl::string_view line) {
+    const std::vector<absl::string_view> words = Words(line);
+    if (block_ == Block::kRelocations && words.size() == 2 &&
+        absl::StartsWith(words[1], "offset")) {
+      block_ = Block::kRelr;
+      table_->rows = absl::StrCat("RELR offsets in '",
+                                  report_.relocation_sections.back(), "'");
+      if (!absl::SimpleAtoi(words[0], &table_->announced)) {
+        return BadLine(line);
+      }
+      return absl::OkStatus();
+    }
+    if (!absl::StartsWith(line, titles_)) return BadLine(line);
+    rela_ = absl::StrContains(line, "Addend");
+    return absl::OkStatus();
+  }
+
+  // "Entry point address:               0x0".
   absl::Status HeaderLine(absl::string_view line) {
+    if (!absl::StrContains(line, ':')) return BadLine(line);
     std::pair<absl::string_view, absl::string_view> field =
         absl::StrSplit(line, absl::MaxSplits(':', 1));
-    absl::string_view value = absl::StripAsciiWhitespace(field.second);
-    if (field.first == "Magic") {
-      for (absl::string_view byte :
-           absl::StrSplit(value, ' ', absl::SkipEmpty())) {
+    const absl::string_view key = absl::StripAsciiWhitespace(field.first);
+    const absl::string_view value = absl::StripAsciiWhitespace(field.second);
+    report_.header.emplace_back(key, value);
+    if (key == "Magic") {
+      for (absl::string_view byte : Words(value)) {
         uint32_t b;
         if (!absl::SimpleHexAtoi(byte, &b) || b > 0xff) return BadLine(line);
         report_.ident.push_back(static_cast<uint8_t>(b));
       }
-    } else if (field.first == "Type") {
+    } else if (key == "Type") {
       report_.type = std::string(value.substr(0, value.find(' ')));
-    } else if (field.first == "Machine") {
+    } else if (key == "Machine") {
       report_.machine = std::string(value);
-    } else if (field.first == "Entry point address") {
+    } else if (key == "Entry point address") {
       if (!ParseHex(value, &report_.entry)) return BadLine(line);
-    } else if (field.first == "Number of program headers") {
+    } else if (key == "Number of program headers") {
       if (!absl::SimpleAtoi(value, &phnum_)) return BadLine(line);
-    } else if (absl::StartsWith(line, "Type ") &&
-               absl::StrContains(line, "Align")) {
-      section_ = Section::kProgramHeaders;  // The column titles.
-    } else if (absl::StartsWith(line, "Dynamic section at offset")) {
-      std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
-      if (words.size() < 2 ||
-          !absl::SimpleAtoi(words[words.size() - 2], &dynamic_announced_)) {
-        return BadLine(line);
-      }
-    } else if (absl::StartsWith(line, "Tag ") && dynamic_announced_ > 0) {
-      section_ = Section::kDynamic;
+    } else if (key == "Number of section headers") {
+      if (!absl::SimpleAtoi(value, &shnum_)) return BadLine(line);
     }
     return absl::OkStatus();
   }
 
-  // "LOAD 0x000000 0x0...0 0x0...0 0x078f90 0x078f90 R E 0x10000".
+  absl::Status SectionLine(absl::string_view line) {
+    if (line == "Key to Flags:") {  // No blank line ends the table.
+      block_ = Block::kNone;
+      return absl::OkStatus();
+    }
+    size_t index;
+    ReadelfSection section;
+    if (!ParseSectionRow(line, &index, &section)) return BadLine(line);
+    if (index != report_.sections.size()) {
+      return Error(absl::StrFormat("section [%d] where [%d] was due", index,
+                                   report_.sections.size()));
+    }
+    report_.sections.push_back(std::move(section));
+    return absl::OkStatus();
+  }
+
   absl::Status SegmentLine(absl::string_view line) {
     if (absl::StartsWith(line, "[")) return absl::OkStatus();  // Interpreter.
-    std::vector<absl::string_view> words =
-        absl::StrSplit(line, ' ', absl::SkipEmpty());
-    if (words.size() < 7) return BadLine(line);  // Flags may be blank.
-    ReadelfSegment s{};
-    bool known = false;
-    for (const auto& [name, number] : kSegmentTypes) {
-      if (words[0] == name) {
-        s.type = number;
-        known = true;
-      }
-    }
-    uint64_t* fields[] = {&s.offset, &s.vaddr, &s.paddr, &s.filesz, &s.memsz};
-    for (int i = 0; i < 5; ++i) {
-      if (!ParseHex(words[i + 1], fields[i])) return BadLine(line);
-    }
-    if (!known || !ParseHex(words.back(), &s.align)) return BadLine(line);
-    for (size_t i = 6; i + 1 < words.size(); ++i) {
-      for (char c : words[i]) {
-        if (c == 'R')
-          s.flags |= 4;
-        else if (c == 'W')
-          s.flags |= 2;
-        else if (c == 'E')
-          s.flags |= 1;
-        else
-          return BadLine(line);
-      }
-    }
-    report_.segments.push_back(s);
+    ReadelfSegment segment;
+    if (!ParseSegmentRow(line, &segment)) return BadLine(line);
+    report_.segments.push_back(segment);
     return absl::OkStatus();
   }
 
-  // " 0x0000000037146002 (<unknown>: 37146002) 0xe8"; sizes print as
-  // "1234 (bytes)". Entries from the first DT_NULL on are not kept.
+  // The rows of the tables whose counts CloseTable checks.
   absl::Status DynamicLine(absl::string_view line) {
-    ++dynamic_seen_;
-    const size_t close = line.find(')');
-    uint64_t tag;
-    if (close == absl::string_view::npos ||
-        !ParseHex(line.substr(0, line.find(' ')), &tag)) {
-      return BadLine(line);
-    }
-    absl::string_view text = absl::StripAsciiWhitespace(line.substr(close + 1));
-    std::optional<uint64_t> value;
-    if (uint64_t v; ParseHex(text, &v) ||
-                    absl::SimpleAtoi(text.substr(0, text.find(' ')), &v)) {
-      value = v;
-    }
-    if (tag == 0) null_seen_ = true;
-    if (!null_seen_) {
-      report_.dynamic.push_back({static_cast<int64_t>(tag), value});
-    }
+    ++table_->parsed;
+    ReadelfDynamic entry;
+    if (!ParseDynamicRow(line, &entry)) return BadLine(line);
+    report_.dynamic.push_back(entry);
+    return absl::OkStatus();
+  }
+  absl::Status RelocationLine(absl::string_view line) {
+    ++table_->parsed;
+    ReadelfRelocation relocation;
+    if (!ParseRelocationRow(line, rela_, &relocation)) return BadLine(line);
+    report_.relocations.push_back(std::move(relocation));
+    return absl::OkStatus();
+  }
+  absl::Status RelrLine(absl::string_view line) {
+    ++table_->parsed;
+    uint64_t offset;
+    if (!ParseRelrRow(line, &offset)) return BadLine(line);
+    report_.relr_offsets.push_back(offset);
     return absl::OkStatus();
   }
 
   ReadelfReport report_;
-  Section section_ = Section::kNone;
+  Block block_ = Block::kNone;
+  absl::string_view titles_;  // How the awaited column titles start.
+  bool awaiting_titles_ = false;
+  bool rela_ = false;  // The relocation table has an Addend column.
+  std::optional<Table> table_;
   size_t phnum_ = 0;
-  size_t dynamic_announced_ = 0;
-  size_t dynamic_seen_ = 0;
-  bool null_seen_ = false;
+  size_t shnum_ = 0;
 };
 
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Runs readelf on `paths`: returns its stdout and puts its stderr in `errors`.
+absl::StatusOr<std::string> RunOn(const std::vector<std::string>& paths,
+                                  std::string* errors) {
+  const std::string errors_path = TempPath("readelf_stderr");
+  std::string command = kCommand;
+  for (const std::string& path : paths) {
+    absl::StrAppend(&command, " ", ShellQuote(path));
+  }
+  absl::StrAppend(&command, " 2>", ShellQuote(errors_path));
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot run: ", command));
+  }
+  std::string output;
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) {
+    output.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  *errors = ReadText(errors_path);
+  std::remove(errors_path.c_str());
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrFormat(
+        "readelf exited with status %d on %d files starting with %s (is "
+        "binutils installed? ./bazelw test installs it); stderr: %s",
+        status, paths.size(), paths.empty() ? "" : paths[0],
+        absl::string_view(*errors).substr(0, 2000)));
+  }
+  return output;
+}
+
 }  // namespace
+
+std::string ReadelfReport::Header(absl::string_view key, int n) const {
+  for (const auto& [k, v] : header) {
+    if (k == key && n-- == 0) return v;
+  }
+  return absl::StrCat("(missing ", key, ")");
+}
+
+std::vector<ReadelfDynamic> ReadelfReport::DynamicBeforeNull() const {
+  std::vector<ReadelfDynamic> entries;
+  for (const ReadelfDynamic& entry : dynamic) {
+    if (entry.tag == 0) break;
+    entries.push_back(entry);
+  }
+  return entries;
+}
 
 absl::StatusOr<std::map<std::string, ReadelfReport>> ParseReadelfOutput(
     const std::string& output, const std::vector<std::string>& paths) {
@@ -238,27 +357,24 @@ absl::StatusOr<std::map<std::string, ReadelfReport>> ParseReadelfOutput(
 
 absl::StatusOr<std::map<std::string, ReadelfReport>> RunReadelf(
     const std::vector<std::string>& paths) {
-  std::string command = "readelf -W -h -l -d";
-  for (const std::string& path : paths) {
-    absl::StrAppend(&command, " ", ShellQuote(path));
-  }
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot run: ", command));
-  }
-  std::string output;
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
-    output.append(buffer, n);
-  const int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrFormat(
-        "readelf exited with status %d on %d files starting with %s (is "
-        "binutils installed? ./bazelw test installs it)",
-        status, paths.size(), paths.empty() ? "" : paths[0]));
-  }
-  return ParseReadelfOutput(output, paths);
+  // readelf does not say which file a warning is about, so a batch's stderr
+  // is only shown when readelf fails.
+  std::string errors;
+  absl::StatusOr<std::string> output = RunOn(paths, &errors);
+  if (!output.ok()) return output.status();
+  return ParseReadelfOutput(*output, paths);
+}
+
+absl::StatusOr<ReadelfReport> RunReadelfOnFile(const std::string& path) {
+  std::string errors;
+  absl::StatusOr<std::string> output = RunOn({path}, &errors);
+  if (!output.ok()) return output.status();
+  absl::StatusOr<std::map<std::string, ReadelfReport>> reports =
+      ParseReadelfOutput(*output, {path});
+  if (!reports.ok()) return reports.status();
+  ReadelfReport report = std::move(reports->at(path));
+  report.warnings = std::move(errors);
+  return report;
 }
 
 }  // namespace granule::testing
