@@ -4,6 +4,7 @@
 #define GRANULE_LOADER_BYTE_ORDER_H_
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 
 #include "loader/elf_format.h"
@@ -29,6 +30,11 @@ struct ElfVariant {
   }
   friend bool operator!=(ElfVariant a, ElfVariant b) { return !(a == b); }
 };
+
+// Names test parameters "ELF64 big-endian" rather than by their bytes.
+inline void PrintTo(const ElfVariant& variant, std::ostream* os) {
+  *os << variant.ToString();
+}
 
 inline constexpr ElfVariant kAllVariants[4] = {
     {true, false}, {true, true}, {false, false}, {false, true}};

@@ -16,6 +16,11 @@
 namespace granule {
 namespace {
 
+using ::granule::testing::ReadelfDynamic;
+using ::granule::testing::ReadelfRelocation;
+using ::granule::testing::ReadelfReport;
+using ::granule::testing::ReadelfSection;
+using ::granule::testing::ReadelfSegment;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -40,10 +45,10 @@ ImageSpec PagesSpec(ElfVariant variant, Layout layout) {
   return spec;
 }
 
-std::vector<Phdr> Loads(const Readelf& elf) {
-  std::vector<Phdr> loads;
-  for (const Phdr& p : elf.segments) {
-    if (p.type == "LOAD") loads.push_back(p);
+std::vector<ReadelfSegment> Loads(const ReadelfReport& elf) {
+  std::vector<ReadelfSegment> loads;
+  for (const ReadelfSegment& p : elf.segments) {
+    if (p.type == gabi::kPtLoad) loads.push_back(p);
   }
   return loads;
 }
@@ -57,10 +62,10 @@ TEST_P(ImageWriterLayoutTest, OneToOneGapsAreHolesOnDiskAndZerosInFlatten) {
   const ImageSpec spec = PagesSpec(GetParam(), Layout::kOneToOne);
   const std::string path = testing::TempPath("one_to_one");
   ASSERT_TRUE(WriteImage(spec, path).ok());
-  const Readelf elf = RunReadelf(path);
-  const std::vector<Phdr> loads = Loads(elf);
+  const ReadelfReport elf = ReadelfOrFail(path);
+  const std::vector<ReadelfSegment> loads = Loads(elf);
   ASSERT_EQ(loads.size(), 3u);
-  for (const Phdr& p : loads) {
+  for (const ReadelfSegment& p : loads) {
     EXPECT_EQ(p.offset, p.vaddr);
     EXPECT_EQ(p.offset % k64K, 0u);
   }
@@ -98,12 +103,12 @@ TEST_P(ImageWriterLayoutTest, CompactPacksTheFileAndKeepsOffsetsCongruent) {
       {".text.aligned", SectionAccess::kReadExecute, 4096, {1, 2, 3}});
   const std::string path = testing::TempPath("compact");
   ASSERT_TRUE(WriteImage(spec, path).ok());
-  const Readelf elf = RunReadelf(path);
-  const std::vector<Phdr> loads = Loads(elf);
+  const ReadelfReport elf = ReadelfOrFail(path);
+  const std::vector<ReadelfSegment> loads = Loads(elf);
   ASSERT_EQ(loads.size(), 3u);
   uint64_t memory_end = 0;
   for (size_t i = 0; i < loads.size(); ++i) {
-    const Phdr& p = loads[i];
+    const ReadelfSegment& p = loads[i];
     EXPECT_EQ(p.vaddr % k64K, p.offset % k64K) << i;
     // Each segment's memory starts in a 64 KiB block of its own.
     EXPECT_GE(p.vaddr / k64K * k64K, memory_end) << i;
@@ -115,7 +120,7 @@ TEST_P(ImageWriterLayoutTest, CompactPacksTheFileAndKeepsOffsetsCongruent) {
       EXPECT_LT(p.offset - file_end, i == 1 ? 4096u : 8u) << i;
     }
   }
-  for (const Shdr& s : elf.sections) {
+  for (const ReadelfSection& s : elf.sections) {
     if (s.align > 1) {
       EXPECT_EQ(s.addr % s.align, 0u) << s.name;
       EXPECT_EQ(s.offset % s.align, 0u) << s.name;
@@ -138,11 +143,11 @@ TEST_P(ImageWriterLayoutTest, SegmentAlignmentIsHonored) {
   spec.segment_alignment = 4096;
   const std::string path = testing::TempPath("align4k");
   ASSERT_TRUE(WriteImage(spec, path).ok());
-  const std::vector<Phdr> loads = Loads(RunReadelf(path));
+  const std::vector<ReadelfSegment> loads = Loads(ReadelfOrFail(path));
   ASSERT_EQ(loads.size(), 3u);
   EXPECT_EQ(loads[1].offset, 0x2000u);  // The headers and 5000 bytes.
   EXPECT_EQ(loads[2].offset, 0x4000u);  // 7000 bytes of text.
-  for (const Phdr& p : loads) EXPECT_EQ(p.align, 4096u);
+  for (const ReadelfSegment& p : loads) EXPECT_EQ(p.align, 4096u);
 }
 
 TEST_P(ImageWriterLayoutTest, RelrTableDecodesToTheSortedPlaces) {
@@ -158,10 +163,10 @@ TEST_P(ImageWriterLayoutTest, RelrTableDecodesToTheSortedPlaces) {
   }
   const std::string path = testing::TempPath("relr");
   ASSERT_TRUE(WriteImage(spec, path).ok());
-  const Readelf elf = RunReadelf(path);
-  const Shdr* table = nullptr;
-  const Shdr* data = nullptr;
-  for (const Shdr& s : elf.sections) {
+  const ReadelfReport elf = ReadelfOrFail(path);
+  const ReadelfSection* table = nullptr;
+  const ReadelfSection* data = nullptr;
+  for (const ReadelfSection& s : elf.sections) {
     if (s.name == ".relr.dyn") table = &s;
     if (s.name == ".data") data = &s;
   }
@@ -194,15 +199,15 @@ TEST_P(ImageWriterLayoutTest, RwWithOnlyNobitsHasNoFileBytes) {
                    {".bss", SectionAccess::kReadWrite, 64, {}, 12345}};
   const std::string path = testing::TempPath("nobits");
   ASSERT_TRUE(WriteImage(spec, path).ok());
-  const Readelf elf = RunReadelf(path);
+  const ReadelfReport elf = ReadelfOrFail(path);
   ASSERT_EQ(elf.segments.size(), 3u);
-  const Phdr& rw = elf.segments[1];
-  EXPECT_EQ(rw.type, "LOAD");
-  EXPECT_EQ(rw.flags, "RW");
+  const ReadelfSegment& rw = elf.segments[1];
+  EXPECT_EQ(rw.type, gabi::kPtLoad);
+  EXPECT_EQ(rw.flags, gabi::kPfR | gabi::kPfW);
   EXPECT_EQ(rw.vaddr, k64K);
   EXPECT_EQ(rw.filesz, 0u);
   EXPECT_EQ(rw.memsz, 12345u);
-  EXPECT_EQ(elf.segments[2].type, "DYNAMIC");
+  EXPECT_EQ(elf.segments[2].type, gabi::kPtDynamic);
   EXPECT_EQ(elf.sections[2].name, ".bss");
   EXPECT_EQ(elf.sections[2].type, "NOBITS");
   EXPECT_EQ(elf.sections[2].addr, k64K);
@@ -215,14 +220,15 @@ TEST_P(ImageWriterLayoutTest, NoRelocationsMeansNoTableAndNoEntries) {
   spec.dynamic = {{elf::kDtGuileVmVersion, 0x0300, "", 0}};
   const std::string path = testing::TempPath("norel");
   ASSERT_TRUE(WriteImage(spec, path).ok());
-  const Readelf elf = RunReadelf(path);
+  const ReadelfReport elf = ReadelfOrFail(path);
   EXPECT_THAT(elf.output, HasSubstr("There are no relocations in this file."));
   EXPECT_TRUE(elf.relocation_sections.empty());
   std::vector<std::string> names;
-  for (const Shdr& s : elf.sections) names.push_back(s.name);
+  for (const ReadelfSection& s : elf.sections) names.push_back(s.name);
   EXPECT_THAT(names, ElementsAre("", ".rodata", ".dynamic", ".shstrtab"));
-  EXPECT_THAT(elf.dynamic, ElementsAre(DynEntry{elf::kDtGuileVmVersion, 0x300},
-                                       DynEntry{0, 0}));
+  EXPECT_THAT(elf.dynamic,
+              ElementsAre(ReadelfDynamic{elf::kDtGuileVmVersion, 0x300},
+                          ReadelfDynamic{0, 0}));
   ASSERT_EQ(elf.segments.size(), 2u);  // R and DYNAMIC.
 }
 
@@ -274,9 +280,9 @@ TEST_P(ImageWriterMachineTest, RelativeTypeReadelfKnows) {
   spec.relocations.push_back({{".data", 16}, {".rodata", 8}});
   const std::string path = testing::TempPath("machine");
   ASSERT_TRUE(WriteImage(spec, path).ok());
-  const Readelf elf = RunReadelf(path);
+  const ReadelfReport elf = ReadelfOrFail(path);
   ASSERT_EQ(elf.relocations.size(), 2u);
-  for (const Reloc& r : elf.relocations) {
+  for (const ReadelfRelocation& r : elf.relocations) {
     EXPECT_EQ(r.type, c.readelf_type);
     EXPECT_EQ(r.info, c.type);  // Symbol 0.
   }

@@ -18,9 +18,15 @@
 namespace granule {
 namespace {
 
+using ::granule::testing::ReadelfDynamic;
+using ::granule::testing::ReadelfRelocation;
+using ::granule::testing::ReadelfReport;
+using ::granule::testing::ReadelfSection;
+using ::granule::testing::ReadelfSegment;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 
 constexpr uint64_t k64K = 0x10000;
@@ -78,16 +84,16 @@ class ImageWriterVariantTest : public ::testing::TestWithParam<Param> {
     spec_ = TypicalSpec(variant, format, layout);
     path_ = testing::TempPath("image");
     ASSERT_TRUE(WriteImage(spec_, path_).ok());
-    elf_ = RunReadelf(path_);
+    elf_ = ReadelfOrFail(path_);
     word_ = variant.is64 ? 8 : 4;
   }
 
-  const Shdr& Section(const std::string& name) const {
-    for (const Shdr& s : elf_.sections) {
+  const ReadelfSection& Section(const std::string& name) const {
+    for (const ReadelfSection& s : elf_.sections) {
       if (s.name == name) return s;
     }
     ADD_FAILURE() << "no section " << name;
-    static const Shdr kNone = {};
+    static const ReadelfSection kNone = {};
     return kNone;
   }
   const char* TableName() const {
@@ -112,13 +118,14 @@ class ImageWriterVariantTest : public ::testing::TestWithParam<Param> {
 
   ImageSpec spec_;
   std::string path_;
-  Readelf elf_;
+  ReadelfReport elf_;
   int word_ = 8;
 };
 
 TEST_P(ImageWriterVariantTest, ReadelfIsSilent) {
   EXPECT_THAT(elf_.output, Not(HasSubstr("Warning")));
   EXPECT_THAT(elf_.output, Not(HasSubstr("Error")));
+  EXPECT_THAT(elf_.warnings, IsEmpty());  // readelf's stderr.
 }
 
 TEST_P(ImageWriterVariantTest, ElfHeader) {
@@ -147,7 +154,7 @@ TEST_P(ImageWriterVariantTest, ElfHeader) {
 
 TEST_P(ImageWriterVariantTest, SectionTable) {
   std::vector<std::string> names, types, flags;
-  for (const Shdr& s : elf_.sections) {
+  for (const ReadelfSection& s : elf_.sections) {
     names.push_back(s.name);
     types.push_back(s.type);
     flags.push_back(s.flags);
@@ -170,7 +177,7 @@ TEST_P(ImageWriterVariantTest, SectionTable) {
   const uint64_t entsizes[] = {3u * word_, 2u * word_, uint64_t(word_)};
   EXPECT_EQ(Section(TableName()).entsize,
             entsizes[static_cast<int>(spec_.relocation_format)]);
-  for (const Shdr& s : elf_.sections) {
+  for (const ReadelfSection& s : elf_.sections) {
     if (s.align > 1) {
       EXPECT_EQ(s.addr % s.align, 0u) << s.name;
     }
@@ -179,17 +186,17 @@ TEST_P(ImageWriterVariantTest, SectionTable) {
 
 TEST_P(ImageWriterVariantTest, ProgramHeaders) {
   ASSERT_EQ(elf_.segments.size(), 4u);
-  const Phdr &r = elf_.segments[0], &rx = elf_.segments[1],
-             &rw = elf_.segments[2], &dynamic = elf_.segments[3];
-  EXPECT_EQ(r.type, "LOAD");
-  EXPECT_EQ(rx.type, "LOAD");
-  EXPECT_EQ(rw.type, "LOAD");
-  EXPECT_EQ(dynamic.type, "DYNAMIC");
-  EXPECT_EQ(r.flags, "R");
-  EXPECT_EQ(rx.flags, "RE");
-  EXPECT_EQ(rw.flags, "RW");
-  EXPECT_EQ(dynamic.flags, "R");
-  for (const Phdr* p : {&r, &rx, &rw}) {
+  const ReadelfSegment &r = elf_.segments[0], &rx = elf_.segments[1],
+                       &rw = elf_.segments[2], &dynamic = elf_.segments[3];
+  EXPECT_EQ(r.type, gabi::kPtLoad);
+  EXPECT_EQ(rx.type, gabi::kPtLoad);
+  EXPECT_EQ(rw.type, gabi::kPtLoad);
+  EXPECT_EQ(dynamic.type, gabi::kPtDynamic);
+  EXPECT_EQ(r.flags, gabi::kPfR);
+  EXPECT_EQ(rx.flags, gabi::kPfR | gabi::kPfX);
+  EXPECT_EQ(rw.flags, gabi::kPfR | gabi::kPfW);
+  EXPECT_EQ(dynamic.flags, gabi::kPfR);
+  for (const ReadelfSegment* p : {&r, &rx, &rw}) {
     EXPECT_EQ(p->align, k64K);
     EXPECT_EQ(p->paddr, p->vaddr);
   }
@@ -197,8 +204,9 @@ TEST_P(ImageWriterVariantTest, ProgramHeaders) {
 
   // R: the headers, .rodata, the table, .dynamic, in that order.
   const uint64_t headers = spec_.variant.is64 ? 64 + 4 * 56 : 52 + 4 * 32;
-  const Shdr &rodata = Section(".rodata"), &table = Section(TableName()),
-             &dyn = Section(".dynamic");
+  const ReadelfSection &rodata = Section(".rodata"),
+                       &table = Section(TableName()),
+                       &dyn = Section(".dynamic");
   EXPECT_EQ(r.offset, 0u);
   EXPECT_EQ(r.vaddr, 0u);
   EXPECT_EQ(rodata.offset, AlignUp(headers, 16));
@@ -240,7 +248,7 @@ TEST_P(ImageWriterVariantTest, ProgramHeaders) {
   EXPECT_EQ(Section(".rodata").addr, rodata.offset);
 
   // .shstrtab follows the last segment's file bytes, then the headers.
-  const Shdr& shstrtab = Section(".shstrtab");
+  const ReadelfSection& shstrtab = Section(".shstrtab");
   EXPECT_EQ(shstrtab.offset, rw.offset + rw.filesz);
   const uint64_t shoff = AlignUp(shstrtab.offset + shstrtab.size, word_);
   EXPECT_EQ(elf_.Header("Start of section headers"),
@@ -251,17 +259,18 @@ TEST_P(ImageWriterVariantTest, ProgramHeaders) {
 }
 
 TEST_P(ImageWriterVariantTest, DynamicEntries) {
-  const Shdr& table = Section(TableName());
+  const ReadelfSection& table = Section(TableName());
   const int64_t tags[3][3] = {{7, 8, 9}, {17, 18, 19}, {36, 35, 37}};
   const int64_t* t = tags[static_cast<int>(spec_.relocation_format)];
   EXPECT_THAT(
       elf_.dynamic,
-      ElementsAre(DynEntry{t[0], table.addr}, DynEntry{t[1], table.size},
-                  DynEntry{t[2], table.entsize},
-                  DynEntry{0x37146002, Section(".text").addr + 4},
-                  DynEntry{0x37146003, 0x304},
-                  DynEntry{0x37146000, Section(".data").addr},
-                  DynEntry{0x37146001, 4096}, DynEntry{0, 0}));
+      ElementsAre(ReadelfDynamic{t[0], table.addr},
+                  ReadelfDynamic{t[1], table.size},
+                  ReadelfDynamic{t[2], table.entsize},
+                  ReadelfDynamic{0x37146002, Section(".text").addr + 4},
+                  ReadelfDynamic{0x37146003, 0x304},
+                  ReadelfDynamic{0x37146000, Section(".data").addr},
+                  ReadelfDynamic{0x37146001, 4096}, ReadelfDynamic{0, 0}));
 }
 
 TEST_P(ImageWriterVariantTest, Relocations) {
@@ -276,7 +285,7 @@ TEST_P(ImageWriterVariantTest, Relocations) {
   ASSERT_EQ(elf_.relocations.size(), spec_.relocations.size());
   const std::vector<uint64_t> places = Places(), values = Values();
   for (size_t i = 0; i < places.size(); ++i) {
-    const Reloc& r = elf_.relocations[i];
+    const ReadelfRelocation& r = elf_.relocations[i];
     EXPECT_EQ(r.offset, places[i]) << i;  // Spec order.
     EXPECT_EQ(r.info, 8u) << i;           // Symbol 0, R_X86_64_RELATIVE.
     EXPECT_EQ(r.type, "R_X86_64_RELATIVE") << i;
