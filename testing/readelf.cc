@@ -8,6 +8,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -65,13 +66,21 @@ class ReportParser {
       case Block::kSections:
         return SectionLine(stripped);
       case Block::kSegments:
-        return SegmentLine(stripped);
+        if (absl::StartsWith(stripped, "[")) {  // The interpreter's path.
+          return absl::OkStatus();
+        }
+        return AddRow(stripped, ParseSegmentRow, &report_.segments);
       case Block::kDynamic:
-        return DynamicLine(stripped);
+        return AddRow(stripped, ParseDynamicRow, &report_.dynamic);
       case Block::kRelocations:
-        return RelocationLine(stripped);
+        return AddRow(
+            stripped,
+            [this](absl::string_view row, ReadelfRelocation* relocation) {
+              return ParseRelocationRow(row, rela_, relocation);
+            },
+            &report_.relocations);
       case Block::kRelr:
-        return RelrLine(stripped);
+        return AddRow(stripped, ParseRelrRow, &report_.relr_offsets);
     }
     return absl::OkStatus();
   }
@@ -222,34 +231,15 @@ class ReportParser {
     return absl::OkStatus();
   }
 
-  absl::Status SegmentLine(absl::string_view line) {
-    if (absl::StartsWith(line, "[")) return absl::OkStatus();  // Interpreter.
-    ReadelfSegment segment;
-    if (!ParseSegmentRow(line, &segment)) return BadLine(line);
-    report_.segments.push_back(segment);
-    return absl::OkStatus();
-  }
-
-  // The rows of the tables whose counts CloseTable checks.
-  absl::Status DynamicLine(absl::string_view line) {
-    ++table_->parsed;
-    ReadelfDynamic entry;
-    if (!ParseDynamicRow(line, &entry)) return BadLine(line);
-    report_.dynamic.push_back(entry);
-    return absl::OkStatus();
-  }
-  absl::Status RelocationLine(absl::string_view line) {
-    ++table_->parsed;
-    ReadelfRelocation relocation;
-    if (!ParseRelocationRow(line, rela_, &relocation)) return BadLine(line);
-    report_.relocations.push_back(std::move(relocation));
-    return absl::OkStatus();
-  }
-  absl::Status RelrLine(absl::string_view line) {
-    ++table_->parsed;
-    uint64_t offset;
-    if (!ParseRelrRow(line, &offset)) return BadLine(line);
-    report_.relr_offsets.push_back(offset);
+  // Parses a row with `parse`, appends it to `rows` and counts it against
+  // the open table, if its count was announced.
+  template <typename Row, typename Parse>
+  absl::Status AddRow(absl::string_view line, Parse parse,
+                      std::vector<Row>* rows) {
+    if (table_.has_value()) ++table_->parsed;
+    Row row{};
+    if (!parse(line, &row)) return BadLine(line);
+    rows->push_back(std::move(row));
     return absl::OkStatus();
   }
 
