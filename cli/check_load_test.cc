@@ -238,6 +238,31 @@ TEST(LoadTest, EachPathOnRequest) {
   EXPECT_EQ(RunLoad({}, flags).exit_code, kExitUsage);
 }
 
+TEST(LoadTest, RelocationBaseLoadsElf32ImagesOnThisHost) {
+  EXPECT_EQ(*ParseAddress("0x10000000"), 0x10000000u);
+  EXPECT_EQ(*ParseAddress("4096"), 4096u);
+  EXPECT_EQ(ParseAddress("0x").status().message(),
+            "expected an address such as 0x10000000");
+  EXPECT_FALSE(ParseAddress("ten").ok());
+
+  ImageSpec spec = DemoImageSpec(65536);
+  spec.variant = {false, false};
+  const std::string path = granule::testing::TempPath("image32.go");
+  ASSERT_TRUE(WriteImage(spec, path).ok());
+  LoadFlags flags;
+  CommandResult at_real_base = RunLoad({path}, flags);
+  EXPECT_EQ(at_real_base.exit_code, kExitFailed);
+  ASSERT_EQ(at_real_base.errors.size(), 1u);
+  EXPECT_THAT(at_real_base.errors[0], HasSubstr("does not fit an ELF32 word"));
+  flags.relocation_base = "0x10000000";
+  CommandResult relocated = RunLoad({path}, flags);
+  EXPECT_EQ(relocated.exit_code, kExitOk) << relocated.report;
+  flags.relocation_base = "somewhere";
+  CommandResult bad = RunLoad({path}, flags);
+  EXPECT_EQ(bad.exit_code, kExitUsage);
+  EXPECT_THAT(bad.errors[0], HasSubstr("--relocation-base=somewhere: "));
+}
+
 TEST(LoadTest, ManyFilesGiveTotalsUnlessVerbose) {
   const std::string path = WriteDemoImage(65536);
   const std::vector<std::string> files(kDetailedFileLimit + 1, path);

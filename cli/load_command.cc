@@ -3,8 +3,10 @@
 #include <chrono>
 #include <optional>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "cli/image_report.h"
 #include "cli/json.h"
 
@@ -32,6 +34,16 @@ TimedLoad LoadTimed(const std::string& file, const LoadOptions& options) {
 }
 
 }  // namespace
+
+absl::StatusOr<uint64_t> ParseAddress(absl::string_view text) {
+  uint64_t value = 0;
+  const bool hex = absl::ConsumePrefix(&text, "0x");
+  if (text.empty() || (hex ? !absl::SimpleHexAtoi(text, &value)
+                           : !absl::SimpleAtoi(text, &value))) {
+    return absl::InvalidArgumentError("expected an address such as 0x10000000");
+  }
+  return value;
+}
 
 absl::StatusOr<LoadOptions::PathChoice> ParsePathChoice(
     absl::string_view text) {
@@ -92,6 +104,17 @@ CommandResult RunLoad(const std::vector<std::string>& files,
   LoadOptions options;
   options.path = *choice;
   options.allow_execute = flags.allow_execute;
+  if (!flags.relocation_base.empty()) {
+    absl::StatusOr<uint64_t> base = ParseAddress(flags.relocation_base);
+    if (!base.ok()) {
+      result.exit_code = kExitUsage;
+      result.errors.push_back(
+          absl::StrCat("--relocation-base=", flags.relocation_base, ": ",
+                       base.status().message()));
+      return result;
+    }
+    options.relocation_base = *base;
+  }
   const bool detailed = flags.verbose || files.size() <= kDetailedFileLimit;
 
   LoadTotals totals;

@@ -24,7 +24,11 @@ struct LoadFlags {
   bool allow_execute = false;
   bool verbose = false;
   bool json = false;
+  std::string relocation_base;  // --relocation-base; empty: where loaded.
 };
+
+// "0x10000000" or "268435456".
+absl::StatusOr<uint64_t> ParseAddress(absl::string_view text);
 
 // "auto", "shared", "malloc".
 absl::StatusOr<LoadOptions::PathChoice> ParsePathChoice(absl::string_view text);

@@ -32,6 +32,9 @@ ABSL_FLAG(std::string, path, "auto",
           "load: auto (shared when this machine allows), shared, or malloc");
 ABSL_FLAG(bool, allow_exec, false,
           "load: make executable segments executable (else read-only)");
+ABSL_FLAG(std::string, relocation_base, "",
+          "load: relocate as if the image's address 0 were at this address "
+          "(e.g. 0x10000000 for an ELF32 image on a 64-bit host)");
 ABSL_FLAG(bool, verbose, false,
           "load: report every file, not only the totals, past 20 files");
 ABSL_FLAG(std::string, output, "", "link: the image file to write (-o)");
@@ -93,6 +96,7 @@ CommandResult Load(const std::vector<std::string>& args, bool json) {
   flags.path = absl::GetFlag(FLAGS_path);
   flags.allow_execute = absl::GetFlag(FLAGS_allow_exec);
   flags.verbose = absl::GetFlag(FLAGS_verbose);
+  flags.relocation_base = absl::GetFlag(FLAGS_relocation_base);
   flags.json = json;
   return RunLoad(args, flags);
 }
@@ -105,7 +109,7 @@ const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
       {"info", {Info, {}}},
       {"check", {Check, {"page_size"}}},
-      {"load", {Load, {"path", "allow_exec", "verbose"}}},
+      {"load", {Load, {"path", "allow_exec", "relocation_base", "verbose"}}},
       {"link", {Link, {"output"}}},
       {"demo", {RunDemo, {}}},
   };
