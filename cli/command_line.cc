@@ -113,11 +113,19 @@ std::string FlagsHelp(absl::string_view defined_in) {
   }
   std::sort(flags.begin(), flags.end(),
             [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
-  std::string out;
+  std::vector<std::string> spellings;
+  size_t width = 0;
   for (const absl::CommandLineFlag* flag : flags) {
     std::string spelling = Spelling(flag->Name());
     if (!flag->IsOfType<bool>()) absl::StrAppend(&spelling, "=VALUE");
-    absl::StrAppendFormat(&out, "  %-20s %s", spelling, flag->Help());
+    width = std::max(width, spelling.size());
+    spellings.push_back(std::move(spelling));
+  }
+  std::string out;
+  for (size_t i = 0; i < flags.size(); ++i) {
+    const absl::CommandLineFlag* flag = flags[i];
+    absl::StrAppendFormat(&out, "  %-*s  %s", width, spellings[i],
+                          flag->Help());
     if (!flag->IsOfType<bool>() && !flag->DefaultValue().empty()) {
       absl::StrAppendFormat(&out, " (default: %s)", flag->DefaultValue());
     }

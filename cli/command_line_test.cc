@@ -63,12 +63,13 @@ TEST(NormalizeArgsTest, BadFlagsAreErrorsNotExits) {
   EXPECT_TRUE(absl::IsInvalidArgument(Normalize({"--count=x"}).status()));
 }
 
+// The help column is as wide as the longest spelling, plus two spaces.
 TEST(FlagsHelpTest, ListsThisFilesFlagsWithHyphens) {
   EXPECT_EQ(FlagsHelp("cli/command_line_test.cc"),
-            "  --count=VALUE        a number (default: 1)\n"
-            "  --json               one JSON object\n"
-            "  --output=VALUE       the file to write\n"
-            "  --page-size=VALUE    machines to judge (default: 4k)\n");
+            "  --count=VALUE      a number (default: 1)\n"
+            "  --json             one JSON object\n"
+            "  --output=VALUE     the file to write\n"
+            "  --page-size=VALUE  machines to judge (default: 4k)\n");
 }
 
 }  // namespace
