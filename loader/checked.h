@@ -45,6 +45,26 @@ inline std::optional<uint64_t> AlignUp(uint64_t value, uint64_t align) {
   return *sum & ~(align - 1);
 }
 
+// Chains of the operations above that remember an overflow instead of
+// stopping at each step: the writer lays out many sections and checks once
+// per section whether any sum wrapped. Results after an overflow are
+// meaningless; only overflowed() is.
+class Accumulator {
+ public:
+  uint64_t Add(uint64_t a, uint64_t b) { return Track(checked::Add(a, b)); }
+  uint64_t AlignUp(uint64_t value, uint64_t align) {
+    return Track(checked::AlignUp(value, align));
+  }
+  bool overflowed() const { return overflowed_; }
+
+ private:
+  uint64_t Track(std::optional<uint64_t> result) {
+    overflowed_ |= !result.has_value();
+    return result.value_or(0);
+  }
+  bool overflowed_ = false;
+};
+
 }  // namespace granule::checked
 
 #endif  // GRANULE_LOADER_CHECKED_H_

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "absl/strings/str_format.h"
+#include "loader/checked.h"
+#include "platform/page_geometry.h"
 
 namespace granule::image_layout {
 namespace {
@@ -16,26 +18,7 @@ constexpr const char* kGeneratedNames[] = {".rela.dyn", ".rel.dyn", ".relr.dyn",
 // Section indexes from 0xff00 up are reserved (SHN_LORESERVE).
 constexpr uint64_t kMaxSectionHeaders = 0xff00;
 
-bool IsPowerOfTwo(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }
-
-// Arithmetic that remembers overflow instead of wrapping, so placement reads
-// straight and is checked once per section.
-class Checked {
- public:
-  uint64_t Add(uint64_t a, uint64_t b) {
-    uint64_t sum;
-    overflowed_ |= __builtin_add_overflow(a, b, &sum);
-    return sum;
-  }
-  // `align` is a power of two.
-  uint64_t AlignUp(uint64_t value, uint64_t align) {
-    return Add(value, align - 1) & ~(align - 1);
-  }
-  bool overflowed() const { return overflowed_; }
-
- private:
-  bool overflowed_ = false;
-};
+using Checked = checked::Accumulator;
 
 absl::Status Overflow(const std::string& what) {
   return absl::InvalidArgumentError(
