@@ -177,7 +177,7 @@ class Relocator {
 absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
                                          bool writable,
                                          const std::string& what) const {
-  for (const Segment* s : image_.LoadSegments()) {
+  for (const Segment* s : loads_) {
     if (!checked::RangeInside(address, size, s->vaddr, s->memsz)) continue;
     if (writable && !s->writable()) {
       return InvalidImage(image_,

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "loader/elf_image.h"
@@ -17,7 +19,10 @@ namespace granule {
 class ImageMemory {
  public:
   ImageMemory(const ElfImage& image, uint8_t* data, uint64_t load_start)
-      : image_(image), data_(data), load_start_(load_start) {}
+      : image_(image),
+        loads_(image.LoadSegments()),
+        data_(data),
+        load_start_(load_start) {}
 
   // [address, address + size) when it lies inside one PT_LOAD's memory
   // (p_vaddr to p_vaddr + p_memsz), and that segment is writable if asked;
@@ -29,6 +34,8 @@ class ImageMemory {
 
  private:
   const ElfImage& image_;
+  // Looked up once: At() runs for every relocation.
+  std::vector<const Segment*> loads_;
   uint8_t* data_;
   uint64_t load_start_;
 };
