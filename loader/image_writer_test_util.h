@@ -26,6 +26,8 @@ testing::ReadelfReport ReadelfOrFail(const std::string& path);
 
 std::vector<uint8_t> ReadFile(const std::string& path);
 
+// Written apart from loader/byte_order.h on purpose: the writer encodes with
+// that header, so checking its output with it could hide a byte-order bug.
 uint64_t LoadWordForTest(const uint8_t* p, int width, bool big_endian);
 void StoreWordForTest(uint8_t* p, int width, bool big_endian, uint64_t value);
 
