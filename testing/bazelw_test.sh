@@ -78,6 +78,28 @@ for args in "test //loader:all" "coverage //..." "--batch test //..."; do
   [ "$(tail -1 "$work/calls")" = "bazel $args" ] || fail "$args: bazel not last"
 done
 
+# A cross configuration, in either spelling, installs its compiler and
+# emulator plus dpkg-dev, unpacks Abseil's source, then runs bazel.
+for args in "test --config=s390x //platform/..." "build --config mingw64 //loader"; do
+  make_bin
+  printf '%s\n' "${build_packages[@]}" "${test_packages[@]}" >"$work/installed"
+  mkdir -p "$work/repo/third_party"
+  printf '#!/bin/bash\necho fetch_abseil_source >>"$STATE/calls"\n' \
+    >"$work/repo/third_party/fetch_abseil_source.sh"
+  chmod +x "$work/repo/third_party/fetch_abseil_source.sh"
+  # shellcheck disable=SC2086  # Split the case into arguments on purpose.
+  run_bazelw 0 $args || fail "$args: exit $?: $(cat "$work/out")"
+  case "$args" in
+    *s390x*) wanted="g++-s390x-linux-gnu qemu-user dpkg-dev" ;;
+    *) wanted="g++-mingw-w64-x86-64-posix wine64 dpkg-dev" ;;
+  esac
+  grep -qx "apt-get install -y -q --no-install-recommends $wanted" "$work/calls" \
+    || fail "$args: calls $(cat "$work/calls")"
+  [ "$(tail -2 "$work/calls" | head -1)" = fetch_abseil_source ] \
+    || fail "$args: no Abseil source before bazel: $(cat "$work/calls")"
+  [ "$(tail -1 "$work/calls")" = "bazel $args" ] || fail "$args: bazel not last"
+done
+
 # Not root and no sudo: a clear message, exit 1, nothing run.
 make_bin
 : >"$work/installed"
