@@ -141,15 +141,16 @@ TEST_P(RoundTripTest, RelocatedWordsPointAtTheirTargets) {
   const uint64_t data = elf.FindSection(".data")->addr;
   const uint64_t w = elf.variant.word_size();
   EXPECT_EQ(Word(**image, data), kBase + elf.FindSection(".rodata")->addr);
-  EXPECT_EQ(Word(**image, data + w), kBase + elf.FindSection(".text")->addr + 4);
+  EXPECT_EQ(Word(**image, data + w),
+            kBase + elf.FindSection(".text")->addr + 4);
   EXPECT_EQ(Word(**image, data + 3 * w), kBase + data + 2 * w);
   EXPECT_EQ(Word(**image, data + 4 * w),
             kBase + elf.FindSection(".bss")->addr + 16);
   // Unrelocated words keep their bytes.
-  EXPECT_EQ(Word(**image, data + 2 * w),
-            LoadUnsigned(granule::testing::PatternBytes(8 * w, 3).data() +
-                             2 * w,
-                         w, elf.variant.big_endian));
+  EXPECT_EQ(
+      Word(**image, data + 2 * w),
+      LoadUnsigned(granule::testing::PatternBytes(8 * w, 3).data() + 2 * w, w,
+                   elf.variant.big_endian));
   // .bss is zeros and really follows .data.
   const absl::StatusOr<absl::Span<const uint8_t>> bss =
       (*image)->SectionBytes(".bss");
@@ -162,7 +163,9 @@ TEST_P(RoundTripTest, RelocatedWordsPointAtTheirTargets) {
 
 // With the real base, a relocated pointer leads to the constant's bytes.
 TEST_P(RoundTripTest, RealPointersReachTheConstants) {
-  if (!std::get<0>(GetParam()).is64) GTEST_SKIP() << "ELF32 on a 64-bit host";
+  if (!std::get<0>(GetParam()).is64 && sizeof(uintptr_t) > 4) {
+    GTEST_SKIP() << "ELF32 words cannot hold this 64-bit host's addresses";
+  }
   for (Choice choice : {Choice::kShared, Choice::kMalloc}) {
     absl::StatusOr<std::unique_ptr<LoadedImage>> image =
         Load(nullptr, choice, std::nullopt);
@@ -199,10 +202,10 @@ TEST(WindowsShapedMachineTest, BssIsPlaceableInTheOneToOneLayoutOnly) {
   SimulatedBackend windows(*PageGeometry::Create(4096, 65536));
   for (Layout layout : {Layout::kOneToOne, Layout::kCompact}) {
     const std::string path = granule::testing::TempPath("windows");
-    ASSERT_TRUE(WriteImage(SampleSpec({true, false}, layout,
-                                      RelocationFormat::kRela),
-                           path)
-                    .ok());
+    ASSERT_TRUE(
+        WriteImage(SampleSpec({true, false}, layout, RelocationFormat::kRela),
+                   path)
+            .ok());
     LoadOptions options;
     options.shared_backend = &windows;
     absl::StatusOr<std::unique_ptr<LoadedImage>> image =
