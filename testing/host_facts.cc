@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "platform/memory_backend.h"
 #include "platform/page_geometry.h"
+#include "platform/simulated_machines.h"
 
 namespace {
 
@@ -21,9 +22,35 @@ const char* ByteOrder() {
   return first == 0x01 ? "big" : "little";
 }
 
+void PrintFacts(const granule::PageGeometry& geometry, const char* backend) {
+  std::printf(
+      "granule-host-facts: page_size=%zu allocation_granularity=%zu "
+      "byte_order=%s bits=%zu backend=%s\n",
+      geometry.page_size(), geometry.allocation_granularity(), ByteOrder(),
+      sizeof(void*) * 8, backend);
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  constexpr char kSimulated[] = "--simulated=";
+  if (argc == 2 &&
+      std::strncmp(argv[1], kSimulated, sizeof(kSimulated) - 1) == 0) {
+    const char* name = argv[1] + sizeof(kSimulated) - 1;
+    const granule::SimulatedMachine* machine =
+        granule::FindSimulatedMachine(name);
+    if (machine == nullptr) {
+      std::fprintf(stderr, "host_facts: no simulated machine named '%s'\n",
+                   name);
+      return 2;
+    }
+    PrintFacts(machine->geometry(), "simulated");
+    return 0;
+  }
+  if (argc != 1) {
+    std::fprintf(stderr, "usage: host_facts [--simulated=NAME]\n");
+    return 2;
+  }
   absl::StatusOr<granule::MemoryBackend*> backend =
       granule::HostMemoryBackend();
   if (!backend.ok()) {
@@ -31,11 +58,6 @@ int main() {
                  backend.status().ToString().c_str());
     return 1;
   }
-  const granule::PageGeometry geometry = (*backend)->geometry();
-  std::printf(
-      "granule-host-facts: page_size=%zu allocation_granularity=%zu "
-      "byte_order=%s bits=%zu backend=%s\n",
-      geometry.page_size(), geometry.allocation_granularity(), ByteOrder(),
-      sizeof(void*) * 8, (*backend)->traits().name);
+  PrintFacts((*backend)->geometry(), (*backend)->traits().name);
   return 0;
 }

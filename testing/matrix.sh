@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Runs granule's tests on every platform it supports and prints one table:
+# where they ran, the page size, granularity, byte order and word size the
+# tests really saw there (measured by //testing:host_facts, not taken from the
+# configuration's name), and how many test cases passed and failed.
+#
+# Usage: testing/matrix.sh [--rows=NAME,...]   (default: every row)
+# Rows:
+#   x86_64    every test (//...), natively: the README's suite
+#   aarch64   platform and loader suites under qemu-user
+#   s390x     the same, big-endian, under qemu-user
+#   i686      the same, 32-bit, natively on the x86_64 kernel
+#   ppc64le   the same on Debian's ppc64el kernel with 64 KiB pages, under
+#             qemu-system-ppc64 (testing/vm)
+#   arm64     the same on Debian's arm64 16 KiB-page kernel, under
+#             qemu-system-aarch64 (testing/vm)
+#   windows   the same, built with mingw-w64, under Wine
+#   macos, cygwin   the simulated machines' cases of //loader:foreign_machine_test
+#             (these need the x86_64 row)
+# Every tool is installed by ./bazelw and testing/vm when missing. Exits 0
+# only if every row ran and passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+all_rows=x86_64,aarch64,s390x,i686,ppc64le,arm64,windows,macos,cygwin
+rows=$all_rows
+for arg in "$@"; do
+  case "$arg" in
+    --rows=*) rows=${arg#--rows=} ;;
+    *) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# What the cross rows test: the platform and loader suites and the fault probe.
+suites=(//platform/... //loader/... //testing:fault_probe_test)
+table=()
+failures=0
+
+# Runs //testing:host_facts the way the tests run and echoes its fields.
+host_facts() {
+  ./bazelw run "$@" //testing:host_facts 2>"$work/facts.err" |
+    sed -n 's/^granule-host-facts: //p'
+}
+
+# fact NAME FACTS: one field of a host_facts line.
+fact() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+
+kib() { [[ $1 =~ ^[0-9]+$ ]] && echo "$(($1 / 1024))K" || echo "?"; }
+
+# add_row TARGET RUN_ON FACTS TARGETS PASSED FAILED SKIPPED SECONDS STATUS
+add_row() {
+  local facts=$3 geometry
+  geometry="$(kib "$(fact page_size "$facts")")/$(kib "$(fact allocation_granularity "$facts")")"
+  table+=("$(printf '%-10s %-36s %-8s %-7s %-5s %-9s %7s %7s %8s %6s  %s' \
+    "$1" "$2" "$geometry" "$(fact byte_order "$facts")" "$(fact bits "$facts")" \
+    "$(fact backend "$facts")" "$4" "$5" "$6" "$7" "$8 $9")")
+  [ "$9" = pass ] || failures=$((failures + 1))
+}
+
+# Sums gtest's XML reports (Bazel writes one per test target; for a shell test
+# Bazel's own report counts the target as one case): total, failed, skipped.
+sum_reports() {
+  awk '
+    /<testsuites / {
+      for (i = 1; i <= NF; i++) {
+        if ($i ~ /^tests="/) { gsub(/[^0-9]/, "", $i); total += $i }
+        if ($i ~ /^failures="/ || $i ~ /^errors="/) { gsub(/[^0-9]/, "", $i); failed += $i }
+      }
+    }
+    /<skipped/ { skipped++ }
+    END { print total + 0, failed + 0, skipped + 0 }' "$@" /dev/null
+}
+
+# bazel_row NAME RUN_ON [BAZEL OPTIONS...] -- PATTERNS...
+bazel_row() {
+  local name=$1 run_on=$2 options=() start=$SECONDS facts log=$work/$1.log
+  shift 2
+  while [ "$1" != -- ]; do options+=("$1"); shift; done
+  shift
+  echo "matrix: $name: ${options[*]} $*" >&2
+  facts=$(host_facts "${options[@]}")
+  [ -n "$facts" ] || { echo "matrix: $name: host_facts did not run:" >&2; tail -5 "$work/facts.err" >&2; }
+  ./bazelw test "${options[@]}" --keep_going "$@" >"$log" 2>&1
+  local status=$?
+  local testlogs reports=() target
+  testlogs=$(bazel info "${options[@]}" bazel-testlogs 2>/dev/null)
+  while read -r target; do
+    target=${target#//}
+    reports+=("$testlogs/${target/://}/test.xml")
+  done < <(grep -oE '^//[^ ]+ +(\(cached\) )?PASSED' "$log" | awk '{print $1}')
+  local ran failed_targets
+  ran=$(grep -cE '^//[^ ]+ +(\(cached\) )?(PASSED|FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$log")
+  failed_targets=$(grep -E '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$log")
+  read -r total failed skipped < <(sum_reports "${reports[@]}")
+  if [ "$status" != 0 ] || [ -n "$failed_targets" ] || [ -z "$facts" ]; then
+    echo "matrix: $name failed (bazel exit $status):" >&2
+    grep -E 'FAILED|TIMEOUT|NO STATUS|ERROR' "$log" | head -20 >&2
+    add_row "$name" "$run_on" "$facts" "${#reports[@]}/$ran" "$total" "$failed" "$skipped" \
+      "$((SECONDS - start))s" fail
+  else
+    add_row "$name" "$run_on" "$facts" "${#reports[@]}/$ran" "$total" "$failed" "$skipped" \
+      "$((SECONDS - start))s" pass
+  fi
+  cp "$log" "$work/last-$name.log"
+}
+
+# The VM rows run every platform and loader test that needs no tool of the
+# host's: readelf and Debian's Guile files are not in the virtual machine.
+vm_tests() {
+  local universe="//platform/... + //loader/... + //testing:fault_probe_test"
+  bazel query "tests($universe) except rdeps($universe, //testing:readelf + //testing:guile_corpus)" \
+    2>/dev/null | sort
+}
+
+# vm_row NAME RUN_ON MACHINE CONFIG: builds the tests statically for CONFIG and
+# runs them on MACHINE's real kernel (testing/vm/run_tests.sh).
+vm_row() {
+  local name=$1 run_on=$2 machine=$3 config=$4 start=$SECONDS log=$work/$1.log
+  local targets binaries=() bin target
+  echo "matrix: $name: $config on $machine" >&2
+  mapfile -t targets < <(vm_tests)
+  if ! ./bazelw build "$config" //testing:host_facts "${targets[@]}" >"$log" 2>&1; then
+    echo "matrix: $name: build failed:" >&2; grep -E 'ERROR|error:' "$log" | head -20 >&2
+    add_row "$name" "$run_on" "" "0/${#targets[@]}" - - - "$((SECONDS - start))s" fail
+    return
+  fi
+  bin=$(bazel info "$config" bazel-bin 2>/dev/null)
+  binaries=("$bin/testing/host_facts")
+  for target in "${targets[@]}"; do
+    target=${target#//}
+    binaries+=("$bin/${target/://}")
+  done
+  testing/vm/run_tests.sh --machine="$machine" --log="$work/$name.console" \
+    "${binaries[@]}" >"$work/$name.summary" 2>&1
+  local status=$? facts
+  facts=$(sed -n 's/.*granule-host-facts: //p' "$work/$name.console" | tr -d '\r' | head -1)
+  read -r reported total failed skipped < <(awk '
+    /^granule-vm-result / && !/binary=host_facts / {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+      if (f["exit"] != "missing") reported++
+      total += f["passed"] + f["failed"] + f["skipped"]; failed += f["failed"]; skipped += f["skipped"]
+    }
+    END { print reported + 0, total + 0, failed + 0, skipped + 0 }' "$work/$name.summary")
+  if [ "$status" != 0 ] || [ -z "$facts" ]; then
+    echo "matrix: $name failed:" >&2; cat "$work/$name.summary" >&2
+    add_row "$name" "$run_on" "$facts" "$reported/${#targets[@]}" "$total" "$failed" "$skipped" \
+      "$((SECONDS - start))s" fail
+  else
+    add_row "$name" "$run_on" "$facts" "$reported/${#targets[@]}" "$total" "$failed" "$skipped" \
+      "$((SECONDS - start))s" pass
+  fi
+}
+
+# sim_row NAME RUN_ON MACHINE PATTERN: the cases of //loader:foreign_machine_test
+# (run by the x86_64 row) whose parameter names match PATTERN.
+sim_row() {
+  local name=$1 run_on=$2 machine=$3 pattern=$4 facts report
+  report="$(bazel info bazel-testlogs 2>/dev/null)/loader/foreign_machine_test/test.xml"
+  facts=$(./bazelw run //testing:host_facts -- --simulated="$machine" 2>/dev/null |
+    sed -n 's/^granule-host-facts: //p')
+  if ! grep -q "^x86_64 " <(printf '%s\n' "${table[@]}") || [ ! -f "$report" ]; then
+    echo "matrix: $name needs the x86_64 row first (--rows=x86_64,$name)" >&2
+    add_row "$name" "$run_on" "$facts" - - - - 0s fail
+    return
+  fi
+  read -r total failed < <(awk -v pattern="$pattern" '
+    /<testcase / && $0 ~ ("name=\"[^\"]*/" pattern) {
+      total++; open = ($0 !~ /\/>[[:space:]]*$/)
+      if (open) pending = 1
+      next
+    }
+    pending && /<failure/ { failed++; pending = 0 }
+    /<\/testcase>/ { pending = 0 }
+    END { print total + 0, failed + 0 }' "$report")
+  local result=pass
+  [ "$total" -gt 0 ] && [ "$failed" = 0 ] || result=fail
+  add_row "$name" "$run_on" "$facts" "1/1" "$total" "$failed" 0 0s "$result"
+}
+
+printf -v header '%-10s %-36s %-8s %-7s %-5s %-9s %7s %7s %8s %6s  %s' \
+  target "run on" page/gran order bits backend targets cases failed skip "time result"
+IFS=, read -ra chosen <<<"$rows"
+for row in "${chosen[@]}"; do
+  case "$row" in
+    x86_64) bazel_row x86_64 "native (this machine)" -- //... ;;
+    aarch64) bazel_row aarch64 "qemu-user (qemu-aarch64)" --config=aarch64 -- "${suites[@]}" ;;
+    s390x) bazel_row s390x "qemu-user (qemu-s390x)" --config=s390x -- "${suites[@]}" ;;
+    i686) bazel_row i686 "native 32-bit on x86_64 kernel" --config=i686 -- "${suites[@]}" ;;
+    ppc64le) vm_row ppc64le "Debian ppc64el kernel, qemu-system" ppc64le-64k --config=ppc64le ;;
+    macos) sim_row macos "simulated (foreign_machine_test)" macos-arm64 macos_ ;;
+    cygwin) sim_row cygwin "simulated (foreign_machine_test)" cygwin-win32 cygwin_ ;;
+    arm64) vm_row arm64 "Debian arm64-16k kernel, qemu-system" arm64-16k --config=aarch64 ;;
+    *) echo "matrix: unknown row '$row' (rows: $all_rows)" >&2; exit 2 ;;
+  esac
+done
+
+echo
+echo "$header"
+printf '%s\n' "${table[@]}"
+echo "matrix: ${#table[@]} rows, $failures failed"
+[ "$failures" = 0 ]
