@@ -2,6 +2,9 @@
 // and committed memory placed at exact addresses inside them. Also Cygwin's
 // backend, because Cygwin's mmap(MAP_FIXED) cannot place a view inside a
 // reservation reliably (V8 moved Cygwin onto these calls for that reason).
+// The Cygwin build (//platform:cygwin) differs in one line, the HANDLE taken
+// from the File's fd (win32_memory_windows.cc); it cannot be compiled here,
+// as Debian has no Cygwin toolchain.
 //
 // Windows cannot map a view over part of a reservation, so a region becomes a
 // row of allocations: one per mapping, and one reserved piece per gap between
