@@ -6,9 +6,13 @@
 #   prompts (their DLLs are disabled; no test needs .NET or HTML).
 # - One Wine prefix, made on first use and reused, under
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/granule/wine (about 700 MB; ~10 s to make).
-# - A wineserver that outlives each test (wineserver -p): starting one per
-#   test costs ~1.5 s, and parallel tests each starting their own were seen
-#   to hang now and then.
+# - The wineserver: Bazel ends whatever a test leaves running, so a
+#   wineserver a test starts (even with wineserver -p) ends with that test,
+#   under any other test still using it. Hence .bazelrc runs these tests one
+#   at a time. A wineserver started before, outside Bazel
+#   (WINEPREFIX=<prefix> /usr/lib/wine/wineserver -p), is shared instead and
+#   saves about a second a test; this script keeps one for 5 minutes when run
+#   by hand.
 # - Bazel's absolute paths in the environment (TEST_TMPDIR, XML_OUTPUT_FILE,
 #   runfiles, ...) become Windows paths on Wine's Z: drive, which is /.
 # - Exits with the program's exit status.
@@ -48,8 +52,8 @@ export WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
 unset DISPLAY WAYLAND_DISPLAY
 
-# The first test makes the prefix while the others wait; every test then
-# makes sure a persistent server is up (a second one just exits).
+# The first test makes the prefix while any others wait. Then a persistent
+# server: one already running is used (the new one just exits).
 (
   flock 9
   if [[ ! -f "$WINEPREFIX/system.reg" ]]; then
