@@ -91,7 +91,7 @@ bazel_row() {
     reports+=("$testlogs/${target/://}/test.xml")
   done < <(grep -oE '^//[^ ]+ +(\(cached\) )?PASSED' "$log" | awk '{print $1}')
   local ran failed_targets
-  ran=$(grep -cE '^//[^ ]+ +(\(cached\) )?(PASSED|FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$log")
+  ran=$(grep -cE '^//[^ ]+ +(\(cached\) )?(PASSED|FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD|SKIPPED)' "$log")
   failed_targets=$(grep -E '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$log")
   read -r total failed skipped < <(sum_reports "${reports[@]}")
   if [ "$status" != 0 ] || [ -n "$failed_targets" ] || [ -z "$facts" ]; then
@@ -188,6 +188,7 @@ for row in "${chosen[@]}"; do
     aarch64) bazel_row aarch64 "qemu-user (qemu-aarch64)" --config=aarch64 -- "${suites[@]}" ;;
     s390x) bazel_row s390x "qemu-user (qemu-s390x)" --config=s390x -- "${suites[@]}" ;;
     i686) bazel_row i686 "native 32-bit on x86_64 kernel" --config=i686 -- "${suites[@]}" ;;
+    windows) bazel_row windows "Wine (wine64), mingw-w64 build" --config=mingw64 -- "${suites[@]}" ;;
     ppc64le) vm_row ppc64le "Debian ppc64el kernel, qemu-system" ppc64le-64k --config=ppc64le ;;
     macos) sim_row macos "simulated (foreign_machine_test)" macos-arm64 macos_ ;;
     cygwin) sim_row cygwin "simulated (foreign_machine_test)" cygwin-win32 cygwin_ ;;
@@ -199,5 +200,15 @@ done
 echo
 echo "$header"
 printf '%s\n' "${table[@]}"
+cat <<'LEGEND'
+page/gran, order, bits, backend: what //testing:host_facts measured where the
+  tests ran (for macos and cygwin: the simulated machine's units).
+targets: test targets that passed / test targets selected. Left out by design:
+  page_state_test under qemu-user (it does not translate /proc/self/pagemap);
+  in the VMs and on Windows the targets that run readelf or read Debian's
+  Guile files (Bazel lists those SKIPPED on Windows).
+cases: gtest cases run (a shell test counts as one); skip: cases that do not
+  apply there (GTEST_SKIP, e.g. ELF32 pointers on a 64-bit host).
+LEGEND
 echo "matrix: ${#table[@]} rows, $failures failed"
 [ "$failures" = 0 ]
