@@ -1,8 +1,9 @@
 // Host page geometry on POSIX systems. On Linux the kernel hands the page size
 // to every process in the auxiliary vector; macOS exports vm_page_size; the
 // BSDs answer sysconf. Cygwin's sysconf reports its 64 KiB allocation
-// granularity as the page size, so both units come out as 64 KiB there; its
-// own backend (planned) will ask Windows for the two units separately.
+// granularity as the page size, which is why Cygwin builds use
+// page_geometry_windows.cc instead (platform/BUILD.bazel, :cygwin), asking
+// Windows for the two units separately.
 #include <cerrno>
 
 #include "absl/status/status.h"

@@ -9,8 +9,9 @@
 // On Linux it reads /proc/self/maps (protections) and /proc/self/pagemap
 // (page flags; unprivileged processes see the flags with the frame numbers
 // zeroed, which is all this needs). The pages asked about are never touched:
-// touching them would change the answer. Elsewhere QueryPageStates returns
-// Unimplemented.
+// touching them would change the answer. On Windows it asks VirtualQuery
+// (protections) and QueryWorkingSetEx (resident, shared). Elsewhere
+// QueryPageStates returns Unimplemented.
 #ifndef GRANULE_PLATFORM_PAGE_STATE_H_
 #define GRANULE_PLATFORM_PAGE_STATE_H_
 
@@ -34,6 +35,8 @@ struct PageState {
   // In memory and mapped into this process (pagemap bit 63).
   bool resident = false;
   // Written out to swap (pagemap bit 62): a private copy that is not resident.
+  // Always false on Windows, which cannot tell a paged-out page from one
+  // never touched.
   bool swapped = false;
   // A page-cache page or shared anonymous memory (pagemap bit 61): shared
   // with the file and other processes, not a private copy.
