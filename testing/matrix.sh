@@ -85,7 +85,7 @@ bazel_row() {
   ./bazelw test "${options[@]}" --keep_going "$@" >"$log" 2>&1
   local status=$?
   local testlogs reports=() target
-  testlogs=$(bazel info "${options[@]}" bazel-testlogs 2>/dev/null)
+  testlogs=$(./bazelw info "${options[@]}" bazel-testlogs 2>/dev/null)
   while read -r target; do
     target=${target#//}
     reports+=("$testlogs/${target/://}/test.xml")
@@ -110,7 +110,7 @@ bazel_row() {
 # host's: readelf and Debian's Guile files are not in the virtual machine.
 vm_tests() {
   local universe="//platform/... + //loader/... + //testing:fault_probe_test"
-  bazel query "tests($universe) except rdeps($universe, //testing:readelf + //testing:guile_corpus)" \
+  ./bazelw query "tests($universe) except rdeps($universe, //testing:readelf + //testing:guile_corpus)" \
     2>/dev/null | sort
 }
 
@@ -126,7 +126,7 @@ vm_row() {
     add_row "$name" "$run_on" "" "0/${#targets[@]}" - - - "$((SECONDS - start))s" fail
     return
   fi
-  bin=$(bazel info "$config" bazel-bin 2>/dev/null)
+  bin=$(./bazelw info "$config" bazel-bin 2>/dev/null)
   binaries=("$bin/testing/host_facts")
   for target in "${targets[@]}"; do
     target=${target#//}
@@ -157,7 +157,7 @@ vm_row() {
 # (run by the x86_64 row) whose parameter names match PATTERN.
 sim_row() {
   local name=$1 run_on=$2 machine=$3 pattern=$4 facts report
-  report="$(bazel info bazel-testlogs 2>/dev/null)/loader/foreign_machine_test/test.xml"
+  report="$(./bazelw info bazel-testlogs 2>/dev/null)/loader/foreign_machine_test/test.xml"
   facts=$(./bazelw run //testing:host_facts -- --simulated="$machine" 2>/dev/null |
     sed -n 's/^granule-host-facts: //p')
   if ! grep -q "^x86_64 " <(printf '%s\n' "${table[@]}") || [ ! -f "$report" ]; then
