@@ -13,37 +13,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "platform/atomic_file.h"
+#include "platform/atomic_file_os.h"
 
 namespace granule {
 namespace {
 
 absl::Status CallFailed(int error, const std::string& call) {
   return absl::ErrnoToStatus(error, absl::StrFormat("posix: %s failed", call));
-}
-
-absl::Status CheckExtents(uint64_t size, absl::Span<const FileExtent> extents) {
-  // pwrite and ftruncate take an off_t.
-  if (size > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("file size %u exceeds the largest off_t", size));
-  }
-  uint64_t previous_end = 0;
-  for (size_t i = 0; i < extents.size(); ++i) {
-    const uint64_t offset = extents[i].offset;
-    const uint64_t length = extents[i].bytes.size();
-    if (offset > size || length > size - offset) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "extent %d (offset %u, %u bytes) runs past the file size %u", i,
-          offset, length, size));
-    }
-    if (i > 0 && offset < previous_end) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "extent %d (offset %u, %u bytes) starts before extent %d ends at %u",
-          i, offset, length, i - 1, previous_end));
-    }
-    previous_end = offset + length;
-  }
-  return absl::OkStatus();
 }
 
 // "/a/b" -> "/a", "b" -> ".", "/b" -> "/".
@@ -147,11 +123,15 @@ absl::Status SyncDirectory(const std::string& directory) {
 
 }  // namespace
 
-absl::Status WriteFileAtomically(const std::string& path, uint64_t size,
-                                 absl::Span<const FileExtent> extents) {
-  if (absl::Status status = CheckExtents(size, extents); !status.ok()) {
-    return status;
-  }
+namespace internal {
+
+// pwrite and ftruncate take an off_t.
+const FileSizeLimit kHostFileSizeLimit = {
+    static_cast<uint64_t>(std::numeric_limits<off_t>::max()),
+    "the largest off_t"};
+
+absl::Status WriteCheckedFileAtomically(const std::string& path, uint64_t size,
+                                        absl::Span<const FileExtent> extents) {
   TemporaryFile temp;
   if (absl::Status status = temp.Create(path); !status.ok()) return status;
   const std::string& name = temp.name();
@@ -182,4 +162,5 @@ absl::Status WriteFileAtomically(const std::string& path, uint64_t size,
   return SyncDirectory(DirectoryOf(path));
 }
 
+}  // namespace internal
 }  // namespace granule

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "platform/atomic_file.h"
+#include "platform/atomic_file_os.h"
 #include "platform/win32_windows.h"
 
 namespace granule {
@@ -23,31 +24,6 @@ namespace {
 
 absl::Status CallFailed(const std::string& call) {
   return internal::Win32Error(GetLastError(), call);
-}
-
-absl::Status CheckExtents(uint64_t size, absl::Span<const FileExtent> extents) {
-  // File offsets and sizes are LONGLONGs.
-  if (size > static_cast<uint64_t>(std::numeric_limits<LONGLONG>::max())) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "file size %u exceeds the largest file size Windows accepts", size));
-  }
-  uint64_t previous_end = 0;
-  for (size_t i = 0; i < extents.size(); ++i) {
-    const uint64_t offset = extents[i].offset;
-    const uint64_t length = extents[i].bytes.size();
-    if (offset > size || length > size - offset) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "extent %d (offset %u, %u bytes) runs past the file size %u", i,
-          offset, length, size));
-    }
-    if (i > 0 && offset < previous_end) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "extent %d (offset %u, %u bytes) starts before extent %d ends at %u",
-          i, offset, length, i - 1, previous_end));
-    }
-    previous_end = offset + length;
-  }
-  return absl::OkStatus();
 }
 
 // The temporary file until it is renamed: closed and deleted on every early
@@ -156,11 +132,15 @@ absl::Status SetSize(const TemporaryFile& temp, uint64_t size) {
 
 }  // namespace
 
-absl::Status WriteFileAtomically(const std::string& path, uint64_t size,
-                                 absl::Span<const FileExtent> extents) {
-  if (absl::Status status = CheckExtents(size, extents); !status.ok()) {
-    return status;
-  }
+namespace internal {
+
+// File offsets and sizes are LONGLONGs.
+const FileSizeLimit kHostFileSizeLimit = {
+    static_cast<uint64_t>(std::numeric_limits<LONGLONG>::max()),
+    "the largest file size Windows accepts"};
+
+absl::Status WriteCheckedFileAtomically(const std::string& path, uint64_t size,
+                                        absl::Span<const FileExtent> extents) {
   absl::StatusOr<std::wstring> wide_path = internal::WidePath(path);
   if (!wide_path.ok()) return wide_path.status();
   TemporaryFile temp;
@@ -187,4 +167,5 @@ absl::Status WriteFileAtomically(const std::string& path, uint64_t size,
   return absl::OkStatus();
 }
 
+}  // namespace internal
 }  // namespace granule
