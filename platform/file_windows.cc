@@ -1,20 +1,17 @@
-// File on Windows: a HANDLE from CreateFileW. Shared for reading and for
+// File's Windows calls: a HANDLE from CreateFileW, shared for reading and for
 // deletion, so a newer image can be renamed over the path while this one is
-// open (and mapped), as on POSIX.
+// open (and mapped), as on POSIX. file.cc holds the rest.
 #include <windows.h>
 
 #include <algorithm>
-#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
-#include "platform/file.h"
+#include "platform/file_os.h"
 #include "platform/win32_windows.h"
 
-namespace granule {
+namespace granule::internal {
 namespace {
-
-const intptr_t kClosed = reinterpret_cast<intptr_t>(INVALID_HANDLE_VALUE);
 
 HANDLE AsHandle(intptr_t handle) { return reinterpret_cast<HANDLE>(handle); }
 
@@ -29,8 +26,8 @@ HANDLE Open(const std::wstring& path, DWORD access) {
 
 }  // namespace
 
-absl::StatusOr<File> File::OpenForReading(const std::string& path) {
-  absl::StatusOr<std::wstring> wide = internal::WidePath(path);
+absl::StatusOr<intptr_t> OpenFileForReading(const std::string& path) {
+  absl::StatusOr<std::wstring> wide = WidePath(path);
   if (!wide.ok()) return wide.status();
   const char* access = "GENERIC_READ | GENERIC_EXECUTE";
   HANDLE handle = Open(*wide, GENERIC_READ | GENERIC_EXECUTE);
@@ -39,60 +36,36 @@ absl::StatusOr<File> File::OpenForReading(const std::string& path) {
     handle = Open(*wide, GENERIC_READ);
   }
   if (handle == INVALID_HANDLE_VALUE) {
-    return internal::Win32Error(
-        GetLastError(),
-        absl::StrFormat("CreateFileW('%s', %s, FILE_SHARE_READ | "
-                        "FILE_SHARE_DELETE, OPEN_EXISTING)",
-                        path, access));
+    return Win32Error(GetLastError(),
+                      absl::StrFormat("CreateFileW('%s', %s, FILE_SHARE_READ | "
+                                      "FILE_SHARE_DELETE, OPEN_EXISTING)",
+                                      path, access));
   }
-  File file(path, reinterpret_cast<intptr_t>(handle), 0);  // Owns the handle.
+  return reinterpret_cast<intptr_t>(handle);
+}
+
+absl::StatusOr<uint64_t> RegularFileSize(intptr_t handle,
+                                         const std::string& path) {
   // Devices (NUL, CON, pipes) first: they have no file information.
-  BY_HANDLE_FILE_INFORMATION info;
-  if (GetFileType(handle) != FILE_TYPE_DISK) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("'%s' is not a regular file", path));
+  if (GetFileType(AsHandle(handle)) != FILE_TYPE_DISK) {
+    return NotRegularFileError(path);
   }
-  if (!GetFileInformationByHandle(handle, &info)) {
-    return internal::Win32Error(
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!GetFileInformationByHandle(AsHandle(handle), &info)) {
+    return Win32Error(
         GetLastError(),
         absl::StrFormat("GetFileInformationByHandle('%s')", path));
   }
   if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("'%s' is not a regular file", path));
+    return NotRegularFileError(path);
   }
-  file.size_ = (uint64_t{info.nFileSizeHigh} << 32) | info.nFileSizeLow;
-  return file;
+  return (uint64_t{info.nFileSizeHigh} << 32) | info.nFileSizeLow;
 }
 
-File::File(File&& other) noexcept
-    : path_(std::move(other.path_)),
-      handle_(std::exchange(other.handle_, kClosed)),
-      size_(other.size_) {}
+void CloseFile(intptr_t handle) { CloseHandle(AsHandle(handle)); }
 
-File& File::operator=(File&& other) noexcept {
-  if (this != &other) {
-    Close();
-    path_ = std::move(other.path_);
-    handle_ = std::exchange(other.handle_, kClosed);
-    size_ = other.size_;
-  }
-  return *this;
-}
-
-File::~File() { Close(); }
-
-void File::Close() {
-  if (handle_ != kClosed) CloseHandle(AsHandle(handle_));
-  handle_ = kClosed;
-}
-
-absl::Status File::ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
-  if (offset > size_ || out.size() > size_ - offset) {
-    return absl::OutOfRangeError(absl::StrFormat(
-        "read of %u bytes at offset %u of '%s' runs past its end (%u bytes)",
-        out.size(), offset, path_, size_));
-  }
+absl::Status ReadFileAt(intptr_t handle, const std::string& path,
+                        uint64_t offset, absl::Span<uint8_t> out) {
   // ReadFile takes a DWORD count; an OVERLAPPED offset on a synchronous
   // handle reads there without moving a shared file pointer.
   constexpr size_t kChunk = size_t{1} << 30;
@@ -104,23 +77,16 @@ absl::Status File::ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
     position.Offset = static_cast<DWORD>(at);
     position.OffsetHigh = static_cast<DWORD>(at >> 32);
     DWORD got = 0;
-    if (!ReadFile(AsHandle(handle_), out.data() + done, want, &got,
-                  &position) &&
+    if (!ReadFile(AsHandle(handle), out.data() + done, want, &got, &position) &&
         GetLastError() != ERROR_HANDLE_EOF) {
-      return internal::Win32Error(
-          GetLastError(),
-          absl::StrFormat("ReadFile('%s', %u bytes at offset %u)", path_, want,
-                          at));
+      return Win32Error(GetLastError(),
+                        absl::StrFormat("ReadFile('%s', %u bytes at offset %u)",
+                                        path, want, at));
     }
-    if (got == 0) {
-      return absl::OutOfRangeError(absl::StrFormat(
-          "'%s' ended at offset %u while reading %u bytes at offset %u: it "
-          "shrank after it was opened",
-          path_, at, out.size(), offset));
-    }
+    if (got == 0) return FileShrankError(path, at, out.size(), offset);
     done += got;
   }
   return absl::OkStatus();
 }
 
-}  // namespace granule
+}  // namespace granule::internal
