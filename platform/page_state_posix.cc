@@ -6,13 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "platform/page_state.h"
+#include "platform/page_state_os.h"
 
 namespace granule {
 namespace {
@@ -199,21 +199,8 @@ absl::StatusOr<Protection> ProtectionFromPermissions(
 
 }  // namespace internal
 
-absl::StatusOr<std::vector<PageState>> QueryPageStates(uintptr_t address,
-                                                       size_t length) {
-  absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
-  if (!geometry.ok()) return geometry.status();
-  const size_t page = geometry->page_size();
-  if (length == 0) return std::vector<PageState>();
-  if (length - 1 > std::numeric_limits<uintptr_t>::max() - address) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "page states of %#x + %u: the range wraps around the address space",
-        address, length));
-  }
-  const uintptr_t page_mask = ~(uintptr_t{page} - 1);
-  const uintptr_t first = address & page_mask;
-  const uintptr_t last = (address + (length - 1)) & page_mask;
-
+absl::Status internal::FillPageStates(uintptr_t first, size_t page,
+                                      std::vector<PageState>& states) {
   // Open pagemap first: its absence is the clearest sign of a non-Linux OS.
   absl::StatusOr<ProcFile> pagemap = ProcFile::Open(kPagemapPath);
   if (!pagemap.ok()) return pagemap.status();
@@ -222,12 +209,9 @@ absl::StatusOr<std::vector<PageState>> QueryPageStates(uintptr_t address,
   absl::StatusOr<std::string> maps_text = maps->ReadAll();
   if (!maps_text.ok()) return maps_text.status();
 
-  std::vector<PageState> states((last - first) / page + 1);
   absl::Status status = ApplyMappings(*maps_text, first, page, states);
   if (!status.ok()) return status;
-  status = ApplyPagemap(*pagemap, first, page, states);
-  if (!status.ok()) return status;
-  return states;
+  return ApplyPagemap(*pagemap, first, page, states);
 }
 
 }  // namespace granule

@@ -13,11 +13,11 @@
 #include <psapi.h>
 
 #include <algorithm>
-#include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "platform/page_state.h"
+#include "platform/page_state_os.h"
 #include "platform/win32_windows.h"
 
 namespace granule {
@@ -147,27 +147,11 @@ absl::Status ApplyWorkingSet(uintptr_t first, size_t page,
 
 }  // namespace
 
-absl::StatusOr<std::vector<PageState>> QueryPageStates(uintptr_t address,
-                                                       size_t length) {
-  absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
-  if (!geometry.ok()) return geometry.status();
-  const size_t page = geometry->page_size();
-  if (length == 0) return std::vector<PageState>();
-  if (length - 1 > std::numeric_limits<uintptr_t>::max() - address) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "page states of %#x + %u: the range wraps around the address space",
-        address, length));
-  }
-  const uintptr_t page_mask = ~(uintptr_t{page} - 1);
-  const uintptr_t first = address & page_mask;
-  const uintptr_t last = (address + (length - 1)) & page_mask;
-
-  std::vector<PageState> states((last - first) / page + 1);
+absl::Status internal::FillPageStates(uintptr_t first, size_t page,
+                                      std::vector<PageState>& states) {
   absl::Status status = ApplyVirtualQuery(first, page, states);
   if (!status.ok()) return status;
-  status = ApplyWorkingSet(first, page, states);
-  if (!status.ok()) return status;
-  return states;
+  return ApplyWorkingSet(first, page, states);
 }
 
 }  // namespace granule
