@@ -260,4 +260,15 @@ Protection Region::ProtectionAt(size_t offset) const {
   return std::prev(m->runs.upper_bound(offset))->second;
 }
 
+absl::StatusOr<MemoryBackend*> HostMemoryBackend() {
+  // Never deleted, so Regions released by static destructors still find it.
+  static const absl::StatusOr<MemoryBackend*> backend =
+      []() -> absl::StatusOr<MemoryBackend*> {
+    absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
+    if (!geometry.ok()) return geometry.status();
+    return internal::NewHostMemoryBackend(*geometry).release();
+  }();
+  return backend;
+}
+
 }  // namespace granule

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -180,10 +181,16 @@ class MemoryBackend {
   std::atomic<size_t> live_mappings_{0};
 };
 
-// The backend for this operating system (POSIX mmap, later Windows views),
-// created once. Defined by the OS's backend file, so callers never see an
-// #ifdef. Fails only when the host page geometry is unusable.
+// The backend for this operating system (POSIX mmap, Windows views), created
+// once for the life of the process. Fails only when the host page geometry is
+// unusable.
 absl::StatusOr<MemoryBackend*> HostMemoryBackend();
+
+namespace internal {
+// Defined by the OS's backend file (posix_backend.cc, windows_backend.cc), so
+// callers never see an #ifdef; HostMemoryBackend calls it once.
+std::unique_ptr<MemoryBackend> NewHostMemoryBackend(PageGeometry geometry);
+}  // namespace internal
 
 }  // namespace granule
 

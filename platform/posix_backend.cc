@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <memory>
 
 #include "absl/strings/str_format.h"
 #include "platform/memory_backend.h"
@@ -121,14 +122,9 @@ class PosixBackend final : public MemoryBackend {
 
 }  // namespace
 
-absl::StatusOr<MemoryBackend*> HostMemoryBackend() {
-  static const absl::StatusOr<MemoryBackend*> backend =
-      []() -> absl::StatusOr<MemoryBackend*> {
-    absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
-    if (!geometry.ok()) return geometry.status();
-    return new PosixBackend(*geometry);
-  }();
-  return backend;
+std::unique_ptr<MemoryBackend> internal::NewHostMemoryBackend(
+    PageGeometry geometry) {
+  return std::make_unique<PosixBackend>(geometry);
 }
 
 }  // namespace granule

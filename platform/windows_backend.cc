@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -400,14 +401,9 @@ absl::Status WindowsBackend::ReleaseRaw(
 
 }  // namespace
 
-absl::StatusOr<MemoryBackend*> HostMemoryBackend() {
-  static const absl::StatusOr<MemoryBackend*> backend =
-      []() -> absl::StatusOr<MemoryBackend*> {
-    absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
-    if (!geometry.ok()) return geometry.status();
-    return new WindowsBackend(*geometry);
-  }();
-  return backend;
+std::unique_ptr<MemoryBackend> internal::NewHostMemoryBackend(
+    PageGeometry geometry) {
+  return std::make_unique<WindowsBackend>(geometry);
 }
 
 }  // namespace granule
