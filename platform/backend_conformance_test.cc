@@ -1,7 +1,7 @@
-// One suite, every backend: the real POSIX backend, malloc, and the simulated
-// machines at 4K, 16K, 64K and 256K pages and Windows' 4K/64K split. A rule
-// that holds on one backend must hold on all (V8's address-space tests work
-// the same way).
+// One suite, every backend: the host's real one (POSIX or Windows, named by
+// its traits), malloc, and the simulated machines at 4K, 16K, 64K and 256K
+// pages and Windows' 4K/64K split. A rule that holds on one backend must hold
+// on all (V8's address-space tests work the same way).
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "platform/host_backend_fixture.h"
 #include "platform/malloc_backend.h"
 #include "platform/memory_backend.h"
 #include "platform/simulated_backend.h"
@@ -34,14 +35,15 @@ std::shared_ptr<MemoryBackend> Simulated(size_t page, size_t granularity) {
       *PageGeometry::Create(page, granularity));
 }
 
+std::shared_ptr<MemoryBackend> Host() {
+  // The host backend lives for the process; do not delete it.
+  return std::shared_ptr<MemoryBackend>(*HostMemoryBackend(),
+                                        [](MemoryBackend*) {});
+}
+
 std::vector<BackendCase> AllBackends() {
   return {
-      {"posix",
-       [] {
-         // The host backend lives for the process; do not delete it.
-         return std::shared_ptr<MemoryBackend>(*HostMemoryBackend(),
-                                               [](MemoryBackend*) {});
-       }},
+      {Host()->traits().name, Host},
       {"malloc", [] { return std::make_shared<MallocBackend>(); }},
       {"sim4k", [] { return Simulated(4 * kKiB, 4 * kKiB); }},
       {"sim16k", [] { return Simulated(16 * kKiB, 16 * kKiB); }},
@@ -77,11 +79,7 @@ class BackendTest : public ::testing::TestWithParam<BackendCase> {
   }
 
   File OpenTemp(const std::vector<uint8_t>& bytes) {
-    absl::StatusOr<std::string> path = testing::WriteTempFile("image", bytes);
-    EXPECT_TRUE(path.ok()) << path.status();
-    absl::StatusOr<File> file = File::OpenForReading(*path);
-    EXPECT_TRUE(file.ok()) << file.status();
-    return std::move(*file);
+    return testing::OpenTempFile(bytes);
   }
 
   std::shared_ptr<MemoryBackend> backend_;

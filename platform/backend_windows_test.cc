@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "platform/host_backend_fixture.h"
 #include "platform/memory_backend.h"
 #include "testing/temp_file.h"
 
@@ -57,32 +58,7 @@ uintptr_t AllocationBase(uintptr_t address) {
   return reinterpret_cast<uintptr_t>(Query(address).AllocationBase);
 }
 
-class WindowsBackendTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<MemoryBackend*> backend = HostMemoryBackend();
-    ASSERT_TRUE(backend.ok()) << backend.status();
-    backend_ = *backend;
-    page_ = backend_->geometry().page_size();
-  }
-
-  Region Reserve(size_t size, size_t alignment = kUnit) {
-    absl::StatusOr<Region> region = backend_->Reserve(size, alignment);
-    EXPECT_TRUE(region.ok()) << region.status();
-    return std::move(*region);
-  }
-
-  File OpenTemp(const std::vector<uint8_t>& bytes) {
-    absl::StatusOr<std::string> path = testing::WriteTempFile("view", bytes);
-    EXPECT_TRUE(path.ok()) << path.status();
-    absl::StatusOr<File> file = File::OpenForReading(*path);
-    EXPECT_TRUE(file.ok()) << file.status();
-    return std::move(*file);
-  }
-
-  MemoryBackend* backend_ = nullptr;
-  size_t page_ = 0;
-};
+class WindowsBackendTest : public testing::HostBackendTest {};
 
 TEST_F(WindowsBackendTest, TraitsAndGeometryAreWindows) {
   const BackendTraits& traits = backend_->traits();
@@ -100,8 +76,8 @@ TEST_F(WindowsBackendTest, TraitsAndGeometryAreWindows) {
 
 TEST_F(WindowsBackendTest, EachMappingIsItsOwnAllocationAtItsAddress) {
   const std::vector<uint8_t> bytes = testing::PatternBytes(3 * page_ + 100);
-  File file = OpenTemp(bytes);
-  Region region = Reserve(4 * kUnit);
+  File file = testing::OpenTempFile(bytes);
+  Region region = Reserve(4 * kUnit, kUnit);
   const uintptr_t base = region.base();
   ASSERT_TRUE(region.MapFile(kUnit, file, 0, bytes.size()).ok());
   ASSERT_TRUE(region.MapZeroed(3 * kUnit, page_).ok());
@@ -145,8 +121,8 @@ TEST_F(WindowsBackendTest, EachMappingIsItsOwnAllocationAtItsAddress) {
 
 TEST_F(WindowsBackendTest, ProtectionsAreTheWin32Ones) {
   const std::vector<uint8_t> bytes = testing::PatternBytes(4 * page_);
-  File file = OpenTemp(bytes);
-  Region region = Reserve(2 * kUnit);
+  File file = testing::OpenTempFile(bytes);
+  Region region = Reserve(2 * kUnit, kUnit);
   ASSERT_TRUE(region.MapFile(0, file, 0, bytes.size()).ok());
   ASSERT_TRUE(region.MapZeroed(kUnit, 3 * page_).ok());
   const uintptr_t view = region.base(), memory = region.base() + kUnit;
@@ -174,9 +150,9 @@ TEST_F(WindowsBackendTest, ExecutableViewsRun) {
   std::vector<uint8_t> bytes(2 * page_, 0xcc);
   const uint8_t code[] = {0xb8, 42, 0, 0, 0, 0xc3};
   std::memcpy(bytes.data() + page_, code, sizeof code);
-  File file = OpenTemp(bytes);
+  File file = testing::OpenTempFile(bytes);
 
-  Region mapped_executable = Reserve(kUnit);
+  Region mapped_executable = Reserve(kUnit, kUnit);
   ASSERT_TRUE(mapped_executable
                   .MapFile(0, file, 0, bytes.size(), Protection::kReadExecute)
                   .ok());
@@ -186,7 +162,7 @@ TEST_F(WindowsBackendTest, ExecutableViewsRun) {
   };
   EXPECT_EQ(run(mapped_executable.data() + page_), 42);
 
-  Region protected_later = Reserve(kUnit);
+  Region protected_later = Reserve(kUnit, kUnit);
   ASSERT_TRUE(protected_later.MapFile(0, file, 0, bytes.size()).ok());
   ASSERT_TRUE(
       protected_later.Protect(page_, page_, Protection::kReadExecute).ok());
@@ -205,7 +181,7 @@ TEST_F(WindowsBackendTest, ErrorsNameTheCallItsArgumentsAndTheError) {
 }
 
 TEST_F(WindowsBackendTest, RangeTakenBySomeoneElseIsReportedAndLeftAlone) {
-  Region region = Reserve(2 * kUnit);
+  Region region = Reserve(2 * kUnit, kUnit);
   const uintptr_t base = region.base();
   // Someone frees the reservation and commits memory of their own there.
   ASSERT_TRUE(VirtualFree(region.data(), 0, MEM_RELEASE)) << GetLastError();
@@ -236,7 +212,7 @@ TEST_F(WindowsBackendTest, RangeTakenBySomeoneElseIsReportedAndLeftAlone) {
 
 TEST_F(WindowsBackendTest, RegionsMadeOnManyThreadsLandWhereAsked) {
   const std::vector<uint8_t> bytes = testing::PatternBytes(2 * kUnit, 9);
-  File file = OpenTemp(bytes);
+  File file = testing::OpenTempFile(bytes);
   const size_t regions_before = backend_->live_regions();
   const size_t mappings_before = backend_->live_mappings();
   constexpr int kThreads = 4, kRounds = 50;
