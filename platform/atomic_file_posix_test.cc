@@ -20,7 +20,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 
 struct stat Stat(const std::string& path) {
   struct stat st = {};
@@ -102,13 +101,12 @@ TEST(AtomicFilePosixTest, FailedRenameRemovesTheTemporaryFile) {
   EXPECT_THAT(testing::ListDirectory(path), ElementsAre("child"));
 }
 
+// atomic_file_test.cc checks that nothing is created; this, the words.
 TEST(AtomicFilePosixTest, SizeBeyondTheLargestOffTIsRefused) {
-  const std::string dir = testing::MakeDirectory("too_large");
-  absl::Status status = WriteFileAtomically(dir + "/image", ~uint64_t{0}, {});
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  absl::Status status =
+      WriteFileAtomically(testing::TempPath("too_large"), ~uint64_t{0}, {});
   EXPECT_EQ(status.message(),
             "file size 18446744073709551615 exceeds the largest off_t");
-  EXPECT_THAT(testing::ListDirectory(dir), IsEmpty());
 }
 
 }  // namespace

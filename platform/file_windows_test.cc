@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "platform/file.h"
+#include "platform/wine_test_windows.h"
 #include "testing/temp_file.h"
 
 namespace granule {
@@ -17,10 +18,7 @@ using ::testing::Not;
 
 // Wine's server refuses to replace or rename over a file that any process
 // has open, whatever the sharing; Windows allows it with FILE_SHARE_DELETE.
-bool RunningUnderWine() {
-  return GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version") !=
-         nullptr;
-}
+using testing::RunningUnderWine;
 
 std::string Message(const absl::Status& status) {
   return std::string(status.message());

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -24,6 +25,20 @@ class PageStateTest : public testing::HostBackendTest {
     if (!states.ok()) return {};
     EXPECT_EQ(states->size(), pages);
     return *std::move(states);
+  }
+
+  // The states of three pages of zeroed memory: the first written, the
+  // second never touched, the third read but never written.
+  std::vector<PageState> QueryWrittenUntouchedAndReadZeroedPages() {
+    Region region = Reserve(3 * page_);
+    absl::Status mapped = region.MapZeroed(0, 3 * page_);
+    if (!mapped.ok()) {
+      ADD_FAILURE() << mapped;
+      return {};
+    }
+    std::memset(region.data(), 0x5a, page_);
+    EXPECT_EQ(ReadEveryByte(region.data() + 2 * page_, page_), 0u);
+    return Query(region.base(), 3);
   }
 
   // Reads through a volatile pointer so the compiler cannot drop the loads

@@ -23,13 +23,8 @@ class PageStatePosixTest : public PageStateTest {};
 
 TEST_F(PageStatePosixTest,
        ZeroedMemoryIsPrivateOnceWrittenAndAbsentUntilTouched) {
-  Region region = Reserve(3 * page_);
-  ASSERT_TRUE(region.MapZeroed(0, 3 * page_).ok());
-  std::memset(region.data(), 0x5a, page_);
-  // Read, never written: the kernel maps its one shared zero page.
-  ASSERT_EQ(ReadEveryByte(region.data() + 2 * page_, page_), 0u);
-
-  const std::vector<PageState> states = Query(region.base(), 3);
+  const std::vector<PageState> states =
+      QueryWrittenUntouchedAndReadZeroedPages();
   ASSERT_EQ(states.size(), 3u);
   EXPECT_TRUE(states[0].resident);
   EXPECT_FALSE(states[0].file_page);
@@ -40,6 +35,7 @@ TEST_F(PageStatePosixTest,
   EXPECT_EQ(states[1].protection, Protection::kReadWrite);
   EXPECT_FALSE(states[1].resident) << "never touched";
 
+  // Read, never written: the kernel maps its one shared zero page.
   EXPECT_TRUE(states[2].resident);
   EXPECT_FALSE(states[2].file_page);
   EXPECT_FALSE(states[2].exclusive) << "the shared zero page";

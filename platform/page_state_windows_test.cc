@@ -5,7 +5,6 @@
 // pagemap: an error there is a failure, not a skip.
 #include <windows.h>
 
-#include <cstring>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -35,12 +34,8 @@ class PageStateWindowsTest : public PageStateTest {
 };
 
 TEST_F(PageStateWindowsTest, ZeroedMemoryIsResidentOnceTouched) {
-  Region region = Reserve(3 * page_);
-  ASSERT_TRUE(region.MapZeroed(0, 3 * page_).ok());
-  std::memset(region.data(), 0x5a, page_);
-  ASSERT_EQ(ReadEveryByte(region.data() + 2 * page_, page_), 0u);
-
-  const std::vector<PageState> states = Query(region.base(), 3);
+  const std::vector<PageState> states =
+      QueryWrittenUntouchedAndReadZeroedPages();
   ASSERT_EQ(states.size(), 3u);
   for (const PageState& state : states) {
     EXPECT_TRUE(state.mapped);
