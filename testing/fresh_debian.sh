@@ -12,7 +12,10 @@ mirror=${MIRROR:-http://deb.debian.org/debian}
 command -v debootstrap >/dev/null || apt-get install -y -q debootstrap
 root=$(mktemp -d /tmp/granule-fresh.XXXXXX)
 
+logs=${TMPDIR:-/tmp}/granule-fresh-logs
 cleanup() {
+  # The commands' logs outlive the root.
+  mkdir -p "$logs" && cp "$root"/src/*.log "$logs/" 2>/dev/null && echo "logs kept in $logs"
   # Bazel leaves a server running in the chroot; stop it before unmounting.
   if [ -x "$root/usr/bin/bazel" ] && [ -d "$root/src/granule" ]; then
     chroot "$root" /bin/bash -c "cd /src/granule && bazel shutdown" >/dev/null 2>&1 || true
