@@ -36,6 +36,7 @@ trap 'rm -rf "$work"' EXIT
 suites=(//platform/... //loader/... //testing:fault_probe_test)
 table=()
 failures=0
+targets_passed=0 targets_failed=0
 
 # Runs //testing:host_facts the way the tests run and echoes its fields.
 host_facts() {
@@ -93,6 +94,11 @@ bazel_row() {
   ran=$(grep -cE '^//[^ ]+ +(\(cached\) )?(PASSED|FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD|SKIPPED)' "$log")
   failed_targets=$(grep -E '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$log")
   read -r total failed skipped < <(sum_reports "${reports[@]}")
+  # Bazel's own per-target lines, for the log.
+  grep -E '^//[^ ]+ +(\(cached\) )?(PASSED|FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD|SKIPPED)' "$log" |
+    sed "s/^/$name: /" >&2
+  targets_passed=$((targets_passed + ${#reports[@]}))
+  targets_failed=$((targets_failed + $(grep -c . <<<"$failed_targets")))
   if [ "$status" != 0 ] || [ -n "$failed_targets" ] || [ -z "$facts" ]; then
     echo "matrix: $name failed (bazel exit $status):" >&2
     grep -E 'FAILED|TIMEOUT|NO STATUS|ERROR' "$log" | head -20 >&2
@@ -142,6 +148,12 @@ vm_row() {
       total += f["passed"] + f["failed"] + f["skipped"]; failed += f["failed"]; skipped += f["skipped"]
     }
     END { print reported + 0, total + 0, failed + 0, skipped + 0 }' "$work/$name.summary")
+  grep '^granule-vm-result ' "$work/$name.summary" | sed "s/^/$name: /" >&2
+  local vm_passed
+  vm_passed=$(grep '^granule-vm-result ' "$work/$name.summary" | grep -v ' binary=host_facts ' |
+    grep -c ' exit=0 ')
+  targets_passed=$((targets_passed + vm_passed))
+  targets_failed=$((targets_failed + ${#targets[@]} - vm_passed))
   if [ "$status" != 0 ] || [ -z "$facts" ]; then
     echo "matrix: $name failed:" >&2; cat "$work/$name.summary" >&2
     add_row "$name" "$run_on" "$facts" "$reported/${#targets[@]}" "$total" "$failed" "$skipped" \
@@ -223,5 +235,6 @@ targets: test targets that passed / test targets selected. Left out by design:
 cases: gtest cases run (a shell test counts as one); skip: cases that do not
   apply there (GTEST_SKIP, e.g. ELF32 pointers on a 64-bit host).
 LEGEND
+echo "test targets: $targets_passed passed, $targets_failed failed (over the rows that run Bazel tests or VM binaries)"
 echo "matrix: ${#table[@]} rows, $failures failed"
 [ "$failures" = 0 ]
