@@ -75,7 +75,7 @@ sum_reports() {
 
 # bazel_row NAME RUN_ON [BAZEL OPTIONS...] -- PATTERNS...
 bazel_row() {
-  local name=$1 run_on=$2 options=() start=$SECONDS facts log=$work/$1.log
+  local name=$1 run_on=$2 options=() start=${row_start:-$SECONDS} facts log=$work/$1.log
   shift 2
   while [ "$1" != -- ]; do options+=("$1"); shift; done
   shift
@@ -193,6 +193,7 @@ sim_row() {
 windows_row() {
   local prefix="${XDG_CACHE_HOME:-$HOME/.cache}/granule/wine/prefix"
   local wineserver=/usr/lib/wine/wineserver
+  local row_start=$SECONDS  # The row's time includes this build.
   ./bazelw build --config=mingw64 "${suites[@]}" >"$work/windows-build.log" 2>&1
   # host_facts runs first under the wrapper, which makes the prefix.
   host_facts --config=mingw64 >/dev/null
