@@ -100,6 +100,16 @@ for args in "test --config=s390x //platform/..." "build --config mingw64 //loade
   [ "$(tail -1 "$work/calls")" = "bazel $args" ] || fail "$args: bazel not last"
 done
 
+# A sanitizer configuration installs clang and its runtimes, and needs no
+# Abseil source.
+make_bin
+printf '%s\n' "${build_packages[@]}" "${test_packages[@]}" >"$work/installed"
+run_bazelw 0 test --config=asan //... || fail "asan: exit $?: $(cat "$work/out")"
+grep -qx "apt-get install -y -q --no-install-recommends clang-14 libclang-rt-14-dev" "$work/calls" \
+  || fail "asan: calls $(cat "$work/calls")"
+grep -q fetch_abseil_source "$work/calls" && fail "asan: fetched Abseil's source"
+[ "$(tail -1 "$work/calls")" = "bazel test --config=asan //..." ] || fail "asan: bazel not last"
+
 # Not root and no sudo: a clear message, exit 1, nothing run.
 make_bin
 : >"$work/installed"

@@ -7,6 +7,8 @@
 # Usage: testing/matrix.sh [--rows=NAME,...]   (default: every row)
 # Rows:
 #   x86_64    every test (//...), natively: the README's suite
+#   asan      every test again, built by clang with AddressSanitizer and
+#             UndefinedBehaviorSanitizer (--config=asan)
 #   aarch64   platform and loader suites under qemu-user
 #   s390x     the same, big-endian, under qemu-user
 #   i686      the same, 32-bit, natively on the x86_64 kernel
@@ -21,7 +23,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_rows=x86_64,aarch64,s390x,i686,ppc64le,arm64,windows,macos,cygwin
+all_rows=x86_64,asan,aarch64,s390x,i686,ppc64le,arm64,windows,macos,cygwin
 rows=$all_rows
 for arg in "$@"; do
   case "$arg" in
@@ -211,6 +213,7 @@ IFS=, read -ra chosen <<<"$rows"
 for row in "${chosen[@]}"; do
   case "$row" in
     x86_64) bazel_row x86_64 "native (this machine)" -- //... ;;
+    asan) bazel_row asan "native, clang ASan+UBSan" --config=asan -- //... ;;
     aarch64) bazel_row aarch64 "qemu-user (qemu-aarch64)" --config=aarch64 -- "${suites[@]}" ;;
     s390x) bazel_row s390x "qemu-user (qemu-s390x)" --config=s390x -- "${suites[@]}" ;;
     i686) bazel_row i686 "native 32-bit on x86_64 kernel" --config=i686 -- "${suites[@]}" ;;
