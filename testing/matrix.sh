@@ -101,15 +101,14 @@ bazel_row() {
     sed "s/^/$name: /" >&2
   targets_passed=$((targets_passed + ${#reports[@]}))
   targets_failed=$((targets_failed + $(grep -c . <<<"$failed_targets")))
+  local result=pass
   if [ "$status" != 0 ] || [ -n "$failed_targets" ] || [ -z "$facts" ]; then
+    result=fail
     echo "matrix: $name failed (bazel exit $status):" >&2
     grep -E 'FAILED|TIMEOUT|NO STATUS|ERROR' "$log" | head -20 >&2
-    add_row "$name" "$run_on" "$facts" "${#reports[@]}/$ran" "$total" "$failed" "$skipped" \
-      "$((SECONDS - start))s" fail
-  else
-    add_row "$name" "$run_on" "$facts" "${#reports[@]}/$ran" "$total" "$failed" "$skipped" \
-      "$((SECONDS - start))s" pass
   fi
+  add_row "$name" "$run_on" "$facts" "${#reports[@]}/$ran" "$total" "$failed" "$skipped" \
+    "$((SECONDS - start))s" "$result"
   cp "$log" "$work/last-$name.log"
 }
 
@@ -156,14 +155,13 @@ vm_row() {
     grep -c ' exit=0 ')
   targets_passed=$((targets_passed + vm_passed))
   targets_failed=$((targets_failed + ${#targets[@]} - vm_passed))
+  local result=pass
   if [ "$status" != 0 ] || [ -z "$facts" ]; then
+    result=fail
     echo "matrix: $name failed:" >&2; cat "$work/$name.summary" >&2
-    add_row "$name" "$run_on" "$facts" "$reported/${#targets[@]}" "$total" "$failed" "$skipped" \
-      "$((SECONDS - start))s" fail
-  else
-    add_row "$name" "$run_on" "$facts" "$reported/${#targets[@]}" "$total" "$failed" "$skipped" \
-      "$((SECONDS - start))s" pass
   fi
+  add_row "$name" "$run_on" "$facts" "$reported/${#targets[@]}" "$total" "$failed" "$skipped" \
+    "$((SECONDS - start))s" "$result"
 }
 
 # sim_row NAME RUN_ON MACHINE PATTERN: the cases of //loader:foreign_machine_test
