@@ -1,6 +1,9 @@
 #include <setjmp.h>
 #include <signal.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "testing/fault_probe.h"
 
 namespace granule::testing {
@@ -45,6 +48,34 @@ bool WriteFaults(void* address) {
   return Faults([address] {
     volatile unsigned char* p = static_cast<volatile unsigned char*>(address);
     *p = *p;
+  });
+}
+
+std::vector<uint8_t> ReturnInstruction() {
+#if defined(__x86_64__) || defined(__i386__)
+  return {0xc3};  // ret
+#elif defined(__aarch64__)
+  return {0xc0, 0x03, 0x5f, 0xd6};  // ret (x30), little-endian code
+#elif defined(__s390x__)
+  return {0x07, 0xfe};  // br %r14
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+  return {0x20, 0x00, 0x80, 0x4e};  // blr (ELFv2: no function descriptors)
+#elif defined(__arm__) && !defined(__thumb__)
+  return {0x1e, 0xff, 0x2f, 0xe1};  // bx lr
+#elif defined(__riscv)
+  return {0x67, 0x80, 0x00, 0x00};  // ret (jalr x0, 0(x1))
+#else
+  return {};
+#endif
+}
+
+bool ExecuteFaults(const void* address) {
+  return Faults([address] {
+    // A data pointer becomes a code pointer through an integer: the one
+    // conversion every compiler here accepts for this.
+    auto function =
+        reinterpret_cast<void (*)()>(reinterpret_cast<uintptr_t>(address));
+    function();
   });
 }
 

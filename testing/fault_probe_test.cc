@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "platform/memory_backend.h"
@@ -45,6 +46,32 @@ TEST(FaultProbeTest, TellsProtectionsApart) {
   // mask) was restored.
   EXPECT_TRUE(WriteFaults(read_only));
   EXPECT_TRUE(ReadFaults(none));
+}
+
+// Execution is told apart from reading: the same return instruction runs on
+// an RX page and faults on R and RW pages.
+TEST(FaultProbeTest, ExecutesOnlyExecutablePages) {
+  const std::vector<uint8_t> ret = ReturnInstruction();
+  ASSERT_FALSE(ret.empty()) << "no return instruction known for this machine";
+  absl::StatusOr<MemoryBackend*> backend = HostMemoryBackend();
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  const size_t page = (*backend)->geometry().page_size();
+  absl::StatusOr<Region> region = (*backend)->Reserve(page, 1);
+  ASSERT_TRUE(region.ok()) << region.status();
+  ASSERT_TRUE(region->MapZeroed(0, page).ok());
+  uint8_t* code = region->data();
+  std::copy(ret.begin(), ret.end(), code);
+  __builtin___clear_cache(reinterpret_cast<char*>(code),
+                          reinterpret_cast<char*>(code + ret.size()));
+
+  EXPECT_TRUE(ExecuteFaults(code)) << "RW";
+  ASSERT_TRUE(region->Protect(0, page, Protection::kReadExecute).ok());
+  EXPECT_FALSE(ExecuteFaults(code)) << "RX";
+  EXPECT_TRUE(WriteFaults(code)) << "RX";
+  ASSERT_TRUE(region->Protect(0, page, Protection::kRead).ok());
+  EXPECT_TRUE(ExecuteFaults(code)) << "R";
+  ASSERT_TRUE(region->Protect(0, page, Protection::kNone).ok());
+  EXPECT_TRUE(ExecuteFaults(code)) << "none";
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 // anywhere else go on to the handlers that were there before.
 #include <windows.h>
 
+#include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "testing/fault_probe.h"
 
@@ -20,13 +22,14 @@ extern "C" int granule_probe_read(const void* address);
 extern "C" int granule_probe_write(void* address);
 extern "C" char granule_probe_read_access[], granule_probe_read_end[];
 extern "C" char granule_probe_write_access[], granule_probe_write_end[];
+extern "C" int granule_probe_execute(const void* address);
 extern "C" char granule_probe_faulted[];
 
 asm(R"(
     .text
     .globl granule_probe_read, granule_probe_read_access, granule_probe_read_end
     .globl granule_probe_write, granule_probe_write_access, granule_probe_write_end
-    .globl granule_probe_faulted
+    .globl granule_probe_execute, granule_probe_faulted
 granule_probe_read:
     xorl %eax, %eax
 granule_probe_read_access:
@@ -40,6 +43,10 @@ granule_probe_write_access:
     movb %dl, (%rcx)
 granule_probe_write_end:
     ret
+granule_probe_execute:
+    xorl %eax, %eax
+    callq *%rcx
+    ret
 granule_probe_faulted:
     movl $1, %eax
     ret
@@ -47,6 +54,10 @@ granule_probe_faulted:
 
 namespace granule::testing {
 namespace {
+
+// The address ExecuteFaults is calling on this thread, if any: a fault at
+// that instruction address is the probe's own.
+thread_local const void* execute_target = nullptr;
 
 bool Inside(DWORD64 pc, const char* begin, const char* end) {
   return pc >= reinterpret_cast<DWORD64>(begin) &&
@@ -60,6 +71,14 @@ LONG CALLBACK OnException(EXCEPTION_POINTERS* exception) {
     return EXCEPTION_CONTINUE_SEARCH;
   }
   CONTEXT* context = exception->ContextRecord;
+  if (execute_target != nullptr &&
+      context->Rip == reinterpret_cast<DWORD64>(execute_target)) {
+    // The fetch faulted before the callee ran: drop the return address the
+    // call pushed and leave granule_probe_execute by its "faulted" exit.
+    context->Rsp += 8;
+    context->Rip = reinterpret_cast<DWORD64>(granule_probe_faulted);
+    return EXCEPTION_CONTINUE_EXECUTION;
+  }
   if (!Inside(context->Rip, granule_probe_read_access,
               granule_probe_read_end) &&
       !Inside(context->Rip, granule_probe_write_access,
@@ -87,6 +106,16 @@ bool ReadFaults(const void* address) {
 bool WriteFaults(void* address) {
   InstallHandler();
   return granule_probe_write(address) != 0;
+}
+
+std::vector<uint8_t> ReturnInstruction() { return {0xc3}; }  // ret
+
+bool ExecuteFaults(const void* address) {
+  InstallHandler();
+  execute_target = address;
+  const bool faulted = granule_probe_execute(address) != 0;
+  execute_target = nullptr;
+  return faulted;
 }
 
 }  // namespace granule::testing
