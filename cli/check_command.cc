@@ -6,6 +6,7 @@
 #include "cli/json.h"
 #include "loader/loaded_image.h"
 #include "loader/relocation_types.h"
+#include "loader/relocator.h"
 #include "platform/file.h"
 
 namespace granule::cli {
@@ -14,7 +15,11 @@ namespace {
 absl::StatusOr<ElfImage> ReadImage(const std::string& path) {
   absl::StatusOr<File> file = File::OpenForReading(path);
   if (!file.ok()) return file.status();
-  return ReadElfImage(*file);
+  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
+  if (!elf.ok()) return elf.status();
+  // What a load would refuse in the relocations, found without loading.
+  if (absl::Status s = CheckRelocations(*file, *elf); !s.ok()) return s;
+  return elf;
 }
 
 std::string VerdictText(const absl::Status& verdict) {

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "loader/elf_image.h"
 #include "loader/loaded_image.h"
+#include "loader/relocator.h"
 #include "platform/malloc_backend.h"
 #include "platform/simulated_backend.h"
 #include "testing/bad_images.h"
@@ -71,6 +72,14 @@ class BadImageCatalogueTest : public ::testing::TestWithParam<BadImage> {
         LoadImage(path_, options);
     ExpectRefusal(image.status(), absl::StatusCode::kInvalidArgument, where);
     ExpectNothingLeft(backend, where);
+  }
+
+  // What `granule check` runs: the relocation dry run, then the plan.
+  void ExpectFoundWithoutLoading(const File& file, const ElfImage& elf) {
+    const absl::Status relocations = CheckRelocations(file, elf);
+    ExpectRefusal(relocations.ok() ? CheckSharedPath(elf, Geometry(4096, 4096))
+                                   : relocations,
+                  absl::StatusCode::kInvalidArgument, "without loading");
   }
 
   void ExpectRefusedOnBothPathsEverywhere() {
@@ -151,6 +160,12 @@ TEST_P(BadImageCatalogueTest, RefusedWithItsMessage) {
     case BadImageStage::kLoad:
       ASSERT_TRUE(elf.ok())
           << "a load case must pass the reader: " << elf.status();
+      ExpectFoundWithoutLoading(*file, *elf);
+      ExpectRefusedOnBothPathsEverywhere();
+      break;
+    case BadImageStage::kLoadAtBase:
+      ASSERT_TRUE(elf.ok()) << elf.status();
+      EXPECT_TRUE(CheckRelocations(*file, *elf).ok());
       ExpectRefusedOnBothPathsEverywhere();
       break;
     case BadImageStage::kSharedPath:
@@ -179,7 +194,7 @@ TEST(BadImageCatalogue, HasAtLeastFiftyUniquelyNamedCases) {
     EXPECT_GE(bad.expected.size(), 20u) << bad.name;
     stages.insert(bad.stage);
   }
-  EXPECT_EQ(stages.size(), 3u) << "every stage has cases";
+  EXPECT_EQ(stages.size(), 4u) << "every stage has cases";
 }
 
 }  // namespace

@@ -13,6 +13,8 @@ const char* BadImageStageName(BadImageStage stage) {
       return "read";
     case BadImageStage::kLoad:
       return "load";
+    case BadImageStage::kLoadAtBase:
+      return "load_at_base";
     case BadImageStage::kSharedPath:
       return "shared";
   }

@@ -17,8 +17,12 @@ enum class BadImageStage {
   // ReadElfImage refuses the file: `granule check` and every load do.
   kRead,
   // ReadElfImage accepts the headers; LoadImage refuses on both paths,
-  // on every machine (relocations, the image-size limit).
+  // on every machine (relocations, the image-size limit), and so does
+  // `granule check` (CheckRelocations, CheckSharedPath).
   kLoad,
+  // Refused by LoadImage only once the base is known (an ELF32 value past
+  // 2^32): `granule check`, which loads nothing, cannot see it.
+  kLoadAtBase,
   // Loads, but only by the malloc path: LoadImage with PathChoice::kShared
   // refuses it on a 4 KiB machine, giving the reason (`expected`).
   kSharedPath,

@@ -213,13 +213,26 @@ void AddEntryCases(Catalogue& c) {
            [](RawElf& e, auto&) { e.PutWord(kTable + 4, 0x101); }, kLe32),
        "DT_REL entry 0: type 1, symbol 1 at r_offset 0x10000 is not a "
        "relative relocation");
-  load("elf32_relocated_value_wraps",
-       "ELF32 base + addend 0xfffffff0 past "
-       "2^32",
-       Relocated(
-           RawRelocations::kRel,
-           [](RawElf& e, auto&) { e.PutWord(0x10000, 0xfffffff0); }, kLe32),
-       "DT_REL entry 0 at r_offset 0x10000: relocated value 0x");
+  c.Add("elf32_relocated_value_wraps",
+        "ELF32 base + addend 0xfffffff0 past 2^32 (any base is >= 64 KiB)",
+        BadImageStage::kLoadAtBase,
+        Relocated(
+            RawRelocations::kRel,
+            [](RawElf& e, auto&) { e.PutWord(0x10000, 0xfffffff0); }, kLe32),
+        "DT_REL entry 0 at r_offset 0x10000: relocated value 0x");
+  load("relr_table_runs_into_bss",
+       "the RELR table's third word is past "
+       "p_filesz: a zero, so an address 0 in the R segment",
+       Relocated(RawRelocations::kRelr,
+                 [](RawElf& e, auto& d) {
+                   e.segments[1].filesz = 0x800;
+                   e.PutWord(0x107f0, 0x10000);
+                   e.PutWord(0x107f8, 0x3);
+                   SetValue(d, elf::kDtRelr, 0x107f0);
+                   SetValue(d, elf::kDtRelrsz, 0x20);
+                 }),
+       "DT_RELR entry 2 at 0x0 (8 bytes) is in program header 0, which is R, "
+       "not writable");
   load("relr_first_entry_bitmap", "RELR starting with a bitmap",
        RelrWords({0x3, 0x3}),
        "DT_RELR entry 0: a bitmap 0x3 before any address");
