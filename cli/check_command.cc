@@ -62,7 +62,15 @@ FileCheck CheckFile(const std::string& path,
     return check;
   }
   for (const PageSizeChoice& choice : page_sizes) {
-    check.verdicts.push_back(CheckSharedPath(*elf, choice.geometry));
+    absl::Status verdict = CheckSharedPath(*elf, choice.geometry);
+    // Not a reason to take the malloc path: no path loads it (the image
+    // size limit, the top of the address space).
+    if (absl::IsInvalidArgument(verdict)) {
+      check.error = std::move(verdict);
+      check.verdicts.clear();
+      return check;
+    }
+    check.verdicts.push_back(std::move(verdict));
   }
   check.elf = *std::move(elf);
   return check;
