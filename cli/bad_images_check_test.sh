@@ -37,6 +37,8 @@ expect_in() {
 
 page=$(getconf PAGESIZE)
 cases=0
+refused=()  # Files every load refuses.
+shared=()   # Files only the shared path refuses.
 while IFS=$'\t' read -r name stage expected; do
   cases=$((cases + 1))
   file="$dir/$name.go"
@@ -56,20 +58,33 @@ while IFS=$'\t' read -r name stage expected; do
       ;;
     *) fail "$name: unknown stage '$stage'" ;;
   esac
+  if [ "$stage" = shared ]; then shared+=("$file"); else refused+=("$file"); fi
+done <"$table"
 
-  run load "$file"
-  if [ "$stage" = shared ]; then
-    expect_exit "$name" load 0  # The heap copy, with the reason.
-    [ "$page" = 4096 ] && expect_in "$name" "load's report" "$out" "$expected"
-    run load --path=shared "$file"
-    expect_exit "$name" "load --path=shared" 1
-    expect_in "$name" "load --path=shared's stderr" "$err" \
-      "granule load: $file: the shared path is required but"
-    [ "$page" = 4096 ] && expect_in "$name" "load --path=shared" "$err" "$expected"
-  else
-    expect_exit "$name" load 1
-    expect_in "$name" "load's stderr" "$err" "granule load: $file: $expected"
-  fi
+# granule load, one process for many files (each process costs ~30 ms):
+# each file's error is on stderr, and the failed count is exact.
+run load "${refused[@]}"
+expect_exit "all refused files" load 1
+expect_in "load" "load's totals" "$out" "failed ${#refused[@]}"
+load_err="$err"
+while IFS=$'\t' read -r name stage expected; do
+  [ "$stage" = shared ] && continue
+  expect_in "$name" "load's stderr" "$load_err" \
+    "granule load: $dir/$name.go: $expected"
+done <"$table"
+
+# Alignment cases load as heap copies, and --path=shared refuses them.
+run load "${shared[@]}"
+expect_exit "shared-path cases" load 0
+expect_in "load" "load's totals" "$out" "malloc ${#shared[@]} "
+run load --path=shared "${shared[@]}"
+expect_exit "shared-path cases" "load --path=shared" 1
+shared_err="$err"
+while IFS=$'\t' read -r name stage expected; do
+  [ "$stage" = shared ] || continue
+  want="granule load: $dir/$name.go: the shared path is required but"
+  [ "$page" = 4096 ] && want="$want $expected"
+  expect_in "$name" "load --path=shared's stderr" "$shared_err" "$want"
 done <"$table"
 
 [ "$cases" -ge 50 ] || fail "only $cases cases in $table"
