@@ -29,6 +29,7 @@ const std::vector<BadImage>& BadImages() {
     bad_images::AddSegmentCases(catalogue);
     bad_images::AddRelocationCases(catalogue);
     bad_images::AddPlacementCases(catalogue);
+    bad_images::AddWriterCases(catalogue);
     return new std::vector<BadImage>(std::move(catalogue.cases()));
   }();
   return *cases;

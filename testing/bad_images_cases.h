@@ -58,6 +58,7 @@ void AddSectionCases(Catalogue& catalogue);
 void AddSegmentCases(Catalogue& catalogue);
 void AddRelocationCases(Catalogue& catalogue);
 void AddPlacementCases(Catalogue& catalogue);
+void AddWriterCases(Catalogue& catalogue);
 
 }  // namespace granule::testing::bad_images
 
