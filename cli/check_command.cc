@@ -6,6 +6,7 @@
 #include "cli/json.h"
 #include "loader/loaded_image.h"
 #include "loader/relocation_types.h"
+#include "loader/relocator.h"
 #include "platform/file.h"
 
 namespace granule::cli {
@@ -14,7 +15,11 @@ namespace {
 absl::StatusOr<ElfImage> ReadImage(const std::string& path) {
   absl::StatusOr<File> file = File::OpenForReading(path);
   if (!file.ok()) return file.status();
-  return ReadElfImage(*file);
+  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
+  if (!elf.ok()) return elf.status();
+  // What a load would refuse in the relocations, found without loading.
+  if (absl::Status s = CheckRelocations(*file, *elf); !s.ok()) return s;
+  return elf;
 }
 
 std::string VerdictText(const absl::Status& verdict) {
@@ -57,7 +62,15 @@ FileCheck CheckFile(const std::string& path,
     return check;
   }
   for (const PageSizeChoice& choice : page_sizes) {
-    check.verdicts.push_back(CheckSharedPath(*elf, choice.geometry));
+    absl::Status verdict = CheckSharedPath(*elf, choice.geometry);
+    // Not a reason to take the malloc path: no path loads it (the image
+    // size limit, the top of the address space).
+    if (absl::IsInvalidArgument(verdict)) {
+      check.error = std::move(verdict);
+      check.verdicts.clear();
+      return check;
+    }
+    check.verdicts.push_back(std::move(verdict));
   }
   check.elf = *std::move(elf);
   return check;

@@ -1,7 +1,8 @@
-// `granule check FILE... [--page-size=LIST]`: reads each ELF file's headers
-// and says, for each page size, whether the loader would map it (the shared
-// path) or copy it to the heap (the malloc path), and why. Nothing is mapped,
-// so hundreds of files take milliseconds.
+// `granule check FILE... [--page-size=LIST]`: reads each ELF file's headers,
+// checks its relocation tables as a load would, and says, for each page size,
+// whether the loader would map it (the shared path) or copy it to the heap
+// (the malloc path), and why. Nothing is mapped, so hundreds of files take
+// milliseconds.
 #ifndef GRANULE_CLI_CHECK_COMMAND_H_
 #define GRANULE_CLI_CHECK_COMMAND_H_
 

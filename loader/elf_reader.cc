@@ -229,10 +229,15 @@ absl::Status ReadDynamic(const File& file, ElfImage& image) {
   for (size_t at = 0; at < table->size(); at += size) {
     const Record r(table->data() + at, image.variant);
     const DynamicEntry entry = {SignExtend(r.Word(0), w), r.Word(w)};
-    if (entry.tag == elf::kDtNull) break;
+    if (entry.tag == elf::kDtNull) return absl::OkStatus();
     image.dynamic.push_back(entry);
   }
-  return absl::OkStatus();
+  // Without DT_NULL the end of the table is only p_filesz's word, which the
+  // gABI does not promise; a loader must not read past it guessing.
+  return InvalidImage(image,
+                      "dynamic table (PT_DYNAMIC) at p_offset 0x%x has no "
+                      "DT_NULL among its %d entries",
+                      dynamic->offset, table->size() / size);
 }
 
 Section DecodeSection(const Record& r, int index, bool is64) {

@@ -1,5 +1,7 @@
 #include "loader/image_contract.h"
 
+#include <optional>
+
 #include "loader/checked.h"
 #include "loader/image_error.h"
 #include "platform/page_geometry.h"
@@ -32,11 +34,14 @@ absl::Status CheckLoadSegment(const ElfImage& image, const Segment& s) {
                         "extends past the end of the file (size 0x%x)",
                         i, s.offset, s.filesz, image.file_size);
   }
-  if (!checked::Add(s.vaddr, s.memsz)) {
+  // ELF32 addresses are 32 bits: a sum that fits 64 bits can still wrap.
+  const std::optional<uint64_t> end = checked::Add(s.vaddr, s.memsz);
+  const int address_bits = image.variant.is64 ? 64 : 32;
+  if (!end || (address_bits == 32 && *end > (uint64_t{1} << 32))) {
     return InvalidImage(image,
                         "program header %d: p_vaddr 0x%x + p_memsz 0x%x "
-                        "overflows",
-                        i, s.vaddr, s.memsz);
+                        "overflows the %d-bit address space",
+                        i, s.vaddr, s.memsz, address_bits);
   }
   if (s.align > 1 && !IsPowerOfTwo(s.align)) {
     return InvalidImage(image,

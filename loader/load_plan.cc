@@ -53,7 +53,8 @@ class Planner {
       return Refuse(absl::StrFormat(
           "%s %s does not divide p_align %s of program header %d",
           page_divides ? "allocation granularity" : "page size",
-          FormatBytes(page_divides ? granule_ : page_), FormatBytes(align),
+          FormatBytes(page_divides ? granule_ : page_),
+          FormatBytes(s->align),  // As written: p_align 0 is not 1.
           s->index));
     }
     return absl::OkStatus();
@@ -68,6 +69,15 @@ class Planner {
           "%s: the PT_LOAD segments end at 0x%x, too close to the top of the "
           "address space to place", image_.path, end));
     }
+    // Backends over-reserve by the alignment to align the region, so an
+    // alignment past the size limit would defeat the limit.
+    if (plan_.alignment > options_.max_span) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: p_align 0x%x of program header %d is more than the limit of "
+          "%s (LoadOptions::max_image_size)",
+          image_.path, plan_.alignment, WidestAligned().index,
+          FormatBytes(options_.max_span)));
+    }
     plan_.span = end - plan_.load_start;
     if (plan_.span > options_.max_span) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -76,6 +86,14 @@ class Planner {
           FormatBytes(options_.max_span)));
     }
     return absl::OkStatus();
+  }
+
+  const Segment& WidestAligned() const {
+    const Segment* widest = image_.LoadSegments().front();
+    for (const Segment* s : image_.LoadSegments()) {
+      if (s->align > widest->align) widest = s;
+    }
+    return *widest;
   }
 
   // Records protections for the pages [lo, hi) of `s` that sit in one

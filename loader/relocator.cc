@@ -1,6 +1,8 @@
 #include "loader/relocator.h"
 
+#include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -30,6 +32,11 @@ class Relocator {
         variant_(image_.variant),
         word_(variant_.word_size()),
         base_(base) {}
+  // A dry run: tables come from `file`, places are checked, not written.
+  Relocator(const ImageMemory& memory, const File& file)
+      : Relocator(memory, 0) {
+    file_ = &file;
+  }
 
   absl::StatusOr<size_t> Run() {
     for (const TableTags* tags : {&kRela, &kRel, &kRelr}) {
@@ -43,6 +50,7 @@ class Relocator {
   // The table's bytes; empty when the image has none.
   absl::StatusOr<absl::Span<const uint8_t>> Table(const TableTags& tags,
                                                   uint64_t entry_size) {
+    zero_tail_ = 0;
     const std::optional<uint64_t> address = image_.DynamicValue(tags.address);
     const std::optional<uint64_t> size = image_.DynamicValue(tags.size);
     const std::optional<uint64_t> entry = image_.DynamicValue(tags.entry_size);
@@ -61,10 +69,36 @@ class Relocator {
                           "%d",
                           tags.name, *size, entry_size);
     }
-    absl::StatusOr<uint8_t*> bytes = memory_.At(
-        *address, *size, /*writable=*/false, absl::StrCat(tags.name, " table"));
+    const std::string what = absl::StrCat(tags.name, " table");
+    if (file_ != nullptr) return TableFromFile(*address, *size, what);
+    absl::StatusOr<uint8_t*> bytes =
+        memory_.At(*address, *size, /*writable=*/false, what);
     if (!bytes.ok()) return bytes.status();
     return absl::Span<const uint8_t>(*bytes, *size);
+  }
+
+  // The table's file bytes. Past its segment's p_filesz the table is zeros,
+  // counted in zero_tail_ rather than read: p_memsz may be far larger than
+  // the file.
+  absl::StatusOr<absl::Span<const uint8_t>> TableFromFile(
+      uint64_t address, uint64_t size, const std::string& what) {
+    if (absl::Status s = memory_.Check(address, size, false, what); !s.ok()) {
+      return s;
+    }
+    for (const Segment* s : image_.LoadSegments()) {
+      if (!checked::RangeInside(address, size, s->vaddr, s->memsz)) continue;
+      const uint64_t into = address - s->vaddr;
+      const uint64_t in_file = into < s->filesz ? s->filesz - into : 0;
+      table_.resize(std::min(size, in_file));
+      zero_tail_ = size - table_.size();
+      if (absl::Status r =
+              file_->ReadAt(s->offset + into, absl::MakeSpan(table_));
+          !r.ok()) {
+        return r;
+      }
+      break;
+    }
+    return absl::Span<const uint8_t>(table_);
   }
 
   uint64_t Load(const uint8_t* p) const {
@@ -74,7 +108,7 @@ class Relocator {
   absl::Status Store(uint8_t* place, uint64_t addend, uint64_t offset,
                      const std::string& what) {
     const uint64_t value = base_ + addend;  // Wraps like the hardware would.
-    if (!variant_.is64 && value > 0xffffffffu) {
+    if (!variant_.is64 && value > 0xffffffffu && file_ == nullptr) {
       return InvalidImage(image_,
                           "%s at r_offset 0x%x: relocated value 0x%x does "
                           "not fit an ELF32 word (relocation base 0x%x)",
@@ -86,7 +120,13 @@ class Relocator {
   }
 
   absl::StatusOr<uint8_t*> Place(uint64_t offset, const std::string& what) {
-    return memory_.At(offset, word_, /*writable=*/true, what);
+    if (file_ == nullptr) {
+      return memory_.At(offset, word_, /*writable=*/true, what);
+    }
+    if (absl::Status s = memory_.Check(offset, word_, true, what); !s.ok()) {
+      return s;
+    }
+    return scratch_;  // A dry run reads and writes a word of its own.
   }
 
   absl::Status ApplyRel(const TableTags& tags) {
@@ -155,6 +195,10 @@ class Relocator {
       next = checked::Add(*next, bits * word_);
       if (!next) return InvalidImage(image_, "%s: address overflows", what);
     }
+    if (zero_tail_ > 0) {  // Zero words: addresses 0, in a dry run only.
+      return RelocateImplicit(
+          0, absl::StrFormat("DT_RELR entry %d", table->size() / word_));
+    }
     return absl::OkStatus();
   }
 
@@ -170,13 +214,16 @@ class Relocator {
   const int word_;
   const uint64_t base_;
   size_t applied_ = 0;
+  const File* file_ = nullptr;  // Set for a dry run.
+  std::vector<uint8_t> table_;  // A dry run's table, read from file_.
+  uint64_t zero_tail_ = 0;      // Bytes of the table past the file's.
+  uint8_t scratch_[8] = {};
 };
 
 }  // namespace
 
-absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
-                                         bool writable,
-                                         const std::string& what) const {
+absl::Status ImageMemory::Check(uint64_t address, uint64_t size, bool writable,
+                                const std::string& what) const {
   for (const Segment* s : loads_) {
     if (!checked::RangeInside(address, size, s->vaddr, s->memsz)) continue;
     if (writable && !s->writable()) {
@@ -185,7 +232,7 @@ absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
                           "which is %s, not writable",
                           what, address, size, s->index, s->FlagString());
     }
-    return data_ + (address - load_start_);
+    return absl::OkStatus();
   }
   return InvalidImage(image_,
                       "%s at 0x%x (%d bytes) is not inside any PT_LOAD "
@@ -193,9 +240,23 @@ absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
                       what, address, size);
 }
 
+absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
+                                         bool writable,
+                                         const std::string& what) const {
+  if (absl::Status s = Check(address, size, writable, what); !s.ok()) {
+    return s;
+  }
+  return data_ + (address - load_start_);
+}
+
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
                                         uint64_t relocation_base) {
   return Relocator(memory, relocation_base).Run();
+}
+
+absl::Status CheckRelocations(const File& file, const ElfImage& image) {
+  const ImageMemory no_memory(image, nullptr, 0);  // Only Check() is used.
+  return Relocator(no_memory, file).Run().status();
 }
 
 }  // namespace granule

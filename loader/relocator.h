@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "loader/elf_image.h"
+#include "platform/file.h"
 
 namespace granule {
 
@@ -29,6 +30,9 @@ class ImageMemory {
   // else an error naming `what` and the address.
   absl::StatusOr<uint8_t*> At(uint64_t address, uint64_t size, bool writable,
                               const std::string& what) const;
+  // The same check, without the pointer: for an image that is not loaded.
+  absl::Status Check(uint64_t address, uint64_t size, bool writable,
+                     const std::string& what) const;
 
   const ElfImage& image() const { return image_; }
 
@@ -46,6 +50,12 @@ class ImageMemory {
 // skipped and not counted).
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
                                         uint64_t relocation_base);
+
+// Checks every table and place as ApplyRelocations would, reading the
+// tables from `file` and writing nothing, so `granule check` refuses what a
+// load would. Only what depends on the base (an ELF32 value past 2^32) is
+// left to the load.
+absl::Status CheckRelocations(const File& file, const ElfImage& image);
 
 }  // namespace granule
 

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "loader/loaded_image.h"
 #include "loader/relocation_types.h"
+#include "loader/relocator.h"
 #include "platform/simulated_backend.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
@@ -90,6 +91,21 @@ TEST_P(RelocationFormatTest, Elf32ValuesMustFitAWord) {
               HasSubstr("at r_offset 0x10000: relocated value 0x100000100 "
                         "does not fit an ELF32 word (relocation base "
                         "0x100000000)"));
+}
+
+// `granule check`'s dry run accepts what loads, in every variant and table.
+TEST_P(RelocationFormatTest, CheckRelocationsAcceptsAValidTable) {
+  const RawElf elf =
+      RelocatedImage(variant(), format(), elf::kMachineNone, kGranuleRelative);
+  absl::StatusOr<std::string> path =
+      granule::testing::WriteTempFile("reloc", elf.Encode());
+  ASSERT_TRUE(path.ok()) << path.status();
+  absl::StatusOr<File> file = File::OpenForReading(*path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  absl::StatusOr<ElfImage> image = ReadElfImage(*file);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_TRUE(CheckRelocations(*file, *image).ok())
+      << CheckRelocations(*file, *image);
 }
 
 std::string TestName(const std::tuple<ElfVariant, RawRelocations>& param) {
