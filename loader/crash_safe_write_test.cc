@@ -40,7 +40,6 @@ using Clock = std::chrono::steady_clock;
 
 // Large enough that a write takes a while, small enough for 120 writes in a
 // few seconds.
-// few seconds.
 constexpr size_t kRodataSize = size_t{4} << 20;
 constexpr int kKills = 120;
 constexpr uint8_t kOldVersion = 1, kNewVersion = 2;
