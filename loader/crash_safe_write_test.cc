@@ -173,6 +173,8 @@ TEST_F(CrashSafeWriteTest, KilledWriterLeavesTheOldImageOrTheNewOne) {
   int old_seen = 0, new_seen = 0, stray_temporaries = 0;
   for (int kill_number = 0; kill_number < kKills; ++kill_number) {
     const pid_t pid = StartWriter(new_spec_, target_);
+    // kill(-1, ...) would signal every process this user may signal.
+    ASSERT_GT(pid, 0) << "fork failed at kill " << kill_number;
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(random)));
     kill(pid, SIGKILL);  // Harmless if it has exited: not yet reaped.
     ASSERT_EQ(WaitForWriter(pid), "") << "kill " << kill_number;
