@@ -49,8 +49,8 @@ absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
                           FormatBytes(elf.max_load_align()))};
     }
     if (!absl::IsFailedPrecondition(plan.status())) return plan.status();
-    reason =
-        absl::StrCat(plan.status().message(), " (", geometry.ToString(), ")");
+    reason = absl::StrCat(plan.status().message(), " (", geometry.ToString(),
+                          ")");
     if (options.path == Choice::kShared) {
       return absl::FailedPreconditionError(
           absl::StrCat(elf.path, ": the shared path is required but ", reason));
@@ -197,8 +197,8 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
                       plan.span, decision->path, std::move(decision->reason),
                       copy || decision->path == LoadPath::kMalloc));
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
-  absl::StatusOr<size_t> applied =
-      ApplyRelocations(memory, options.relocation_base.value_or(image->base_));
+  absl::StatusOr<size_t> applied = ApplyRelocations(
+      memory, options.relocation_base.value_or(image->base_));
   if (!applied.ok()) return applied.status();
   image->relocations_applied_ = *applied;
   if (absl::Status s = ProtectAll(image->region_, plan.final_protections);

@@ -65,8 +65,8 @@ class LoadedImage {
  public:
   struct LoadedSegment {
     const Segment* header;
-    uint8_t* data;          // Address of p_vaddr.
-    uint64_t size;          // p_memsz.
+    uint8_t* data;  // Address of p_vaddr.
+    uint64_t size;  // p_memsz.
     Protection protection;  // As set by the loader, after relocation.
   };
   struct ResolvedEntry {
