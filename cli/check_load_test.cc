@@ -238,6 +238,34 @@ TEST(LoadTest, EachPathOnRequest) {
   EXPECT_EQ(RunLoad({}, flags).exit_code, kExitUsage);
 }
 
+// --copy: the shared path with the file read, not mapped (the text and the
+// JSON say so); without it the report says the file is mapped.
+TEST(LoadTest, CopyFlagReadsTheFileInsteadOfMappingIt) {
+  const std::string path = WriteDemoImage(65536);
+  LoadFlags flags;
+  flags.path = "shared";
+  CommandResult mapped = RunLoad({path}, flags);
+  EXPECT_EQ(mapped.exit_code, kExitOk);
+  EXPECT_THAT(mapped.report,
+              HasSubstr("  file       mapped: keep it unchanged while loaded"));
+
+  flags.copy_file_bytes = true;
+  CommandResult copied = RunLoad({path}, flags);
+  EXPECT_EQ(copied.exit_code, kExitOk);
+  EXPECT_THAT(copied.report, HasSubstr(path + ": shared path, posix backend"));
+  EXPECT_THAT(copied.report,
+              HasSubstr("; file bytes copied, not mapped (copy_file_bytes)"));
+  EXPECT_THAT(copied.report, HasSubstr("  file       copied at load: later "
+                                       "changes cannot reach it"));
+  flags.json = true;
+  CommandResult json = RunLoad({path}, flags);
+  EXPECT_EQ(json.exit_code, kExitOk);
+  EXPECT_THAT(json.report, HasSubstr("\"file_bytes_copied\":true"));
+  flags.copy_file_bytes = false;
+  EXPECT_THAT(RunLoad({path}, flags).report,
+              HasSubstr("\"file_bytes_copied\":false"));
+}
+
 TEST(LoadTest, RelocationBaseLoadsElf32ImagesOnThisHost) {
   EXPECT_EQ(*ParseAddress("0x10000000"), 0x10000000u);
   EXPECT_EQ(*ParseAddress("4096"), 4096u);

@@ -74,6 +74,17 @@ for path in shared malloc; do
     || fail "load --path=$path dynamic entries: $out"
 done
 
+run load --path=shared --copy "$image"
+expect_code 0 "load --copy"
+grep -q "file bytes copied, not mapped" <<<"$out" || fail "load --copy: $out"
+grep -q "file       copied at load" <<<"$out" || fail "load --copy: $out"
+run load --copy --json "$image"
+expect_code 0 "load --copy --json"
+grep -q '"file_bytes_copied":true' <<<"$out" || fail "load --copy --json: $out"
+run check --copy "$image"
+expect_code 2 "check --copy"
+grep -q -- "--copy does not apply to check" <<<"$err" || fail "check --copy: $err"
+
 # A bad description writes nothing and names file, line and token.
 printf 'variant elf64-little\nsection .text rx hex 9g\n' >"$scratch/bad.image"
 run link "$scratch/bad.image" -o "$scratch/bad.go"

@@ -139,6 +139,7 @@ absl::StatusOr<ImageReport> DescribeImage(const LoadedImage& image) {
   report.backend = image.backend().traits().name;
   report.base = image.base();
   report.protection_enforced = enforced;
+  report.file_bytes_copied = image.file_bytes_copied();
   report.relocations_applied = image.relocations_applied();
   for (const LoadedImage::LoadedSegment& segment : image.segments()) {
     absl::StatusOr<SegmentReport> described =
@@ -186,6 +187,10 @@ std::string FormatImageReport(const ImageReport& report,
                                     LoadPathName(report.path), report.backend);
   absl::StrAppendFormat(&out, "  why        %s\n", report.reason);
   absl::StrAppendFormat(&out, "  base       0x%x\n", report.base);
+  absl::StrAppendFormat(&out, "  file       %s\n",
+                        report.file_bytes_copied
+                            ? "copied at load: later changes cannot reach it"
+                            : "mapped: keep it unchanged while loaded");
   if (micros) absl::StrAppendFormat(&out, "  load time  %d us\n", *micros);
   absl::StrAppendFormat(&out, "  relocated  %d words\n",
                         report.relocations_applied);
@@ -228,6 +233,7 @@ std::string ImageReportJson(const ImageReport& report,
       .String("backend", report.backend)
       .Number("base", report.base)
       .Bool("protection_enforced", report.protection_enforced)
+      .Bool("file_bytes_copied", report.file_bytes_copied)
       .Number("relocations_applied", report.relocations_applied);
   if (micros) object.Signed("load_micros", *micros);
   return object.Raw("segments", JsonArray(segments))

@@ -51,6 +51,7 @@ struct ImageReport {
   std::string backend;  // BackendTraits::name.
   uintptr_t base;
   bool protection_enforced;
+  bool file_bytes_copied;  // LoadedImage::file_bytes_copied.
   size_t relocations_applied;
   std::vector<SegmentReport> segments;
   std::vector<DynamicReport> dynamic;

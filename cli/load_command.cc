@@ -104,6 +104,7 @@ CommandResult RunLoad(const std::vector<std::string>& files,
   LoadOptions options;
   options.path = *choice;
   options.allow_execute = flags.allow_execute;
+  options.copy_file_bytes = flags.copy_file_bytes;
   if (!flags.relocation_base.empty()) {
     absl::StatusOr<uint64_t> base = ParseAddress(flags.relocation_base);
     if (!base.ok()) {

@@ -1,6 +1,6 @@
-// `granule load FILE... [--path=auto|shared|malloc] [--allow-exec]`: loads
-// each image as a runtime would, reports what the loader and the kernel did,
-// and times it.
+// `granule load FILE... [--path=auto|shared|malloc] [--allow-exec] [--copy]`:
+// loads each image as a runtime would, reports what the loader and the kernel
+// did, and times it.
 #ifndef GRANULE_CLI_LOAD_COMMAND_H_
 #define GRANULE_CLI_LOAD_COMMAND_H_
 
@@ -22,6 +22,7 @@ inline constexpr size_t kDetailedFileLimit = 20;
 struct LoadFlags {
   std::string path = "auto";  // --path.
   bool allow_execute = false;
+  bool copy_file_bytes = false;  // --copy: LoadOptions::copy_file_bytes.
   bool verbose = false;
   bool json = false;
   std::string relocation_base;  // --relocation-base; empty: where loaded.

@@ -32,6 +32,10 @@ ABSL_FLAG(std::string, path, "auto",
           "load: auto (shared when this machine allows), shared, or malloc");
 ABSL_FLAG(bool, allow_exec, false,
           "load: make executable segments executable (else read-only)");
+ABSL_FLAG(bool, copy, false,
+          "load: read the file into private memory instead of mapping it, so "
+          "later changes to the file cannot reach the image (no page "
+          "sharing)");
 ABSL_FLAG(std::string, relocation_base, "",
           "load: relocate as if the image's address 0 were at this address "
           "(e.g. 0x10000000 for an ELF32 image on a 64-bit host)");
@@ -95,6 +99,7 @@ CommandResult Load(const std::vector<std::string>& args, bool json) {
   LoadFlags flags;
   flags.path = absl::GetFlag(FLAGS_path);
   flags.allow_execute = absl::GetFlag(FLAGS_allow_exec);
+  flags.copy_file_bytes = absl::GetFlag(FLAGS_copy);
   flags.verbose = absl::GetFlag(FLAGS_verbose);
   flags.relocation_base = absl::GetFlag(FLAGS_relocation_base);
   flags.json = json;
@@ -109,7 +114,8 @@ const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
       {"info", {Info, {}}},
       {"check", {Check, {"page_size"}}},
-      {"load", {Load, {"path", "allow_exec", "relocation_base", "verbose"}}},
+      {"load",
+       {Load, {"path", "allow_exec", "copy", "relocation_base", "verbose"}}},
       {"link", {Link, {"output"}}},
       {"demo", {RunDemo, {}}},
   };

@@ -76,14 +76,26 @@ absl::Status ProtectAll(Region& region, const std::vector<ProtectStep>& steps) {
   return absl::OkStatus();
 }
 
+// A file range as LoadOptions::copy_file_bytes places it: the same pages as
+// the mapping, but private zero-filled memory that the file is read into.
+absl::Status CopyFileRange(Region& region, const File& file, const MapStep& m) {
+  absl::Status s = region.MapZeroed(m.offset, m.length, Protection::kReadWrite);
+  if (!s.ok()) return s;
+  s = file.ReadAt(m.file_offset,
+                  absl::MakeSpan(region.data() + m.offset, m.length));
+  if (!s.ok() || m.protection == Protection::kReadWrite) return s;
+  return region.Protect(m.offset, m.length, m.protection);
+}
+
 // Everything up to relocation that touches memory, in plan order.
-absl::Status MapAll(Region& region, const File& file, const LoadPlan& plan) {
+absl::Status MapAll(Region& region, const File& file, const LoadPlan& plan,
+                    bool copy_file_bytes) {
   for (const MapStep& m : plan.maps) {
     absl::Status s =
-        m.from_file
-            ? region.MapFile(m.offset, file, m.file_offset, m.length,
-                             m.protection)
-            : region.MapZeroed(m.offset, m.length, m.protection);
+        !m.from_file      ? region.MapZeroed(m.offset, m.length, m.protection)
+        : copy_file_bytes ? CopyFileRange(region, file, m)
+                          : region.MapFile(m.offset, file, m.file_offset,
+                                           m.length, m.protection);
     if (!s.ok()) return s;
   }
   if (absl::Status s = ProtectAll(region, plan.writable_during_load); !s.ok()) {
@@ -102,13 +114,15 @@ const char* LoadPathName(LoadPath path) {
 }
 
 LoadedImage::LoadedImage(ElfImage elf, Region region, uint64_t load_start,
-                         uint64_t span, LoadPath path, std::string reason)
+                         uint64_t span, LoadPath path, std::string reason,
+                         bool file_bytes_copied)
     : elf_(std::move(elf)),
       region_(std::move(region)),
       base_(region_.base() - load_start),
       span_(span),
       path_(path),
-      reason_(std::move(reason)) {}
+      reason_(std::move(reason)),
+      file_bytes_copied_(file_bytes_copied) {}
 
 LoadedImage::~LoadedImage() {
   if (registered_) ImageRegistry::Global().Remove(this);
@@ -168,12 +182,20 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   absl::StatusOr<Region> region =
       decision->backend->Reserve(plan.span, plan.alignment);
   if (!region.ok()) return region.status();
-  if (absl::Status s = MapAll(*region, file, plan); !s.ok()) return s;
+  // The malloc path reads the file anyway; copying matters on the shared one.
+  const bool copy =
+      options.copy_file_bytes && decision->path == LoadPath::kShared;
+  if (absl::Status s = MapAll(*region, file, plan, copy); !s.ok()) return s;
+  if (copy) {
+    absl::StrAppend(&decision->reason,
+                    "; file bytes copied, not mapped (copy_file_bytes)");
+  }
 
   // From here the image owns the region, so every early return releases it.
   std::unique_ptr<LoadedImage> image(
       new LoadedImage(std::move(elf), *std::move(region), plan.load_start,
-                      plan.span, decision->path, std::move(decision->reason)));
+                      plan.span, decision->path, std::move(decision->reason),
+                      copy || decision->path == LoadPath::kMalloc));
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
   absl::StatusOr<size_t> applied = ApplyRelocations(
       memory, options.relocation_base.value_or(image->base_));
@@ -197,8 +219,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
 
 absl::Status CheckSharedPath(const ElfImage& elf,
                              const PageGeometry& geometry) {
-  return PlanLoad(elf, geometry, PlanOptions{/*map_whole_file=*/true})
-      .status();
+  return PlanLoad(elf, geometry, PlanOptions{/*map_whole_file=*/true}).status();
 }
 
 }  // namespace granule

@@ -49,6 +49,16 @@ struct LoadOptions {
   std::function<absl::Status(const LoadedImage&)> init;
   // Refuse images whose segments span more than this.
   uint64_t max_image_size = uint64_t{1} << 30;
+  // On the shared path, read the file's bytes instead of mapping them: each
+  // file range becomes zero-filled private memory, filled with File::ReadAt,
+  // then given the protection the mapping would have had. The layout and the
+  // hardware-enforced protections are the shared path's, but the image no
+  // longer depends on the file: truncating or rewriting it in place later
+  // cannot raise SIGBUS or change a loaded byte. The cost: no page is shared
+  // with other processes, and every file byte is read at load. See
+  // docs/design.md, "Files that change underneath". The malloc path always
+  // copies.
+  bool copy_file_bytes = false;
 };
 
 class LoadedImage {
@@ -75,6 +85,10 @@ class LoadedImage {
   LoadPath path() const { return path_; }
   // Why this path: which units divided the alignment, or which did not.
   const std::string& reason() const { return reason_; }
+  // True when the file's bytes were read into private memory at load (the
+  // malloc path, or the shared path with LoadOptions::copy_file_bytes), so
+  // later changes to the file cannot reach the image.
+  bool file_bytes_copied() const { return file_bytes_copied_; }
   const MemoryBackend& backend() const { return region_.backend(); }
 
   // Where image address 0 is (the load bias). Image addresses become
@@ -103,7 +117,7 @@ class LoadedImage {
   friend absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
       const File& file, ElfImage elf, const LoadOptions& options);
   LoadedImage(ElfImage elf, Region region, uint64_t load_start, uint64_t span,
-              LoadPath path, std::string reason);
+              LoadPath path, std::string reason, bool file_bytes_copied);
 
   ElfImage elf_;
   Region region_;
@@ -111,6 +125,7 @@ class LoadedImage {
   uint64_t span_;
   LoadPath path_;
   std::string reason_;
+  bool file_bytes_copied_;
   std::vector<LoadedSegment> segments_;
   size_t relocations_applied_ = 0;
   bool registered_ = false;
