@@ -95,6 +95,13 @@ absl::Status MapAll(Region& region, const File& file, const LoadPlan& plan) {
   return absl::OkStatus();
 }
 
+// The backend's errors name the call, address and length but not the image:
+// say which file the load was for.
+absl::Status NamingFile(const std::string& path, const absl::Status& status) {
+  return absl::Status(status.code(),
+                      absl::StrCat(path, ": ", status.message()));
+}
+
 }  // namespace
 
 const char* LoadPathName(LoadPath path) {
@@ -167,8 +174,10 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   const LoadPlan& plan = decision->plan;
   absl::StatusOr<Region> region =
       decision->backend->Reserve(plan.span, plan.alignment);
-  if (!region.ok()) return region.status();
-  if (absl::Status s = MapAll(*region, file, plan); !s.ok()) return s;
+  if (!region.ok()) return NamingFile(elf.path, region.status());
+  if (absl::Status s = MapAll(*region, file, plan); !s.ok()) {
+    return NamingFile(elf.path, s);
+  }
 
   // From here the image owns the region, so every early return releases it.
   std::unique_ptr<LoadedImage> image(
@@ -181,7 +190,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   image->relocations_applied_ = *applied;
   if (absl::Status s = ProtectAll(image->region_, plan.final_protections);
       !s.ok()) {
-    return s;
+    return NamingFile(image->elf_.path, s);
   }
   for (const Segment* s : image->elf_.LoadSegments()) {
     image->segments_.push_back({s, image->Pointer(s->vaddr, 0), s->memsz,
