@@ -376,7 +376,9 @@ TEST(HostLateFailureTest, NothingStaysMappedOrOpen) {
       ElfVariant{}, RawRelocations::kRela, elf::kMachineNone,
       kGranuleRelative + 7));
   const std::string relro = ImagePath(AllImages().back());
-  for (Choice choice : {Choice::kShared, Choice::kMalloc}) {
+  // kAuto: shared where the host takes the image (on Windows' 64 KiB
+  // granularity the RELRO image's zero tail is refused and goes to malloc).
+  for (Choice choice : {Choice::kAuto, Choice::kMalloc}) {
     for (const auto& [path, options, expected] :
          {std::make_tuple(relro, FailingInit(),
                           std::string("init bytecode failed")),
@@ -389,7 +391,7 @@ TEST(HostLateFailureTest, NothingStaysMappedOrOpen) {
       const size_t mappings = (*host)->live_mappings();
       absl::StatusOr<std::unique_ptr<LoadedImage>> image =
           LoadImage(path, with_path);
-      EXPECT_THAT(image.status().message(), HasSubstr(expected));
+      EXPECT_THAT(std::string(image.status().message()), HasSubstr(expected));
       EXPECT_EQ((*host)->live_regions(), regions);
       EXPECT_EQ((*host)->live_mappings(), mappings);
       EXPECT_EQ(granule::testing::OpenFileCount().value_or(0),
