@@ -107,6 +107,13 @@ absl::Status MapAll(Region& region, const File& file, const LoadPlan& plan,
   return absl::OkStatus();
 }
 
+// The backend's errors name the call, address and length but not the image:
+// say which file the load was for.
+absl::Status NamingFile(const std::string& path, const absl::Status& status) {
+  return absl::Status(status.code(),
+                      absl::StrCat(path, ": ", status.message()));
+}
+
 }  // namespace
 
 const char* LoadPathName(LoadPath path) {
@@ -181,11 +188,13 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   const LoadPlan& plan = decision->plan;
   absl::StatusOr<Region> region =
       decision->backend->Reserve(plan.span, plan.alignment);
-  if (!region.ok()) return region.status();
+  if (!region.ok()) return NamingFile(elf.path, region.status());
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =
       options.copy_file_bytes && decision->path == LoadPath::kShared;
-  if (absl::Status s = MapAll(*region, file, plan, copy); !s.ok()) return s;
+  if (absl::Status s = MapAll(*region, file, plan, copy); !s.ok()) {
+    return NamingFile(elf.path, s);
+  }
   if (copy) {
     absl::StrAppend(&decision->reason,
                     "; file bytes copied, not mapped (copy_file_bytes)");
@@ -203,7 +212,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   image->relocations_applied_ = *applied;
   if (absl::Status s = ProtectAll(image->region_, plan.final_protections);
       !s.ok()) {
-    return s;
+    return NamingFile(image->elf_.path, s);
   }
   for (const Segment* s : image->elf_.LoadSegments()) {
     image->segments_.push_back({s, image->Pointer(s->vaddr, 0), s->memsz,

@@ -9,6 +9,9 @@
 #   x86_64    every test (//...), natively: the README's suite
 #   asan      every test again, built by clang with AddressSanitizer and
 #             UndefinedBehaviorSanitizer (--config=asan)
+#   tsan      the tests where threads matter (registry, loader, backends,
+#             fault injection), under ThreadSanitizer (--config=tsan, Abseil
+#             built from source and instrumented)
 #   aarch64   platform and loader suites under qemu-user
 #   s390x     the same, big-endian, under qemu-user
 #   i686      the same, 32-bit, natively on the x86_64 kernel
@@ -23,7 +26,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_rows=x86_64,asan,aarch64,s390x,i686,ppc64le,arm64,windows,macos,cygwin
+all_rows=x86_64,asan,tsan,aarch64,s390x,i686,ppc64le,arm64,windows,macos,cygwin
 rows=$all_rows
 for arg in "$@"; do
   case "$arg" in
@@ -34,6 +37,10 @@ done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# What the tsan row tests: the targets that run threads or keep shared state.
+tsan_targets=(//loader:registry_stress_test //loader:loaded_image_test
+  //loader:fault_injection_test //platform:simulated_backend_test
+  //platform:backend_conformance_test)
 # What the cross rows test: the platform and loader suites and the fault probe.
 suites=(//platform/... //loader/... //testing:fault_probe_test)
 table=()
@@ -212,6 +219,7 @@ for row in "${chosen[@]}"; do
   case "$row" in
     x86_64) bazel_row x86_64 "native (this machine)" -- //... ;;
     asan) bazel_row asan "native, clang ASan+UBSan" --config=asan -- //... ;;
+    tsan) bazel_row tsan "native, clang ThreadSanitizer" --config=tsan -- "${tsan_targets[@]}" ;;
     aarch64) bazel_row aarch64 "qemu-user (qemu-aarch64)" --config=aarch64 -- "${suites[@]}" ;;
     s390x) bazel_row s390x "qemu-user (qemu-s390x)" --config=s390x -- "${suites[@]}" ;;
     i686) bazel_row i686 "native 32-bit on x86_64 kernel" --config=i686 -- "${suites[@]}" ;;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs a test program built with --config=tsan with granule's ThreadSanitizer
+# suppressions (testing/tsan_suppressions.txt); .bazelrc passes this script as
+# --run_under. Usage: run_under_tsan.sh PROGRAM [ARG...]. Exits with the
+# program's status.
+set -euo pipefail
+suppressions="${TEST_SRCDIR:-$0.runfiles}/${TEST_WORKSPACE:-granule}/testing/tsan_suppressions.txt"
+if [ ! -r "$suppressions" ]; then
+  echo "run_under_tsan: no suppressions file at $suppressions" >&2
+  exit 1
+fi
+export TSAN_OPTIONS="suppressions=$suppressions ${TSAN_OPTIONS:-}"
+exec "$@"
