@@ -43,7 +43,8 @@ apt-get "${apt_options[@]}" -q update >&2 ||
 )
 dsc=$(ls "$cache"/download/*.dsc)
 rm -rf "$destination.partial"
-dpkg-source --no-check -x "$dsc" "$destination.partial" >&2
+# --no-copy: the original tarball stays in the cache, not next to the tree.
+dpkg-source --no-check --no-copy -x "$dsc" "$destination.partial" >&2
 [ -n "$version" ] || version=$(sed -n 's/^Version: //p' "$dsc")
 # Bazel reads the tree through abseil.BUILD, one package: upstream's own BUILD
 # files would split it into packages the glob cannot see into.
