@@ -110,6 +110,15 @@ grep -qx "apt-get install -y -q --no-install-recommends clang-14 libclang-rt-14-
 grep -q fetch_abseil_source "$work/calls" && fail "asan: fetched Abseil's source"
 [ "$(tail -1 "$work/calls")" = "bazel test --config=asan //..." ] || fail "asan: bazel not last"
 
+# --config=fuzz on a build installs clang, its runtimes (libFuzzer) and the
+# Guile packages the seeds come from, though `build` alone would not.
+make_bin
+printf '%s\n' "${build_packages[@]}" >"$work/installed"
+run_bazelw 0 build --config=fuzz //testing/fuzz:all || fail "fuzz: exit $?: $(cat "$work/out")"
+grep -qx "apt-get install -y -q --no-install-recommends clang-14 libclang-rt-14-dev guile-2.2-libs guile-3.0-libs" \
+  "$work/calls" || fail "fuzz: calls $(cat "$work/calls")"
+[ "$(tail -1 "$work/calls")" = "bazel build --config=fuzz //testing/fuzz:all" ] || fail "fuzz: bazel not last"
+
 # Not root and no sudo: a clear message, exit 1, nothing run.
 make_bin
 : >"$work/installed"

@@ -21,12 +21,16 @@
 #             qemu-system-aarch64 (testing/vm)
 #   windows   the same, built with mingw-w64, under Wine
 #   macos, cygwin   the simulated machines' cases of //loader:foreign_machine_test
+#   fuzz      testing/fuzz.sh --seconds=20: each libFuzzer target (reader,
+#             validator, loader) 20 s, clang ASan+UBSan; in this row
+#             "targets" counts fuzz targets, "cases" fuzz executions and
+#             "failed" findings, and it passes only with zero findings
 # Every tool is installed by ./bazelw and testing/vm when missing. Exits 0
 # only if every row ran and passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_rows=x86_64,asan,tsan,aarch64,s390x,i686,ppc64le,arm64,windows,macos,cygwin
+all_rows=x86_64,asan,tsan,aarch64,s390x,i686,ppc64le,arm64,windows,macos,cygwin,fuzz
 rows=$all_rows
 for arg in "$@"; do
   case "$arg" in
@@ -212,6 +216,27 @@ windows_row() {
   WINEPREFIX=$prefix "$wineserver" --kill >/dev/null 2>&1
 }
 
+# fuzz_row: a short libFuzzer run of every target (testing/fuzz.sh), its
+# build included; findings are copied to testing/fuzz/regressions/.
+fuzz_row() {
+  local start=$SECONDS facts summary targets executions findings result=pass
+  echo "matrix: fuzz: testing/fuzz.sh --seconds=20" >&2
+  facts=$(host_facts)
+  testing/fuzz.sh --seconds=20 >"$work/fuzz.out" 2>"$work/fuzz.err"
+  local status=$?
+  sed 's/^/fuzz: /' "$work/fuzz.out" >&2
+  summary=$(grep '^fuzz: targets=' "$work/fuzz.out" | tail -1)
+  targets=$(sed -n 's/.*targets=\([0-9]*\).*/\1/p' <<<"$summary")
+  executions=$(sed -n 's/.*executions=\([0-9]*\).*/\1/p' <<<"$summary")
+  findings=$(sed -n 's/.*findings=\([0-9]*\).*/\1/p' <<<"$summary")
+  if [ "$status" != 0 ] || [ "${findings:-1}" != 0 ] || [ "${targets:-0}" = 0 ] || [ -z "$facts" ]; then
+    result=fail
+    echo "matrix: fuzz failed (exit $status):" >&2; tail -20 "$work/fuzz.err" >&2
+  fi
+  add_row fuzz "native, libFuzzer, clang ASan+UBSan" "$facts" "${targets:-0}/3" \
+    "${executions:-0}" "${findings:--}" 0 "$((SECONDS - start))s" "$result"
+}
+
 printf -v header '%-10s %-36s %-8s %-7s %-5s %-9s %7s %7s %8s %6s  %s' \
   target "run on" page/gran order bits backend targets cases failed skip "time result"
 IFS=, read -ra chosen <<<"$rows"
@@ -227,6 +252,7 @@ for row in "${chosen[@]}"; do
     ppc64le) vm_row ppc64le "Debian ppc64el kernel, qemu-system" ppc64le-64k --config=ppc64le ;;
     macos) sim_row macos "simulated (foreign_machine_test)" macos-arm64 macos_ ;;
     cygwin) sim_row cygwin "simulated (foreign_machine_test)" cygwin-win32 cygwin_ ;;
+    fuzz) fuzz_row ;;
     arm64) vm_row arm64 "Debian arm64-16k kernel, qemu-system" arm64-16k --config=aarch64 ;;
     *) echo "matrix: unknown row '$row' (rows: $all_rows)" >&2; exit 2 ;;
   esac
@@ -244,6 +270,8 @@ targets: test targets that passed / test targets selected. Left out by design:
   Guile files (Bazel lists those SKIPPED on Windows).
 cases: gtest cases run (a shell test counts as one); skip: cases that do not
   apply there (GTEST_SKIP, e.g. ELF32 pointers on a 64-bit host).
+fuzz: targets are fuzz targets, cases are libFuzzer executions, failed are
+  findings (crashes, leaks, timeouts, ledger checks).
 LEGEND
 echo "test targets: $targets_passed passed, $targets_failed failed (over the rows that run Bazel tests or VM binaries)"
 echo "matrix: ${#table[@]} rows, $failures failed"
