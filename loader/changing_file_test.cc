@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -15,6 +16,8 @@
 #include "loader/versioned_image_test_util.h"
 #include "platform/simulated_backend.h"
 #include "testing/fault_probe.h"
+#include "testing/raw_elf.h"
+#include "testing/temp_file.h"
 
 namespace granule {
 namespace {
@@ -52,6 +55,28 @@ TEST(CopyFileBytesTest, CopiedImageIsTheSharedPathsWithItsProtections) {
         << "segment " << i;
   }
   EXPECT_EQ(FirstFaultingPage(**copied), 0u);
+}
+
+// The copy reads the segments' bytes and nothing else: the padding between
+// segments stays zero pages that were never read from disk (nor made
+// resident), even where the file holds bytes there.
+TEST(CopyFileBytesTest, CopyReadsOnlyTheSegmentsBytes) {
+  granule::testing::RawElf elf =
+      granule::testing::TwoSegmentImage({true, false});
+  constexpr uint64_t kPadding = 0x2000;  // Between R [0, 4K) and RW at 64K.
+  elf.Put(kPadding, std::vector<uint8_t>(0x100, 0xee));
+  absl::StatusOr<std::string> path =
+      granule::testing::WriteTempFile("padded.go", elf.Encode());
+  ASSERT_TRUE(path.ok()) << path.status();
+  for (bool copy : {false, true}) {
+    absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+        LoadShared(*path, copy);
+    ASSERT_TRUE(image.ok()) << image.status();
+    const auto* padding =
+        reinterpret_cast<const uint8_t*>((*image)->base() + kPadding);
+    EXPECT_EQ(*padding, copy ? 0x00 : 0xee)
+        << (copy ? "copied: padding is not read" : "mapped: the whole file");
+  }
 }
 
 TEST(CopyFileBytesTest, CopiedImageIgnoresTruncationAndOverwriteInPlace) {

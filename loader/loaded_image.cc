@@ -1,5 +1,6 @@
 #include "loader/loaded_image.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -49,8 +50,8 @@ absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
                           FormatBytes(elf.max_load_align()))};
     }
     if (!absl::IsFailedPrecondition(plan.status())) return plan.status();
-    reason = absl::StrCat(plan.status().message(), " (", geometry.ToString(),
-                          ")");
+    reason =
+        absl::StrCat(plan.status().message(), " (", geometry.ToString(), ")");
     if (options.path == Choice::kShared) {
       return absl::FailedPreconditionError(
           absl::StrCat(elf.path, ": the shared path is required but ", reason));
@@ -77,23 +78,35 @@ absl::Status ProtectAll(Region& region, const std::vector<ProtectStep>& steps) {
 }
 
 // A file range as LoadOptions::copy_file_bytes places it: the same pages as
-// the mapping, but private zero-filled memory that the file is read into.
-absl::Status CopyFileRange(Region& region, const File& file, const MapStep& m) {
+// the mapping, but private zero-filled memory into which the segments' file
+// bytes are read. Only those: the padding between segments stays untouched
+// zero pages, never read from disk nor made resident.
+absl::Status CopyFileRange(Region& region, const File& file,
+                           const ElfImage& elf, const MapStep& m) {
   absl::Status s = region.MapZeroed(m.offset, m.length, Protection::kReadWrite);
   if (!s.ok()) return s;
-  s = file.ReadAt(m.file_offset,
-                  absl::MakeSpan(region.data() + m.offset, m.length));
-  if (!s.ok() || m.protection == Protection::kReadWrite) return s;
+  const uint64_t range_end = m.file_offset + m.length;
+  for (const Segment* segment : elf.LoadSegments()) {
+    // The reader checked offset + filesz against the file's size.
+    const uint64_t begin = std::max(segment->offset, m.file_offset);
+    const uint64_t end = std::min(segment->offset + segment->filesz, range_end);
+    if (begin >= end) continue;
+    s = file.ReadAt(begin, absl::MakeSpan(region.data() + m.offset +
+                                              (begin - m.file_offset),
+                                          end - begin));
+    if (!s.ok()) return s;
+  }
+  if (m.protection == Protection::kReadWrite) return absl::OkStatus();
   return region.Protect(m.offset, m.length, m.protection);
 }
 
 // Everything up to relocation that touches memory, in plan order.
-absl::Status MapAll(Region& region, const File& file, const LoadPlan& plan,
-                    bool copy_file_bytes) {
+absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
+                    const LoadPlan& plan, bool copy_file_bytes) {
   for (const MapStep& m : plan.maps) {
     absl::Status s =
         !m.from_file      ? region.MapZeroed(m.offset, m.length, m.protection)
-        : copy_file_bytes ? CopyFileRange(region, file, m)
+        : copy_file_bytes ? CopyFileRange(region, file, elf, m)
                           : region.MapFile(m.offset, file, m.file_offset,
                                            m.length, m.protection);
     if (!s.ok()) return s;
@@ -192,7 +205,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =
       options.copy_file_bytes && decision->path == LoadPath::kShared;
-  if (absl::Status s = MapAll(*region, file, plan, copy); !s.ok()) {
+  if (absl::Status s = MapAll(*region, file, elf, plan, copy); !s.ok()) {
     return NamingFile(elf.path, s);
   }
   if (copy) {
@@ -206,8 +219,8 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
                       plan.span, decision->path, std::move(decision->reason),
                       copy || decision->path == LoadPath::kMalloc));
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
-  absl::StatusOr<size_t> applied = ApplyRelocations(
-      memory, options.relocation_base.value_or(image->base_));
+  absl::StatusOr<size_t> applied =
+      ApplyRelocations(memory, options.relocation_base.value_or(image->base_));
   if (!applied.ok()) return applied.status();
   image->relocations_applied_ = *applied;
   if (absl::Status s = ProtectAll(image->region_, plan.final_protections);
