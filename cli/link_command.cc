@@ -14,18 +14,6 @@ namespace {
 // Descriptions are small; a large file is a mistake, such as an image.
 constexpr uint64_t kMaxDescriptionBytes = 16 << 20;
 
-const char* FormatName(RelocationFormat format) {
-  switch (format) {
-    case RelocationFormat::kRela:
-      return "rela";
-    case RelocationFormat::kRel:
-      return "rel";
-    case RelocationFormat::kRelr:
-      return "relr";
-  }
-  return "?";
-}
-
 CommandResult Failure(int exit_code, std::string error) {
   CommandResult result;
   result.exit_code = exit_code;
@@ -85,23 +73,23 @@ CommandResult RunLink(const std::vector<std::string>& args,
                         check.error.message()));
   }
   if (json) {
-    result.report =
-        JsonObject()
-            .String("description", description)
-            .String("output", output)
-            .Number("sections", spec->sections.size())
-            .Number("relocations", spec->relocations.size())
-            .String("relocation_format", FormatName(spec->relocation_format))
-            .Number("dynamic_entries", spec->dynamic.size())
-            .Raw("image", FileCheckJson(check, *page_sizes))
-            .Build() +
-        "\n";
+    result.report = JsonObject()
+                        .String("description", description)
+                        .String("output", output)
+                        .Number("sections", spec->sections.size())
+                        .Number("relocations", spec->relocations.size())
+                        .String("relocation_format",
+                                RelocationFormatName(spec->relocation_format))
+                        .Number("dynamic_entries", spec->dynamic.size())
+                        .Raw("image", FileCheckJson(check, *page_sizes))
+                        .Build() +
+                    "\n";
   } else {
     result.report = absl::StrFormat(
         "linked %s -> %s: %d sections, %d relocations (%s), %d dynamic "
         "entries\n%s",
         description, output, spec->sections.size(), spec->relocations.size(),
-        FormatName(spec->relocation_format), spec->dynamic.size(),
+        RelocationFormatName(spec->relocation_format), spec->dynamic.size(),
         FormatFileCheck(check, *page_sizes));
   }
   return result;

@@ -300,6 +300,18 @@ absl::Status ResolveAndRelayOut(const ImageSpec& spec,
 
 }  // namespace
 
+const char* RelocationFormatName(RelocationFormat format) {
+  switch (format) {
+    case RelocationFormat::kRela:
+      return "rela";
+    case RelocationFormat::kRel:
+      return "rel";
+    case RelocationFormat::kRelr:
+      return "relr";
+  }
+  return "?";
+}
+
 std::vector<uint8_t> ImageBytes::Flatten() const {
   std::vector<uint8_t> flat(file_size);
   for (const Extent& extent : extents) {

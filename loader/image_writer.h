@@ -53,6 +53,7 @@ struct DynamicSpec {
 };
 
 enum class RelocationFormat { kRela, kRel, kRelr };
+const char* RelocationFormatName(RelocationFormat format);  // "rela", ...
 
 struct ImageSpec {
   ElfVariant variant;

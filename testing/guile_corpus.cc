@@ -1,7 +1,7 @@
 #include "testing/guile_corpus.h"
 
 #include <algorithm>
-#include <filesystem>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -10,26 +10,10 @@ namespace granule::testing {
 namespace {
 
 GuileCorpus FindCorpus() {
-  namespace fs = std::filesystem;
+  GuileFiles found = FindGuileFiles();
   GuileCorpus corpus;
-  std::error_code error;
-  for (const fs::directory_entry& lib :
-       fs::directory_iterator("/usr/lib", error)) {
-    for (const char* version : {"2.2", "3.0"}) {
-      const fs::path dir = lib.path() / "guile" / version / "ccache";
-      if (!fs::is_directory(dir, error)) continue;
-      corpus.directories.push_back(dir.string());
-      for (fs::recursive_directory_iterator it(dir, error), end;
-           !error && it != end; it.increment(error)) {
-        if (it->is_regular_file(error) && it->path().extension() == ".go") {
-          corpus.files.push_back({it->path().string(), version});
-        }
-      }
-    }
-  }
-  std::sort(
-      corpus.files.begin(), corpus.files.end(),
-      [](const CorpusFile& a, const CorpusFile& b) { return a.path < b.path; });
+  corpus.directories = std::move(found.directories);
+  corpus.files = std::move(found.files);
   return corpus;
 }
 

@@ -10,14 +10,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "testing/guile_files.h"
 #include "testing/readelf.h"
 
 namespace granule::testing {
-
-struct CorpusFile {
-  std::string path;
-  std::string version;  // "2.2" or "3.0": the directory it was found in.
-};
 
 struct GuileCorpus {
   std::vector<std::string> directories;  // The ccache directories that exist.

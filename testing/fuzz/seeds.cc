@@ -5,12 +5,14 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <system_error>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "loader/elf_format.h"
 #include "loader/image_writer.h"
+#include "testing/guile_files.h"
 
 namespace granule::fuzz {
 namespace {
@@ -55,18 +57,6 @@ ImageSpec SeedSpec(ElfVariant variant, Layout layout, RelocationFormat format) {
   return spec;
 }
 
-const char* FormatName(RelocationFormat format) {
-  switch (format) {
-    case RelocationFormat::kRela:
-      return "rela";
-    case RelocationFormat::kRel:
-      return "rel";
-    case RelocationFormat::kRelr:
-      return "relr";
-  }
-  return "?";
-}
-
 absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
@@ -79,24 +69,13 @@ absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const fs::path& path) {
 
 // Every *.go of each Guile version with its size, smallest first.
 std::map<std::string, std::vector<std::pair<uint64_t, fs::path>>>
-FindGuileFiles() {
+GuileFilesBySize() {
   std::map<std::string, std::vector<std::pair<uint64_t, fs::path>>> found;
-  std::error_code error;
-  for (const fs::directory_entry& lib :
-       fs::directory_iterator("/usr/lib", error)) {
-    for (const char* version : {"2.2", "3.0"}) {
-      const fs::path dir = lib.path() / "guile" / version / "ccache";
-      if (!fs::is_directory(dir, error)) continue;
-      for (fs::recursive_directory_iterator it(dir, error), end;
-           !error && it != end; it.increment(error)) {
-        if (!it->is_regular_file(error) || it->path().extension() != ".go") {
-          continue;
-        }
-        const uint64_t size = it->file_size(error);
-        if (!error && size <= kMaxGuileSeedSize) {
-          found[version].push_back({size, it->path()});
-        }
-      }
+  for (const testing::CorpusFile& file : testing::FindGuileFiles().files) {
+    std::error_code error;
+    const uint64_t size = fs::file_size(file.path, error);
+    if (!error && size <= kMaxGuileSeedSize) {
+      found[file.version].push_back({size, file.path});
     }
   }
   for (auto& [version, files] : found) std::sort(files.begin(), files.end());
@@ -119,7 +98,7 @@ absl::StatusOr<std::vector<Seed>> WriterSeeds() {
             {absl::StrCat("writer-", variant.is64 ? "elf64" : "elf32",
                           variant.big_endian ? "-be-" : "-le-",
                           layout == Layout::kCompact ? "compact" : "1to1", "-",
-                          FormatName(format), ".elf"),
+                          RelocationFormatName(format), ".elf"),
              image->Flatten()});
       }
     }
@@ -128,7 +107,7 @@ absl::StatusOr<std::vector<Seed>> WriterSeeds() {
 }
 
 absl::StatusOr<std::vector<Seed>> GuileSeeds(size_t limit) {
-  const auto found = FindGuileFiles();
+  const auto found = GuileFilesBySize();
   std::vector<Seed> seeds;
   const size_t per_version = found.empty() ? 0 : limit / found.size();
   for (const auto& [version, files] : found) {
