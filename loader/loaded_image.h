@@ -50,12 +50,13 @@ struct LoadOptions {
   // Refuse images whose segments span more than this.
   uint64_t max_image_size = uint64_t{1} << 30;
   // On the shared path, read the file's bytes instead of mapping them: each
-  // file range becomes zero-filled private memory, filled with File::ReadAt,
+  // file range becomes zero-filled private memory into which the segments'
+  // file bytes are read (File::ReadAt; padding stays untouched zero pages),
   // then given the protection the mapping would have had. The layout and the
   // hardware-enforced protections are the shared path's, but the image no
   // longer depends on the file: truncating or rewriting it in place later
   // cannot raise SIGBUS or change a loaded byte. The cost: no page is shared
-  // with other processes, and every file byte is read at load. See
+  // with other processes, and every segment byte is read at load. See
   // docs/design.md, "Files that change underneath". The malloc path always
   // copies.
   bool copy_file_bytes = false;
