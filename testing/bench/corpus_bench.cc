@@ -1,0 +1,331 @@
+// Row 3 of the benchmarks: every compiled module of Debian's guile-3.0,
+// loaded and released by granule (shared path, one process), against
+// (a) the syscall floor: open, fstat, one mmap of the whole file, mprotect of
+// each writable segment, munmap, close; and (b) Guile's own
+// load-thunk-from-file over the same files, timed inside Guile.
+// Passes are interleaved and repeated; each line reports medians.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "loader/elf_image.h"
+#include "loader/loaded_image.h"
+#include "platform/file.h"
+#include "testing/bench/bench_row.h"
+
+namespace granule::bench {
+namespace {
+
+constexpr int kRounds = 11;
+constexpr size_t kMinimumCorpus = 300;
+constexpr char kCorpusGlob[] = "/usr/lib/*/guile/3.0/ccache";
+constexpr char kScript[] = "testing/bench/guile_load_thunks.scm";
+
+struct PageRange {
+  uint64_t offset, length;
+};
+
+// What the floor needs, taken from granule's reader before any timing.
+struct CorpusEntry {
+  std::string path;
+  std::vector<PageRange> writable;  // Page-rounded, inside the file.
+};
+
+std::vector<std::string> FindGoFiles() {
+  std::vector<std::string> files;
+  namespace fs = std::filesystem;
+  std::error_code error;
+  for (const fs::directory_entry& lib :
+       fs::directory_iterator("/usr/lib", error)) {
+    const fs::path ccache = lib.path() / "guile/3.0/ccache";
+    if (!fs::is_directory(ccache, error)) continue;
+    for (const auto& f : fs::recursive_directory_iterator(ccache, error)) {
+      if (f.is_regular_file() && f.path().extension() == ".go") {
+        files.push_back(f.path().string());
+      }
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+absl::StatusOr<CorpusEntry> PrepareEntry(const std::string& path,
+                                         uint64_t page) {
+  absl::StatusOr<File> file = File::OpenForReading(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
+  if (!elf.ok()) return elf.status();
+  CorpusEntry entry{path, {}};
+  for (const Segment* s : elf->LoadSegments()) {
+    if (!s->writable()) continue;
+    // The floor maps the file 1:1 (Guile's layout: vaddr == offset), so a
+    // segment's pages are at its offset; bytes past the file are not mapped.
+    const uint64_t begin = s->offset / page * page;
+    const uint64_t end =
+        std::min<uint64_t>((s->offset + s->memsz + page - 1) / page * page,
+                           (file->size() + page - 1) / page * page);
+    if (end > begin) entry.writable.push_back({begin, end - begin});
+  }
+  return entry;
+}
+
+// One pass of the floor; false (with a message) if any call failed.
+bool FloorPass(const std::vector<CorpusEntry>& corpus) {
+  for (const CorpusEntry& e : corpus) {
+    const int fd = open(e.path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+      perror(e.path.c_str());
+      return false;
+    }
+    void* p = mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      perror(e.path.c_str());
+      return false;
+    }
+    for (const PageRange& r : e.writable) {
+      if (mprotect(static_cast<char*>(p) + r.offset, r.length,
+                   PROT_READ | PROT_WRITE) != 0) {
+        perror(e.path.c_str());
+        return false;
+      }
+    }
+    munmap(p, st.st_size);
+    close(fd);
+  }
+  return true;
+}
+
+bool GranulePass(const std::vector<CorpusEntry>& corpus) {
+  LoadOptions options;
+  options.path = LoadOptions::PathChoice::kShared;
+  for (const CorpusEntry& e : corpus) {
+    absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+        LoadImage(e.path, options);
+    if (!image.ok()) {
+      std::cerr << "granule: " << image.status() << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+struct PassTimes {
+  std::vector<double> wall, cpu;
+  template <typename Pass>
+  bool Run(Pass pass) {
+    const double w = WallMs(), c = CpuMs();
+    if (!pass()) return false;
+    wall.push_back(WallMs() - w);
+    cpu.push_back(CpuMs() - c);
+    return true;
+  }
+};
+
+std::string FindScript(const char* argv0) {
+  std::vector<std::string> roots;
+  if (const char* r = getenv("RUNFILES_DIR")) roots.push_back(r);
+  roots.push_back(std::string(argv0) + ".runfiles");
+  for (const std::string& root : roots) {
+    const std::string p = root + "/granule/" + kScript;
+    if (access(p.c_str(), R_OK) == 0) return p;
+  }
+  return access(kScript, R_OK) == 0 ? kScript : "";
+}
+
+bool HaveGuile() { return system("command -v guile >/dev/null 2>&1") == 0; }
+
+struct GuileRun {
+  std::vector<double> pass_ms;
+  std::set<std::string> failed;
+  size_t loaded = 0;
+};
+
+// Runs the script over the files in `list` with `passes` timed passes.
+absl::StatusOr<GuileRun> RunGuile(const std::string& script,
+                                  const std::string& list, int passes) {
+  const std::string command = absl::StrFormat(
+      "guile --no-auto-compile '%s' '%s' %d", script, list, passes);
+  FILE* out = popen(command.c_str(), "r");
+  if (out == nullptr) return absl::InternalError("popen: " + command);
+  GuileRun run;
+  char line[4096];
+  while (fgets(line, sizeof line, out) != nullptr) {
+    std::string text(line);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    double ms;
+    if (absl::StartsWith(text, "pass_ms: ") &&
+        absl::SimpleAtod(text.substr(9), &ms)) {
+      run.pass_ms.push_back(ms);
+    } else if (absl::StartsWith(text, "failed: ")) {
+      run.failed.insert(text.substr(8, text.find(": ", 8) - 8));
+      std::cerr << "guile " << text << "\n";
+    } else if (absl::StartsWith(text, "loaded: ")) {
+      absl::SimpleAtoi(text.substr(8, text.find(' ', 8) - 8), &run.loaded);
+    } else {
+      std::cerr << "guile: " << text << "\n";
+    }
+  }
+  const int status = pclose(out);
+  if (status != 0 || run.pass_ms.size() != static_cast<size_t>(passes)) {
+    return absl::InternalError(
+        absl::StrFormat("%s: exit status %d, %d of %d passes", command, status,
+                        run.pass_ms.size(), passes));
+  }
+  return run;
+}
+
+absl::Status WriteList(const std::vector<CorpusEntry>& corpus,
+                       const std::string& path) {
+  std::ofstream out(path);
+  for (const CorpusEntry& e : corpus) out << e.path << "\n";
+  out.close();
+  return out ? absl::OkStatus() : absl::InternalError("cannot write " + path);
+}
+
+// For profiling (perf record, strace -c, callgrind): `--only=granule` or
+// `--only=floor` runs `passes` passes of that loop alone and prints no row.
+int ProfileOnly(const std::string& which,
+                const std::vector<CorpusEntry>& corpus, int passes) {
+  for (int i = 0; i < passes; ++i) {
+    if (!(which == "granule" ? GranulePass(corpus) : FloorPass(corpus))) {
+      return 1;
+    }
+  }
+  std::cerr << "corpus_bench: " << passes << " " << which << " passes over "
+            << corpus.size() << " files\n";
+  return 0;
+}
+
+int Main(const char* argv0, const std::string& only) {
+  const std::vector<std::string> paths = FindGoFiles();
+  if (paths.size() < kMinimumCorpus) {
+    std::cerr << "corpus_bench: found " << paths.size() << " .go files under "
+              << kCorpusGlob << ", need " << kMinimumCorpus
+              << ": install the Debian package guile-3.0-libs\n";
+    return 1;
+  }
+  const uint64_t page = sysconf(_SC_PAGESIZE);
+  std::vector<CorpusEntry> corpus;
+  for (const std::string& p : paths) {
+    absl::StatusOr<CorpusEntry> e = PrepareEntry(p, page);
+    if (!e.ok()) {
+      std::cerr << "corpus_bench: " << e.status() << "\n";
+      return 1;
+    }
+    corpus.push_back(*std::move(e));
+  }
+  if (only == "granule" || only == "floor") {
+    return ProfileOnly(only, corpus, 10);
+  }
+  if (!only.empty()) {
+    std::cerr << "corpus_bench: --only takes granule or floor, not " << only
+              << "\n";
+    return 1;
+  }
+  const std::string script = FindScript(argv0);
+  const bool guile = HaveGuile() && !script.empty();
+  if (!guile) {
+    std::cerr << "corpus_bench: row 3(b) needs `guile` (Debian package "
+                 "guile-3.0) and "
+              << kScript << " (in this target's runfiles)\n";
+  }
+  absl::StatusOr<TempDir> dir = TempDir::Create("corpus_bench");
+  if (!dir.ok()) {
+    std::cerr << "corpus_bench: " << dir.status() << "\n";
+    return 1;
+  }
+  const std::string list = dir->File("files.txt");
+  if (absl::Status s = WriteList(corpus, list); !s.ok()) {
+    std::cerr << "corpus_bench: " << s << "\n";
+    return 1;
+  }
+  // Warm the page cache and find the files Guile cannot load standalone.
+  if (!FloorPass(corpus) || !GranulePass(corpus)) return 1;
+  std::vector<CorpusEntry> guile_loads = corpus;
+  GuileRun guile_times;
+  if (guile) {
+    absl::StatusOr<GuileRun> probe = RunGuile(script, list, 0);
+    if (!probe.ok()) {
+      std::cerr << "corpus_bench: " << probe.status() << "\n";
+      return 1;
+    }
+    guile_times.failed = probe->failed;
+    guile_times.loaded = probe->loaded;
+    guile_loads.erase(std::remove_if(guile_loads.begin(), guile_loads.end(),
+                                     [&](const CorpusEntry& e) {
+                                       return probe->failed.count(e.path) > 0;
+                                     }),
+                      guile_loads.end());
+  }
+  PassTimes granule_all, floor_all, granule_subset;
+  for (int round = 0; round < kRounds; ++round) {
+    auto granule = [&] { return GranulePass(corpus); };
+    auto floor = [&] { return FloorPass(corpus); };
+    const bool ok = round % 2 == 0
+                        ? granule_all.Run(granule) && floor_all.Run(floor)
+                        : floor_all.Run(floor) && granule_all.Run(granule);
+    if (!ok) return 1;
+    if (!guile) continue;
+    if (!granule_subset.Run([&] { return GranulePass(guile_loads); })) {
+      return 1;
+    }
+    // Two timed passes per Guile process: the script's untimed first pass
+    // has already warmed its heap.
+    absl::StatusOr<GuileRun> run = RunGuile(script, list, 2);
+    if (!run.ok()) {
+      std::cerr << "corpus_bench: " << run.status() << "\n";
+      return 1;
+    }
+    for (double ms : run->pass_ms) guile_times.pass_ms.push_back(ms);
+  }
+  const double granule_ms = Median(granule_all.wall);
+  const double floor_ms = Median(floor_all.wall);
+  const double cpu_ratio =
+      Median(granule_all.cpu) / std::max(Median(floor_all.cpu), 1e-9);
+  PrintRow({3, "guile_corpus_vs_floor", granule_ms, floor_ms, "ms", "<=1.2",
+            granule_ms <= 1.2 * floor_ms,
+            "open+fstat+mmap+mprotect(RW)+munmap+close_loop",
+            absl::StrFormat(
+                "%d .go files of guile-3.0, one pass each, median of %d "
+                "interleaved passes, wall clock; per file %.1f us vs %.1f us; "
+                "CPU-time ratio %.3f; shared path, LoadImage+release, -c opt",
+                corpus.size(), kRounds, granule_ms * 1e3 / corpus.size(),
+                floor_ms * 1e3 / corpus.size(), cpu_ratio)});
+  if (!guile) return 1;
+  const double subset_ms = Median(granule_subset.wall);
+  const double guile_ms = Median(guile_times.pass_ms);
+  PrintRow({3, "guile_corpus_vs_guile", subset_ms, guile_ms, "ms", "none",
+            std::nullopt, "guile_load-thunk-from-file_loop",
+            absl::StrFormat(
+                "%d of %d files load in Guile standalone (%d fail, not timed); "
+                "Guile timed inside Guile, median of %d passes in %d "
+                "processes, and it also runs each image's init code",
+                guile_loads.size(), corpus.size(), guile_times.failed.size(),
+                guile_times.pass_ms.size(), kRounds)});
+  return 0;
+}
+
+}  // namespace
+}  // namespace granule::bench
+
+int main(int argc, char** argv) {
+  const std::string flag = argc > 1 ? argv[1] : "";
+  const std::string only =
+      flag.rfind("--only=", 0) == 0 ? flag.substr(7) : flag;
+  return granule::bench::Main(argv[0], only);
+}
