@@ -49,8 +49,8 @@ absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
                           FormatBytes(elf.max_load_align()))};
     }
     if (!absl::IsFailedPrecondition(plan.status())) return plan.status();
-    reason = absl::StrCat(plan.status().message(), " (", geometry.ToString(),
-                          ")");
+    reason =
+        absl::StrCat(plan.status().message(), " (", geometry.ToString(), ")");
     if (options.path == Choice::kShared) {
       return absl::FailedPreconditionError(
           absl::StrCat(elf.path, ": the shared path is required but ", reason));
@@ -87,9 +87,27 @@ absl::Status CopyFileRange(Region& region, const File& file, const MapStep& m) {
   return region.Protect(m.offset, m.length, m.protection);
 }
 
+// LoadOptions::populate_writable: the file pages writable at relocation time,
+// whether mapped writable or made writable for the load. Zero-filled memory
+// (.bss) is left to fault in when used.
+absl::Status PopulateWritable(Region& region, const LoadPlan& plan) {
+  for (const MapStep& m : plan.maps) {
+    if (!m.from_file || m.protection != Protection::kReadWrite) continue;
+    if (absl::Status s = region.Populate(m.offset, m.length); !s.ok()) {
+      return s;
+    }
+  }
+  for (const ProtectStep& p : plan.writable_during_load) {
+    if (absl::Status s = region.Populate(p.offset, p.length); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Everything up to relocation that touches memory, in plan order.
 absl::Status MapAll(Region& region, const File& file, const LoadPlan& plan,
-                    bool copy_file_bytes) {
+                    bool copy_file_bytes, bool populate_writable) {
   for (const MapStep& m : plan.maps) {
     absl::Status s =
         !m.from_file      ? region.MapZeroed(m.offset, m.length, m.protection)
@@ -100,6 +118,9 @@ absl::Status MapAll(Region& region, const File& file, const LoadPlan& plan,
   }
   if (absl::Status s = ProtectAll(region, plan.writable_during_load); !s.ok()) {
     return s;
+  }
+  if (populate_writable) {
+    if (absl::Status s = PopulateWritable(region, plan); !s.ok()) return s;
   }
   for (const ByteRange& z : plan.zero_fills) {
     std::memset(region.data() + z.offset, 0, z.length);
@@ -192,12 +213,20 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =
       options.copy_file_bytes && decision->path == LoadPath::kShared;
-  if (absl::Status s = MapAll(*region, file, plan, copy); !s.ok()) {
+  if (absl::Status s =
+          MapAll(*region, file, plan, copy, options.populate_writable);
+      !s.ok()) {
     return NamingFile(elf.path, s);
   }
   if (copy) {
     absl::StrAppend(&decision->reason,
                     "; file bytes copied, not mapped (copy_file_bytes)");
+  }
+  // Heap memory is present already; populating matters on the shared path.
+  if (options.populate_writable && decision->path == LoadPath::kShared) {
+    absl::StrAppend(&decision->reason,
+                    "; writable pages populated before relocation "
+                    "(populate_writable)");
   }
 
   // From here the image owns the region, so every early return releases it.
@@ -206,8 +235,8 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
                       plan.span, decision->path, std::move(decision->reason),
                       copy || decision->path == LoadPath::kMalloc));
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
-  absl::StatusOr<size_t> applied = ApplyRelocations(
-      memory, options.relocation_base.value_or(image->base_));
+  absl::StatusOr<size_t> applied =
+      ApplyRelocations(memory, options.relocation_base.value_or(image->base_));
   if (!applied.ok()) return applied.status();
   image->relocations_applied_ = *applied;
   if (absl::Status s = ProtectAll(image->region_, plan.final_protections);
