@@ -84,6 +84,14 @@ grep -q '"file_bytes_copied":true' <<<"$out" || fail "load --copy --json: $out"
 run check --copy "$image"
 expect_code 2 "check --copy"
 grep -q -- "--copy does not apply to check" <<<"$err" || fail "check --copy: $err"
+run load --path=shared --populate "$image"
+expect_code 0 "load --populate"
+grep -q "writable pages populated before relocation" <<<"$out" \
+  || fail "load --populate: $out"
+run load --path=shared "$image"
+grep -q "populated" <<<"$out" && fail "load without --populate says populated: $out"
+run check --populate "$image"
+expect_code 2 "check --populate"
 
 # A bad description writes nothing and names file, line and token.
 printf 'variant elf64-little\nsection .text rx hex 9g\n' >"$scratch/bad.image"

@@ -1,4 +1,5 @@
-// `granule load FILE... [--path=auto|shared|malloc] [--allow-exec] [--copy]`:
+// `granule load FILE... [--path=auto|shared|malloc] [--allow-exec] [--copy]
+// [--populate]`:
 // loads each image as a runtime would, reports what the loader and the kernel
 // did, and times it.
 #ifndef GRANULE_CLI_LOAD_COMMAND_H_
@@ -23,6 +24,8 @@ struct LoadFlags {
   std::string path = "auto";  // --path.
   bool allow_execute = false;
   bool copy_file_bytes = false;  // --copy: LoadOptions::copy_file_bytes.
+  // --populate: LoadOptions::populate_writable.
+  bool populate_writable = false;
   bool verbose = false;
   bool json = false;
   std::string relocation_base;  // --relocation-base; empty: where loaded.

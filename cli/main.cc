@@ -36,6 +36,9 @@ ABSL_FLAG(bool, copy, false,
           "load: read the file into private memory instead of mapping it, so "
           "later changes to the file cannot reach the image (no page "
           "sharing)");
+ABSL_FLAG(bool, populate, false,
+          "load: fault in the writable file pages in one call before "
+          "relocating, instead of one fault per page written");
 ABSL_FLAG(std::string, relocation_base, "",
           "load: relocate as if the image's address 0 were at this address "
           "(e.g. 0x10000000 for an ELF32 image on a 64-bit host)");
@@ -100,6 +103,7 @@ CommandResult Load(const std::vector<std::string>& args, bool json) {
   flags.path = absl::GetFlag(FLAGS_path);
   flags.allow_execute = absl::GetFlag(FLAGS_allow_exec);
   flags.copy_file_bytes = absl::GetFlag(FLAGS_copy);
+  flags.populate_writable = absl::GetFlag(FLAGS_populate);
   flags.verbose = absl::GetFlag(FLAGS_verbose);
   flags.relocation_base = absl::GetFlag(FLAGS_relocation_base);
   flags.json = json;
@@ -115,7 +119,9 @@ const std::map<std::string, Command>& Commands() {
       {"info", {Info, {}}},
       {"check", {Check, {"page_size"}}},
       {"load",
-       {Load, {"path", "allow_exec", "copy", "relocation_base", "verbose"}}},
+       {Load,
+        {"path", "allow_exec", "copy", "populate", "relocation_base",
+         "verbose"}}},
       {"link", {Link, {"output"}}},
       {"demo", {RunDemo, {}}},
   };

@@ -100,9 +100,28 @@ absl::Status CopyFileRange(Region& region, const File& file,
   return region.Protect(m.offset, m.length, m.protection);
 }
 
+// LoadOptions::populate_writable: the file pages writable at relocation time,
+// whether mapped writable or made writable for the load. Zero-filled memory
+// (.bss) is left to fault in when used.
+absl::Status PopulateWritable(Region& region, const LoadPlan& plan) {
+  for (const MapStep& m : plan.maps) {
+    if (!m.from_file || m.protection != Protection::kReadWrite) continue;
+    if (absl::Status s = region.Populate(m.offset, m.length); !s.ok()) {
+      return s;
+    }
+  }
+  for (const ProtectStep& p : plan.writable_during_load) {
+    if (absl::Status s = region.Populate(p.offset, p.length); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Everything up to relocation that touches memory, in plan order.
 absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
-                    const LoadPlan& plan, bool copy_file_bytes) {
+                    const LoadPlan& plan, bool copy_file_bytes,
+                    bool populate_writable) {
   for (const MapStep& m : plan.maps) {
     absl::Status s =
         !m.from_file      ? region.MapZeroed(m.offset, m.length, m.protection)
@@ -113,6 +132,9 @@ absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
   }
   if (absl::Status s = ProtectAll(region, plan.writable_during_load); !s.ok()) {
     return s;
+  }
+  if (populate_writable) {
+    if (absl::Status s = PopulateWritable(region, plan); !s.ok()) return s;
   }
   for (const ByteRange& z : plan.zero_fills) {
     std::memset(region.data() + z.offset, 0, z.length);
@@ -205,12 +227,20 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =
       options.copy_file_bytes && decision->path == LoadPath::kShared;
-  if (absl::Status s = MapAll(*region, file, elf, plan, copy); !s.ok()) {
+  if (absl::Status s =
+          MapAll(*region, file, elf, plan, copy, options.populate_writable);
+      !s.ok()) {
     return NamingFile(elf.path, s);
   }
   if (copy) {
     absl::StrAppend(&decision->reason,
                     "; file bytes copied, not mapped (copy_file_bytes)");
+  }
+  // Heap memory is present already; populating matters on the shared path.
+  if (options.populate_writable && decision->path == LoadPath::kShared) {
+    absl::StrAppend(&decision->reason,
+                    "; writable pages populated before relocation "
+                    "(populate_writable)");
   }
 
   // From here the image owns the region, so every early return releases it.

@@ -60,14 +60,22 @@ struct LoadOptions {
   // docs/design.md, "Files that change underneath". The malloc path always
   // copies.
   bool copy_file_bytes = false;
+  // Fault in the file-backed writable pages (what relocations write) in one
+  // call before relocating, instead of one page fault per page written
+  // (Region::Populate: MADV_POPULATE_WRITE on Linux 5.14+). Bytes and
+  // protections are the same either way. Off by default: it pays for every
+  // writable page, written or not, and only wins when relocations touch
+  // most of them; docs/benchmarks.md (row 4) has the figures. An error from
+  // it fails the load.
+  bool populate_writable = false;
 };
 
 class LoadedImage {
  public:
   struct LoadedSegment {
     const Segment* header;
-    uint8_t* data;  // Address of p_vaddr.
-    uint64_t size;  // p_memsz.
+    uint8_t* data;          // Address of p_vaddr.
+    uint64_t size;          // p_memsz.
     Protection protection;  // As set by the loader, after relocation.
   };
   struct ResolvedEntry {

@@ -140,29 +140,45 @@ class Relocator {
         RelativeRelocationType(image_.machine);
     for (size_t i = 0; i * entry_size < table->size(); ++i) {
       const uint8_t* entry = table->data() + i * entry_size;
-      const uint64_t offset = Load(entry);
-      const uint64_t info = Load(entry + word_);
-      const uint64_t type = variant_.is64 ? info & 0xffffffff : info & 0xff;
-      const uint64_t symbol = variant_.is64 ? info >> 32 : info >> 8;
-      const std::string what = absl::StrFormat("%s entry %d", tags.name, i);
-      if (type == 0) continue;  // R_*_NONE.
-      if (!relative || type != *relative || symbol != 0) {
-        return InvalidImage(image_,
-                            "%s: type %d, symbol %d at r_offset 0x%x is "
-                            "not a relative relocation for %s (granule applies "
-                            "only relative ones)",
-                            what, type, symbol, offset,
-                            MachineName(image_.machine));
-      }
-      absl::StatusOr<uint8_t*> place = Place(offset, what);
-      if (!place.ok()) return place.status();
-      const uint64_t addend =
-          rela ? SignExtend(Load(entry + 2 * word_), word_) : Load(*place);
-      if (absl::Status s = Store(*place, addend, offset, what); !s.ok()) {
-        return s;
+      // Naming the entry is only for errors: a StrFormat for every entry
+      // cost more than applying it (issue 6, row 1). An entry that fails is
+      // applied again with its name, which fails the same way before any
+      // write (Place checks, Store checks before it stores).
+      absl::Status s = ApplyRelEntry(entry, rela, relative, Unnamed());
+      if (!s.ok()) {
+        return ApplyRelEntry(entry, rela, relative,
+                             absl::StrFormat("%s entry %d", tags.name, i));
       }
     }
     return absl::OkStatus();
+  }
+
+  absl::Status ApplyRelEntry(const uint8_t* entry, bool rela,
+                             std::optional<uint32_t> relative,
+                             const std::string& what) {
+    const uint64_t offset = Load(entry);
+    const uint64_t info = Load(entry + word_);
+    const uint64_t type = variant_.is64 ? info & 0xffffffff : info & 0xff;
+    const uint64_t symbol = variant_.is64 ? info >> 32 : info >> 8;
+    if (type == 0) return absl::OkStatus();  // R_*_NONE.
+    if (!relative || type != *relative || symbol != 0) {
+      return InvalidImage(image_,
+                          "%s: type %d, symbol %d at r_offset 0x%x is "
+                          "not a relative relocation for %s (granule applies "
+                          "only relative ones)",
+                          what, type, symbol, offset,
+                          MachineName(image_.machine));
+    }
+    absl::StatusOr<uint8_t*> place = Place(offset, what);
+    if (!place.ok()) return place.status();
+    const uint64_t addend =
+        rela ? SignExtend(Load(entry + 2 * word_), word_) : Load(*place);
+    return Store(*place, addend, offset, what);
+  }
+
+  static const std::string& Unnamed() {
+    static const std::string* const unnamed = new std::string;
+    return *unnamed;
   }
 
   // RELR: an even word is an address to relocate; an odd word is a bitmap
@@ -174,35 +190,46 @@ class Relocator {
     std::optional<uint64_t> next;
     for (size_t i = 0; i * word_ < table->size(); ++i) {
       const uint64_t entry = Load(table->data() + i * word_);
-      const std::string what = absl::StrFormat("DT_RELR entry %d", i);
+      // Named only for errors, as in ApplyRel.
+      const auto name = [i] { return absl::StrFormat("DT_RELR entry %d", i); };
       if ((entry & 1) == 0) {
-        if (absl::Status s = RelocateImplicit(entry, what); !s.ok()) return s;
+        if (absl::Status s = RelocateImplicit(entry, name); !s.ok()) return s;
         next = entry + word_;
         continue;
       }
       if (!next) {
         return InvalidImage(image_, "%s: a bitmap 0x%x before any address",
-                            what, entry);
+                            name(), entry);
       }
       for (uint64_t bit = 0; bit < bits; ++bit) {
         if (((entry >> (bit + 1)) & 1) == 0) continue;
         const std::optional<uint64_t> offset = checked::Add(*next, bit * word_);
-        if (!offset) return InvalidImage(image_, "%s: address overflows", what);
-        if (absl::Status s = RelocateImplicit(*offset, what); !s.ok()) {
+        if (!offset) {
+          return InvalidImage(image_, "%s: address overflows", name());
+        }
+        if (absl::Status s = RelocateImplicit(*offset, name); !s.ok()) {
           return s;
         }
       }
       next = checked::Add(*next, bits * word_);
-      if (!next) return InvalidImage(image_, "%s: address overflows", what);
+      if (!next) return InvalidImage(image_, "%s: address overflows", name());
     }
     if (zero_tail_ > 0) {  // Zero words: addresses 0, in a dry run only.
+      const size_t i = table->size() / word_;
       return RelocateImplicit(
-          0, absl::StrFormat("DT_RELR entry %d", table->size() / word_));
+          0, [i] { return absl::StrFormat("DT_RELR entry %d", i); });
     }
     return absl::OkStatus();
   }
 
-  absl::Status RelocateImplicit(uint64_t offset, const std::string& what) {
+  // Applied unnamed; an error is produced again with the entry's name.
+  template <typename NameFn>
+  absl::Status RelocateImplicit(uint64_t offset, const NameFn& name) {
+    absl::Status s = RelocateImplicitNamed(offset, Unnamed());
+    return s.ok() ? s : RelocateImplicitNamed(offset, name());
+  }
+
+  absl::Status RelocateImplicitNamed(uint64_t offset, const std::string& what) {
     absl::StatusOr<uint8_t*> place = Place(offset, what);
     if (!place.ok()) return place.status();
     return Store(*place, Load(*place), offset, what);

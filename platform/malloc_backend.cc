@@ -68,6 +68,10 @@ absl::Status MallocBackend::ProtectRaw(uintptr_t, size_t, Protection, bool) {
   return BeforeRawCall("protect");
 }
 
+absl::Status MallocBackend::PopulateRaw(uintptr_t, size_t) {
+  return BeforeRawCall("populate");
+}
+
 absl::Status MallocBackend::ReleaseRaw(uintptr_t base, size_t,
                                        absl::Span<const MappingView>) {
   size_t alignment;

@@ -38,6 +38,9 @@ class MallocBackend : public MemoryBackend {
                             Protection protection) override;
   absl::Status ProtectRaw(uintptr_t address, size_t length,
                           Protection protection, bool file_backed) override;
+  // Heap memory is present already: only counted (and failed) by the
+  // simulator.
+  absl::Status PopulateRaw(uintptr_t address, size_t length) override;
   absl::Status ReleaseRaw(uintptr_t base, size_t size,
                           absl::Span<const MappingView> mappings) override;
 

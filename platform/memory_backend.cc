@@ -254,6 +254,39 @@ absl::Status Region::Protect(size_t offset, size_t length,
   return absl::OkStatus();
 }
 
+absl::Status Region::Populate(size_t offset, size_t length) {
+  if (backend_ == nullptr) {
+    return absl::FailedPreconditionError("populate: region was released");
+  }
+  const PageGeometry g = backend_->geometry();
+  const char* name = backend_->traits().name;
+  size_t rounded;
+  if (offset % g.page_size() != 0 || length == 0 ||
+      !RoundUp(length, g.page_size(), &rounded)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: populate %u bytes at offset %#x: not whole pages of %s", name,
+        length, offset, FormatBytes(g.page_size())));
+  }
+  const Mapping* m = FindMapping(offset);
+  if (m == nullptr || rounded > m->offset + m->length - offset) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: populate [%#x, %#x): not inside one mapping", name,
+                        offset, offset + rounded));
+  }
+  // Every protection run the range meets must be read-write: populating
+  // writable would break copy-on-write, or fault, on anything else.
+  for (auto run = std::prev(m->runs.upper_bound(offset));
+       run != m->runs.end() && run->first < offset + rounded; ++run) {
+    if (run->second != Protection::kReadWrite) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: populate [%#x, %#x): the pages at %#x are %s, not RW", name,
+          offset, offset + rounded, std::max(run->first, offset),
+          ProtectionName(run->second)));
+    }
+  }
+  return backend_->PopulateRaw(base_ + offset, rounded);
+}
+
 Protection Region::ProtectionAt(size_t offset) const {
   const Mapping* m = FindMapping(offset);
   if (m == nullptr) return Protection::kNone;

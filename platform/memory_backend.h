@@ -90,6 +90,14 @@ class Region {
   // Changes the protection of whole pages inside one mapping.
   absl::Status Protect(size_t offset, size_t length, Protection protection);
 
+  // Faults in now, writable, the whole pages of [offset, offset + length),
+  // which must lie inside one mapping and be read-write, so that later writes
+  // (a loader's relocations) take no page fault each. Bytes and protections
+  // do not change. Where the system has no way to do this in one call it
+  // touches each page; backends whose memory is always present (the heap)
+  // do nothing. See LoadOptions::populate_writable.
+  absl::Status Populate(size_t offset, size_t length);
+
   // The protection recorded for the page holding data() + offset: kNone when
   // nothing is mapped there. On backends that enforce protection it is also
   // what the hardware enforces.
@@ -171,6 +179,11 @@ class MemoryBackend {
                                     Protection protection) = 0;
   virtual absl::Status ProtectRaw(uintptr_t address, size_t length,
                                   Protection protection, bool file_backed) = 0;
+  // Faults in a read-write range (Region::Populate checked it). The default
+  // does nothing: for backends whose memory is always present.
+  virtual absl::Status PopulateRaw(uintptr_t /*address*/, size_t /*length*/) {
+    return absl::OkStatus();
+  }
   // Returns the reservation and every mapping in it to the system.
   virtual absl::Status ReleaseRaw(uintptr_t base, size_t size,
                                   absl::Span<const MappingView> mappings) = 0;

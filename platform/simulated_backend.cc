@@ -1,5 +1,7 @@
 #include "platform/simulated_backend.h"
 
+#include <string_view>
+
 #include "absl/strings/str_format.h"
 
 namespace granule {
@@ -21,6 +23,11 @@ uint64_t SimulatedBackend::calls() const {
   return calls_;
 }
 
+uint64_t SimulatedBackend::populate_calls() const {
+  absl::MutexLock lock(&mutex_);
+  return populate_calls_;
+}
+
 void SimulatedBackend::FailNthCallFromNow(uint64_t n) {
   absl::MutexLock lock(&mutex_);
   fail_at_ = n == 0 ? 0 : calls_ + n;
@@ -29,6 +36,7 @@ void SimulatedBackend::FailNthCallFromNow(uint64_t n) {
 absl::Status SimulatedBackend::BeforeRawCall(const char* operation) {
   absl::MutexLock lock(&mutex_);
   ++calls_;
+  if (std::string_view(operation) == "populate") ++populate_calls_;
   if (calls_ != fail_at_) return absl::OkStatus();
   fail_at_ = 0;
   return absl::UnavailableError(absl::StrFormat(

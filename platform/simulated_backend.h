@@ -26,6 +26,9 @@ class SimulatedBackend final : public MallocBackend {
   // Raw calls made so far (reserve, map file, map zeroed, protect; release is
   // never failed, as it runs in destructors).
   uint64_t calls() const;
+  // Of those, how many were Region::Populate's (LoadOptions::
+  // populate_writable): recorded, as heap memory needs no faulting in.
+  uint64_t populate_calls() const;
   // Makes the n-th raw call from now (n >= 1) fail with UNAVAILABLE. Once.
   void FailNthCallFromNow(uint64_t n);
 
@@ -38,6 +41,7 @@ class SimulatedBackend final : public MallocBackend {
   mutable absl::Mutex mutex_;
   uint64_t calls_ ABSL_GUARDED_BY(mutex_) = 0;
   uint64_t fail_at_ ABSL_GUARDED_BY(mutex_) = 0;  // 0: no failure planned.
+  uint64_t populate_calls_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace granule
