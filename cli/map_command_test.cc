@@ -193,13 +193,13 @@ TEST(MapTextTest, MarksTheSharedPageOnSixtyFourKiBPagesOnly) {
   EXPECT_THAT(text, HasSubstr("\n        (hole)             0x01800..0x02000 "
                               "                             2 KiB unused\n"));
   EXPECT_THAT(text, HasSubstr("0x02000..0x02800       2 KiB + 6 KiB zero\n"));
-  EXPECT_THAT(text, HasSubstr("\n4k: page 4 KiB, allocation granularity 4 KiB, "
-                              "4 pages, 0 shared by different protections\n"
+  EXPECT_THAT(text, HasSubstr("\n4k: page 4 KiB, allocation granularity 4 KiB; "
+                              "4 pages, none shared by two protections\n"
                               "  0x00000 |RXWz\n"
                               "  verdict: shared path"));
   EXPECT_THAT(text, HasSubstr("\n64k: page 64 KiB, allocation granularity 64 "
-                              "KiB, 1 pages, 1 shared by different "
-                              "protections\n  0x00000 !\n"
+                              "KiB; 1 page, 1 shared by two protections\n"
+                              "  0x00000 !\n"
                               "  ! page 0x00000..0x10000 shared by phdr 0 R, "
                               "phdr 1 RX, phdr 2 RW\n"
                               "  verdict: malloc path: "));

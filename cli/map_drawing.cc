@@ -166,10 +166,7 @@ std::string ConflictLines(const ImageMap& map, const PageBand& band,
 
 std::string BandText(const ImageMap& map, const PageBand& band,
                      const AddressFormat& hex) {
-  std::string out = absl::StrFormat(
-      "\n%s: %s, %d pages, %d shared by different protections\n",
-      band.page_size.token, band.page_size.geometry.ToString(),
-      band.cells.size(), band.conflicts.size());
+  std::string out = absl::StrCat("\n", BandHeadline(band), "\n");
   absl::StrAppend(&out, CellRows(band, hex), ConflictLines(map, band, hex));
   absl::StrAppend(&out, "  verdict: ", VerdictWords(band.verdict), "\n");
   return out;
@@ -218,6 +215,14 @@ std::string BandJson(const PageBand& band) {
 std::string VerdictWords(const absl::Status& verdict) {
   if (verdict.ok()) return "shared path (the file mapped, page by page)";
   return absl::StrCat("malloc path: ", verdict.message());
+}
+
+std::string BandHeadline(const PageBand& band) {
+  return absl::StrFormat(
+      "%s: %s; %d page%s, %s shared by two protections", band.page_size.token,
+      band.page_size.geometry.ToString(), band.cells.size(),
+      band.cells.size() == 1 ? "" : "s",
+      band.conflicts.empty() ? "none" : absl::StrCat(band.conflicts.size()));
 }
 
 std::string DrawMapText(const ImageMap& map) {

@@ -24,6 +24,10 @@ std::string DrawMapSvg(const ImageMap& map);
 // string), conflicting pages and the verdict.
 std::string MapJson(const ImageMap& map);
 
+// "16k: page 16 KiB, allocation granularity 16 KiB; 2 pages, 1 shared by two
+// protections".
+std::string BandHeadline(const PageBand& band);
+
 // The verdict in words: "shared path" or "malloc path: <reason>".
 std::string VerdictWords(const absl::Status& verdict);
 

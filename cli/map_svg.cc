@@ -12,8 +12,9 @@ namespace granule::cli {
 namespace {
 
 constexpr double kWidth = 960, kLeft = 12, kTrackWidth = kWidth - 2 * kLeft;
-constexpr double kTitleHeight = 40, kBandHeight = 96, kTrackHeight = 36;
-constexpr uint64_t kMaxTicks = 512;  // Beyond this, every n-th boundary.
+constexpr double kTitleHeight = 56, kBandHeight = 104, kTrackHeight = 36;
+constexpr double kLabelCharWidth = 6.2;  // 10px monospace, a little spare.
+constexpr uint64_t kMaxTicks = 512;      // Beyond this, every n-th boundary.
 
 std::string Escaped(absl::string_view text) {
   std::string out;
@@ -77,8 +78,22 @@ std::string Text(double x, double y, absl::string_view text,
                          style, Escaped(text));
 }
 
+// Labels under the track, moved to a second row where they would overlap.
+class LabelRows {
+ public:
+  double Place(double x, size_t chars) {
+    const int row = x < row_end_[0] ? 1 : 0;
+    row_end_[row] = x + kLabelCharWidth * chars;
+    return row * 11.0;
+  }
+
+ private:
+  double row_end_[2] = {0, 0};
+};
+
 std::string Segments(const ImageMap& map, const Scale& scale, double top) {
   std::string out;
+  LabelRows labels;
   for (const DrawnSegment& s : map.segments) {
     const double x = scale.X(s.start);
     if (!s.is_load()) {  // An outline along the bottom of its segment.
@@ -96,8 +111,9 @@ std::string Segments(const ImageMap& map, const Scale& scale, double top) {
           &out, Rect(scale.X(s.zero_from), top, scale.Width(s.zero_from, s.end),
                      kTrackHeight, fill + " fill-opacity=\"0.45\""));
     }
-    absl::StrAppend(&out, Text(x + 2, top + kTrackHeight + 12,
-                               absl::StrFormat("phdr %d %s", s.index, s.flags),
+    const std::string label = absl::StrFormat("phdr %d %s", s.index, s.flags);
+    const double row = labels.Place(x + 2, label.size());
+    absl::StrAppend(&out, Text(x + 2, top + kTrackHeight + 12 + row, label,
                                "font-size=\"10\""));
   }
   return out;
@@ -131,19 +147,17 @@ std::string Conflicts(const PageBand& band, const Scale& scale, double top) {
 
 std::string Band(const ImageMap& map, const PageBand& band, const Scale& scale,
                  double top) {
-  std::string title = absl::StrFormat("%s: %s: %s", band.page_size.token,
-                                      band.page_size.geometry.ToString(),
-                                      VerdictWords(band.verdict));
-  if (!band.conflicts.empty()) {
-    absl::StrAppendFormat(&title, " (%d pages shared by different protections)",
-                          band.conflicts.size());
-  }
-  const double track_top = top + 24;
+  const std::string title = BandHeadline(band);
+  const double track_top = top + 22;
   return absl::StrCat(
       "<g class=\"band\">\n", Text(kLeft, top + 14, title, "font-size=\"12\""),
       Rect(kLeft, track_top, kTrackWidth, kTrackHeight, "fill=\"#eeeeee\""),
       Segments(map, scale, track_top), Ticks(band, scale, track_top),
-      Conflicts(band, scale, track_top), "</g>\n");
+      Conflicts(band, scale, track_top),
+      Text(kLeft, track_top + kTrackHeight + 36, VerdictWords(band.verdict),
+           band.verdict.ok() ? "font-size=\"11\""
+                             : "font-size=\"11\" fill=\"#b00000\""),
+      "</g>\n");
 }
 
 }  // namespace
@@ -157,10 +171,14 @@ std::string DrawMapSvg(const ImageMap& map) {
       "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"monospace\">\n",
       kWidth, height, kWidth, height);
   absl::StrAppend(&out, Text(kLeft, 16, map.path, "font-size=\"13\""),
-                  Text(kLeft, 32,
-                       absl::StrCat(map.summary,
-                                    "; blue R, orange RX, green RW (pale: "
-                                    "zero-filled), red: shared page"),
+                  Text(kLeft, 30,
+                       absl::StrFormat("%s; addresses 0x%x..0x%x", map.summary,
+                                       map.start, map.end),
+                       "font-size=\"10\""),
+                  Text(kLeft, 44,
+                       "blue R, orange RX, green RW (pale: zero-filled), red "
+                       "outline: a page two protections share; ticks: page "
+                       "boundaries",
                        "font-size=\"10\""));
   for (size_t i = 0; i < map.bands.size(); ++i) {
     absl::StrAppend(
