@@ -37,10 +37,18 @@ class AddressFormat {
   int digits_ = 5;
 };
 
+// "4 KiB", "65080 bytes", "540.5 KiB": exact when whole or small.
+std::string Size(uint64_t bytes) {
+  if (bytes < 100 * 1024 || bytes % 1024 == 0) return FormatBytes(bytes);
+  if (bytes < 10 * 1024 * 1024)
+    return absl::StrFormat("%.1f KiB", bytes / 1024.0);
+  return absl::StrFormat("%.1f MiB", bytes / (1024.0 * 1024.0));
+}
+
 std::string SizeWords(const DrawnSegment& s) {
   const uint64_t zeros = s.end - s.zero_from;
-  std::string words = FormatBytes(s.zero_from - s.start);
-  if (zeros != 0) absl::StrAppend(&words, " + ", FormatBytes(zeros), " zero");
+  std::string words = Size(s.zero_from - s.start);
+  if (zeros != 0) absl::StrAppend(&words, " + ", Size(zeros), " zero");
   return words;
 }
 
@@ -54,7 +62,7 @@ std::string SegmentRow(const DrawnSegment& s, const AddressFormat& hex) {
 std::string HoleRow(const AddressHole& hole, const AddressFormat& hex) {
   return absl::StrFormat("  %-5s %-11s %-6s %-22s %-22s %s unused\n", "",
                          "(hole)", "", hex.Range(hole.start, hole.end), "",
-                         FormatBytes(hole.end - hole.start));
+                         Size(hole.end - hole.start));
 }
 
 std::string SegmentTable(const ImageMap& map, const AddressFormat& hex) {
@@ -130,8 +138,9 @@ std::string CellRows(const PageBand& band, const AddressFormat& hex) {
       ++repeats;
     }
     if (repeats > 0) {
-      absl::StrAppendFormat(&out, "  %*s (%d more rows the same)\n",
-                            hex(0).size(), "", repeats);
+      absl::StrAppendFormat(&out, "  %*s (%d more row%s the same)\n",
+                            static_cast<int>(hex(0).size()), "", repeats,
+                            repeats == 1 ? "" : "s");
       ++lines;
     }
     first += count + repeats * per_row;
