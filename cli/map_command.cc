@@ -1,9 +1,11 @@
 #include "cli/map_command.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cli/check_command.h"
 #include "cli/map_drawing.h"
 #include "cli/page_map.h"
+#include "platform/page_geometry.h"
 
 namespace granule::cli {
 namespace {
@@ -27,6 +29,22 @@ std::string Draw(const ImageMap& map, MapFormat format) {
   return DrawMapText(map);
 }
 
+absl::Status CheckPageCounts(const ElfImage& elf,
+                             absl::Span<const PageSizeChoice> page_sizes) {
+  const uint64_t span = elf.load_end() - elf.load_start();
+  for (const PageSizeChoice& choice : page_sizes) {
+    const uint64_t page = choice.geometry.page_size();
+    const uint64_t pages = span / page + (span % page != 0);
+    if (pages > kMaxPagesPerBand) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "page size '%s' cuts %s (%s) into %u pages; map draws at most %u: "
+          "choose a larger page size",
+          choice.token, elf.path, FormatBytes(span), pages, kMaxPagesPerBand));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 CommandResult RunMap(const std::vector<std::string>& files,
@@ -46,6 +64,9 @@ CommandResult RunMap(const std::vector<std::string>& files,
     result.exit_code = kExitFailed;
     result.errors.push_back(std::string(check.error.message()));
     return result;
+  }
+  if (absl::Status s = CheckPageCounts(*check.elf, *page_sizes); !s.ok()) {
+    return UsageError(std::string(s.message()));
   }
   result.report =
       Draw(BuildImageMap(*check.elf, *page_sizes, check.verdicts), format);

@@ -14,6 +14,10 @@ namespace granule::cli {
 
 inline constexpr char kDefaultMapPageSizes[] = "4k,16k,64k";
 
+// More pages than this in one band (a 1-byte page size over a large image)
+// is refused: the drawing would be the image's size in characters.
+inline constexpr uint64_t kMaxPagesPerBand = uint64_t{1} << 20;
+
 enum class MapFormat { kText, kSvg, kJson };
 
 // Exit 0 when the file was drawn (whatever its verdicts), 1 when it cannot be

@@ -37,7 +37,7 @@ std::string WriteDemo(uint64_t alignment, Layout layout) {
 
 // R [0, 0x1000), RX [0x1000, 0x1800), RW [0x2000, 0x2800) + 0x1800 zeros, all
 // with p_align 4 KiB: what linkers wrote before the 64 KiB contract.
-std::string WriteFourKiBImage() {
+std::string WriteFourKiBImage(uint64_t rw_memsz = 0x2000) {
   granule::testing::RawElf raw;
   raw.variant = {/*is_64=*/true, /*big_endian=*/false};
   const uint32_t r = elf::kPfR, rx = elf::kPfR | elf::kPfX,
@@ -45,7 +45,7 @@ std::string WriteFourKiBImage() {
   raw.segments = {
       {0, elf::kPtLoad, r, 0, 0, 0x1000, 0x1000, 0x1000},
       {0, elf::kPtLoad, rx, 0x1000, 0x1000, 0x800, 0x800, 0x1000},
-      {0, elf::kPtLoad, rw, 0x2000, 0x2000, 0x800, 0x2000, 0x1000},
+      {0, elf::kPtLoad, rw, 0x2000, 0x2000, 0x800, rw_memsz, 0x1000},
   };
   raw.body.resize(0x2800);
   const uint64_t size = raw.PutDynamic(0x800, {});
@@ -321,6 +321,17 @@ TEST(RunMapTest, ErrorsNameTheFileOrTheArgument) {
   EXPECT_EQ(RunMap({}, "4k", MapFormat::kText).exit_code, kExitUsage);
   EXPECT_EQ(RunMap({*text, *text}, "4k", MapFormat::kText).exit_code,
             kExitUsage);
+}
+
+TEST(RunMapTest, RefusesMorePagesThanItCanDraw) {
+  const std::string path = WriteFourKiBImage(/*rw_memsz=*/2 << 20);
+  // 8-byte pages: 0.25 Mi of them, under the cap; 1-byte pages: 2 Mi, over.
+  EXPECT_EQ(RunMap({path}, "4k,8", MapFormat::kText).exit_code, kExitOk);
+  CommandResult result = RunMap({path}, "4k,1", MapFormat::kText);
+  EXPECT_EQ(result.exit_code, kExitUsage);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_THAT(result.errors[0], HasSubstr("page size '1' cuts " + path));
+  EXPECT_TRUE(result.report.empty());
 }
 
 }  // namespace
