@@ -36,7 +36,8 @@ std::string WriteDemo(uint64_t alignment, Layout layout) {
 }
 
 // R [0, 0x1000), RX [0x1000, 0x1800), RW [0x2000, 0x2800) + 0x1800 zeros, all
-// with p_align 4 KiB: what linkers wrote before the 64 KiB contract.
+// with p_align 4 KiB: what linkers wrote before the 64 KiB contract. The
+// first 1 KiB of RW is PT_GNU_RELRO.
 std::string WriteFourKiBImage(uint64_t rw_memsz = 0x2000) {
   granule::testing::RawElf raw;
   raw.variant = {/*is_64=*/true, /*big_endian=*/false};
@@ -50,6 +51,8 @@ std::string WriteFourKiBImage(uint64_t rw_memsz = 0x2000) {
   raw.body.resize(0x2800);
   const uint64_t size = raw.PutDynamic(0x800, {});
   raw.segments.push_back({0, elf::kPtDynamic, r, 0x800, 0x800, size, size, 8});
+  raw.segments.push_back(
+      {0, elf::kPtGnuRelro, r, 0x2000, 0x2000, 0x400, 0x400, 1});
   absl::StatusOr<std::string> path =
       granule::testing::WriteTempFile("four_kib.elf", raw.Encode());
   EXPECT_TRUE(path.ok()) << path.status();
@@ -192,7 +195,8 @@ TEST(MapTextTest, MarksTheSharedPageOnSixtyFourKiBPagesOnly) {
   EXPECT_THAT(text, HasSubstr("\n  3       DYNAMIC   R      0x00800..0x00810"));
   EXPECT_THAT(text, HasSubstr("\n        (hole)             0x01800..0x02000 "
                               "                             2 KiB unused\n"));
-  EXPECT_THAT(text, HasSubstr("0x02000..0x02800       2 KiB + 6 KiB zero\n"));
+  EXPECT_THAT(text, HasSubstr("0x02000..0x02800       2 KiB + 6 KiB zero\n"
+                              "  4       GNU_RELRO R      0x02000..0x02400 "));
   EXPECT_THAT(text, HasSubstr("\n4k: page 4 KiB, allocation granularity 4 KiB; "
                               "4 pages, none shared by two protections\n"
                               "  0x00000 |RXWz\n"
