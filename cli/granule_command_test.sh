@@ -118,6 +118,61 @@ else
     || fail "demo --json does not look like one object: $out"
 fi
 
+# map: the sample's segments over 4K/16K/64K pages; then the same sample
+# linked with the old 4 KiB alignment, whose segments share a 64 KiB page.
+run map "$image"
+expect_code 0 "map of the linked sample"
+for band in "4k: page 4 KiB" "16k: page 16 KiB" "64k: page 64 KiB"; do
+  grep -q "^$band.*none shared by two protections" <<<"$out" || fail "map lacks '$band': $out"
+done
+[ "$(grep -c "verdict: shared path" <<<"$out")" = 3 ] || fail "map verdicts: $out"
+grep -q "^  0x00000 |R...............|X...............|W" <<<"$out" \
+  || fail "map's 4 KiB pages: $out"
+grep -q "^  ! page" <<<"$out" && fail "map marks a shared page in a 64 KiB image: $out"
+long=$(awk 'NR > 1 && length($0) >= 100' <<<"$out")
+[ -z "$long" ] || fail "map lines of 100 columns or more: $long"
+
+{ cat "$sample"; echo "alignment 4k"; } >"$scratch/sample-4k.image"
+run link "$scratch/sample-4k.image" -o "$scratch/sample-4k.go"
+expect_code 0 "link with alignment 4k"
+run map "$scratch/sample-4k.go"
+expect_code 0 "map of a 4 KiB-aligned image"
+grep -q "^4k: .*none shared by two protections" <<<"$out" || fail "map 4k band: $out"
+grep -q "^64k: .*1 page, 1 shared by two protections" <<<"$out" || fail "map 64k band: $out"
+grep -q "^  ! page 0x00000..0x10000 shared by phdr 0 R, phdr 1 RX, phdr 2 RW" <<<"$out" \
+  || fail "map does not mark the shared 64 KiB page: $out"
+grep -q "verdict: malloc path: page size 64 KiB does not divide p_align 4 KiB" <<<"$out" \
+  || fail "map 64k verdict: $out"
+
+run map --svg --page-size=4k,64k "$scratch/sample-4k.go"
+expect_code 0 "map --svg"
+head -1 <<<"$out" | grep -q '^<?xml version="1.0"' || fail "map --svg header: $out"
+tail -1 <<<"$out" | grep -q '^</svg>$' || fail "map --svg end: $out"
+[ "$(grep -c '<g class="band">' <<<"$out")" = 2 ] || fail "map --svg bands: $out"
+[ "$(grep -c 'stroke="#e31a1c"' <<<"$out")" = 1 ] || fail "map --svg conflicts: $out"
+if command -v xmllint >/dev/null; then  # Besides the unit test's own check.
+  xmllint --noout - <<<"$out" || fail "map --svg is not well-formed XML"
+fi
+run map --json "$image"
+expect_code 0 "map --json"
+grep -q '"cells":"RXW","conflicts":\[\]' <<<"$out" || fail "map --json: $out"
+
+run map "$scratch/notes.txt"
+expect_code 1 "map of a text file"
+grep -q "^granule map: .*notes.txt: not an ELF file" <<<"$err" \
+  || fail "map of a text file should name it on stderr: $err"
+run map "$scratch/no-such.go"
+expect_code 1 "map of a missing file"
+grep -q "no-such.go" <<<"$err" || fail "map of a missing file should name it: $err"
+run map --page-size=4k,3k "$image"
+expect_code 2 "map --page-size=4k,3k"
+run map
+expect_code 2 "map without a file"
+run map --svg --json "$image"
+expect_code 2 "map --svg --json"
+run check --svg "$image"
+expect_code 2 "check --svg"
+
 run frobnicate
 expect_code 2 "an unknown command"
 run

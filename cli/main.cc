@@ -21,13 +21,15 @@
 #include "cli/demo_command.h"
 #include "cli/link_command.h"
 #include "cli/load_command.h"
+#include "cli/map_command.h"
 #include "cli/platform_report.h"
 #include "platform/memory_backend.h"
 
 ABSL_FLAG(bool, json, false, "print the report as one JSON object");
 ABSL_FLAG(std::string, page_size, granule::cli::kDefaultPageSizes,
-          "check: the machines to judge for, as a comma-separated list of "
-          "SIZE or PAGE/GRANULARITY (k and m suffixes)");
+          "check, map: the machines to judge for, as a comma-separated list "
+          "of SIZE or PAGE/GRANULARITY (k and m suffixes); map's default is "
+          "4k,16k,64k");
 ABSL_FLAG(std::string, path, "auto",
           "load: auto (shared when this machine allows), shared, or malloc");
 ABSL_FLAG(bool, allow_exec, false,
@@ -44,6 +46,7 @@ ABSL_FLAG(std::string, relocation_base, "",
           "(e.g. 0x10000000 for an ELF32 image on a 64-bit host)");
 ABSL_FLAG(bool, verbose, false,
           "load: report every file, not only the totals, past 20 files");
+ABSL_FLAG(bool, svg, false, "map: draw an SVG document instead of text");
 ABSL_FLAG(std::string, output, "", "link: the image file to write (-o)");
 
 namespace granule::cli {
@@ -62,6 +65,9 @@ constexpr char kUsageText[] =
     "  link DESCRIPTION -o OUT\n"
     "                    write the image a text description specifies\n"
     "                    (see cli/testdata/sample.image)\n"
+    "  map FILE          draw the image's segments against 4K/16K/64K page\n"
+    "                    boundaries and mark the pages two protections share\n"
+    "                    (text, --svg or --json)\n"
     "  demo              write a sample image, load it by both paths here "
     "and on\n"
     "                    simulated 4K/16K/64K/256K-page and Windows "
@@ -71,6 +77,8 @@ struct Command {
   // Runs the command on its positional arguments (after the command name).
   CommandResult (*run)(const std::vector<std::string>& args, bool json);
   std::set<std::string> flags;  // Besides --json.
+  // When set, --page-size's default for this command.
+  const char* page_size_default = nullptr;
 };
 
 CommandResult UsageError(const std::string& message) {
@@ -114,6 +122,16 @@ CommandResult Link(const std::vector<std::string>& args, bool json) {
   return RunLink(args, absl::GetFlag(FLAGS_output), json);
 }
 
+CommandResult Map(const std::vector<std::string>& args, bool json) {
+  if (json && absl::GetFlag(FLAGS_svg)) {
+    return UsageError("--svg and --json exclude each other");
+  }
+  const MapFormat format = json                       ? MapFormat::kJson
+                           : absl::GetFlag(FLAGS_svg) ? MapFormat::kSvg
+                                                      : MapFormat::kText;
+  return RunMap(args, absl::GetFlag(FLAGS_page_size), format);
+}
+
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
       {"info", {Info, {}}},
@@ -123,6 +141,8 @@ const std::map<std::string, Command>& Commands() {
         {"path", "allow_exec", "copy", "populate", "relocation_base",
          "verbose"}}},
       {"link", {Link, {"output"}}},
+      // Not check's default: 4k/64k draws the same pages as 4k.
+      {"map", {Map, {"page_size", "svg"}, kDefaultMapPageSizes}},
       {"demo", {RunDemo, {}}},
   };
   return *commands;
@@ -199,6 +219,10 @@ int Run(int argc, char** argv) {
           CheckFlagsApply(name, command->second, normalized->flags_used);
       !s.ok()) {
     return Finish(name, UsageError(std::string(s.message())));
+  }
+  if (command->second.page_size_default != nullptr &&
+      normalized->flags_used.count("page_size") == 0) {
+    absl::SetFlag(&FLAGS_page_size, command->second.page_size_default);
   }
   const std::vector<std::string> args(positional.begin() + 2, positional.end());
   return Finish(name, command->second.run(args, absl::GetFlag(FLAGS_json)));
