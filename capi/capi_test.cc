@@ -148,8 +148,9 @@ TEST(CapiWriteTest, FailedWriteLeavesNothingBehind) {
   ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
                                         GRANULE_ACCESS_RW, bytes, 8, 8),
             GRANULE_OK);  // The duplicate is caught when writing.
-  EXPECT_EQ(granule_builder_write(builder.get(), (dir / "a.go").c_str()),
-            GRANULE_INVALID_ARGUMENT);
+  EXPECT_EQ(
+      granule_builder_write(builder.get(), (dir / "a.go").string().c_str()),
+      GRANULE_INVALID_ARGUMENT);
   EXPECT_NE(std::strstr(granule_last_error(), ".data"), nullptr)
       << granule_last_error();
   EXPECT_TRUE(std::filesystem::is_empty(dir));
