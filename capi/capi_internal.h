@@ -1,0 +1,43 @@
+// What the C API's source files share: the thread's last error and the
+// boundary that turns absl::Status and exceptions into granule_status.
+#ifndef GRANULE_CAPI_CAPI_INTERNAL_H_
+#define GRANULE_CAPI_CAPI_INTERNAL_H_
+
+#include <exception>
+#include <new>
+#include <string>
+
+#include "absl/status/status.h"
+#include "capi/granule.h"
+
+namespace granule::capi {
+
+// Records `status` as this thread's last failure (when it is one) and
+// returns its code.
+granule_status Fail(const absl::Status& status);
+granule_status Report(const absl::Status& status);
+
+// A null argument the caller must not pass.
+granule_status NullArgument(const char* function, const char* argument);
+
+// Runs `body` (returning absl::Status) so that no exception leaves the
+// library: bad_alloc becomes RESOURCE_EXHAUSTED, anything else INTERNAL.
+template <typename Body>
+granule_status Guard(const char* function, Body&& body) noexcept {
+  try {
+    return Report(body());
+  } catch (const std::bad_alloc&) {
+    return Fail(absl::ResourceExhaustedError(std::string(function) +
+                                             ": out of memory"));
+  } catch (const std::exception& e) {
+    return Fail(absl::InternalError(std::string(function) +
+                                    ": unexpected exception: " + e.what()));
+  } catch (...) {
+    return Fail(
+        absl::InternalError(std::string(function) + ": unexpected exception"));
+  }
+}
+
+}  // namespace granule::capi
+
+#endif  // GRANULE_CAPI_CAPI_INTERNAL_H_

@@ -1,0 +1,238 @@
+/* granule's C API: write 64 KiB-aligned ELF images and load them on any page
+ * size, from C. One header, one library (-lgranule; see granule.pc).
+ *
+ * Conventions:
+ * - Every name starts with granule_ / GRANULE_. Handles are opaque.
+ * - Functions that can fail return a granule_status (GRANULE_OK is 0) or
+ *   NULL; granule_last_error() then gives the failure's text on this thread.
+ *   A success leaves the text of the last failure in place, like errno.
+ * - No C++ type or exception crosses this header: an out-of-memory inside the
+ *   library becomes GRANULE_RESOURCE_EXHAUSTED.
+ * - Strings returned by the library live as long as the handle they came from
+ *   (granule_last_error's until the next failure on the same thread).
+ * See capi/README.md for an overview and capi/example/vm_image.c for a
+ * complete program. */
+#ifndef GRANULE_H_
+#define GRANULE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes: the values of absl::StatusCode (and of gRPC's codes). */
+typedef int32_t granule_status;
+enum {
+  GRANULE_OK = 0,
+  GRANULE_CANCELLED = 1,
+  GRANULE_UNKNOWN = 2,
+  GRANULE_INVALID_ARGUMENT = 3,
+  GRANULE_DEADLINE_EXCEEDED = 4,
+  GRANULE_NOT_FOUND = 5,
+  GRANULE_ALREADY_EXISTS = 6,
+  GRANULE_PERMISSION_DENIED = 7,
+  GRANULE_RESOURCE_EXHAUSTED = 8,
+  GRANULE_FAILED_PRECONDITION = 9,
+  GRANULE_ABORTED = 10,
+  GRANULE_OUT_OF_RANGE = 11,
+  GRANULE_UNIMPLEMENTED = 12,
+  GRANULE_INTERNAL = 13,
+  GRANULE_UNAVAILABLE = 14,
+  GRANULE_DATA_LOSS = 15
+};
+
+/* The text of the last failure on the calling thread, "" when none. */
+const char* granule_last_error(void);
+/* "OK", "INVALID_ARGUMENT", ...; "UNKNOWN_STATUS" for other values. */
+const char* granule_status_name(granule_status status);
+
+/* ---- This machine ---- */
+
+/* The page size and the allocation granularity (64 KiB on Windows, else the
+ * page size): an image takes the shared path when both divide its segments'
+ * alignment. Either pointer may be NULL. */
+granule_status granule_page_geometry(uint64_t* page_size,
+                                     uint64_t* allocation_granularity);
+
+/* ---- Writing an image ---- */
+
+/* Sections are grouped by access into up to three segments: R (which also
+ * holds the headers and relocations), RX, RW. */
+typedef int32_t granule_access;
+enum { GRANULE_ACCESS_R = 0, GRANULE_ACCESS_RX = 1, GRANULE_ACCESS_RW = 2 };
+
+/* 1:1: file offset == address (Guile's .go files). Compact: no padding on
+ * disk, offset == address modulo the segment alignment. */
+typedef int32_t granule_layout;
+enum { GRANULE_LAYOUT_ONE_TO_ONE = 0, GRANULE_LAYOUT_COMPACT = 1 };
+
+typedef int32_t granule_relocation_format;
+enum {
+  GRANULE_RELOCATIONS_RELA = 0,
+  GRANULE_RELOCATIONS_REL = 1,
+  GRANULE_RELOCATIONS_RELR = 2
+};
+
+typedef int32_t granule_byte_order;
+enum { GRANULE_LITTLE_ENDIAN = 0, GRANULE_BIG_ENDIAN = 1 };
+
+typedef struct granule_builder granule_builder;
+
+/* A builder for this machine's word size and byte order, the 1:1 layout,
+ * RELA relocations and 64 KiB segment alignment. NULL when out of memory. */
+granule_builder* granule_builder_new(void);
+void granule_builder_free(granule_builder* builder); /* NULL is fine. */
+
+/* word_bits 32 or 64. The loader relocates only images of the host's
+ * variant (or with an explicit relocation base). */
+granule_status granule_builder_set_target(granule_builder* builder,
+                                          uint32_t word_bits,
+                                          granule_byte_order byte_order);
+/* e_machine and EI_OSABI; both 0 by default. */
+granule_status granule_builder_set_machine(granule_builder* builder,
+                                           uint16_t machine, uint8_t os_abi);
+granule_status granule_builder_set_layout(granule_builder* builder,
+                                          granule_layout layout);
+granule_status granule_builder_set_relocation_format(
+    granule_builder* builder, granule_relocation_format format);
+/* p_align of every segment: a power of two; 65536 unless changed. */
+granule_status granule_builder_set_segment_alignment(granule_builder* builder,
+                                                     uint64_t alignment);
+
+/* A section of `size` bytes copied from `bytes` (NULL only when size is 0).
+ * `name` is unique, e.g. ".rodata"; `alignment` a power of two. */
+granule_status granule_builder_add_section(granule_builder* builder,
+                                           const char* name,
+                                           granule_access access,
+                                           const void* bytes, uint64_t size,
+                                           uint64_t alignment);
+/* A zero-filled RW section with no bytes in the file (SHT_NOBITS, ".bss"). */
+granule_status granule_builder_add_zero_section(granule_builder* builder,
+                                                const char* name, uint64_t size,
+                                                uint64_t alignment);
+/* The word at place_section+place_offset (word-aligned, in an RW section)
+ * becomes the load address of target_section+target_offset. */
+granule_status granule_builder_add_relocation(granule_builder* builder,
+                                              const char* place_section,
+                                              uint64_t place_offset,
+                                              const char* target_section,
+                                              uint64_t target_offset);
+/* A .dynamic entry holding a number. DT_RELA/DT_REL/DT_RELR and their sizes
+ * are the writer's; DT_NULL is added at the end. */
+granule_status granule_builder_add_dynamic_value(granule_builder* builder,
+                                                 int64_t tag, uint64_t value);
+/* A .dynamic entry holding the address of section+offset. */
+granule_status granule_builder_add_dynamic_address(granule_builder* builder,
+                                                   int64_t tag,
+                                                   const char* section,
+                                                   uint64_t offset);
+/* Lays the image out and writes it to `path` atomically: a reader sees the
+ * old file or the whole new one. On error nothing is left behind. The
+ * builder stays usable. */
+granule_status granule_builder_write(const granule_builder* builder,
+                                     const char* path);
+
+/* ---- Loading an image ---- */
+
+typedef int32_t granule_path_choice;
+enum {
+  GRANULE_PATH_AUTO = 0,   /* Shared when the page geometry allows. */
+  GRANULE_PATH_SHARED = 1, /* Shared or an error. */
+  GRANULE_PATH_MALLOC = 2  /* Always a heap copy. */
+};
+
+typedef struct granule_load_options {
+  uint32_t struct_size; /* sizeof(granule_load_options); set by _init. */
+  granule_path_choice path;
+  int32_t allow_execute;       /* Nonzero: PF_X segments become executable. */
+  int32_t require_shared;      /* Nonzero: as GRANULE_PATH_SHARED. */
+  int32_t copy_file_bytes;     /* Nonzero: shared layout, file bytes read in. */
+  int32_t has_relocation_base; /* Nonzero: relocate against the base below */
+  uint64_t relocation_base;    /* instead of where the image lands. */
+} granule_load_options;
+
+/* The defaults: GRANULE_PATH_AUTO, everything else off. */
+void granule_load_options_init(granule_load_options* options);
+
+typedef struct granule_image granule_image;
+
+/* Reads, checks, maps, relocates and registers the image at `path`.
+ * `options` may be NULL for the defaults. On error *image is NULL and nothing
+ * stays mapped. */
+granule_status granule_load(const char* path,
+                            const granule_load_options* options,
+                            granule_image** image);
+/* Unregisters and unmaps an image from granule_load. NULL is fine. */
+void granule_image_release(granule_image* image);
+
+/* ---- Querying a loaded image (the handle must not be NULL) ---- */
+
+typedef int32_t granule_load_path;
+enum { GRANULE_LOADED_SHARED = 0, GRANULE_LOADED_MALLOC = 1 };
+
+typedef int32_t granule_protection;
+enum {
+  GRANULE_PROT_NONE = 0,
+  GRANULE_PROT_R = 1,
+  GRANULE_PROT_RW = 2,
+  GRANULE_PROT_RX = 3
+};
+/* "none", "R", "RW", "RX". */
+const char* granule_protection_name(granule_protection protection);
+
+/* Where image address 0 is: image addresses become pointers by adding it. */
+uintptr_t granule_image_base(const granule_image* image);
+uintptr_t granule_image_begin(const granule_image* image);
+uintptr_t granule_image_end(const granule_image* image);
+uint64_t granule_image_size(const granule_image* image); /* end - begin */
+const char* granule_image_file(const granule_image* image);
+granule_load_path granule_image_path(const granule_image* image);
+const char* granule_image_path_name(const granule_image* image); /* "shared" */
+/* Why that path: which units divided the alignment, or which did not. */
+const char* granule_image_reason(const granule_image* image);
+
+typedef struct granule_segment {
+  uintptr_t address;             /* Where p_vaddr landed. */
+  uint64_t vaddr;                /* p_vaddr. */
+  uint64_t size;                 /* p_memsz. */
+  uint32_t elf_flags;            /* p_flags: PF_R 4, PF_W 2, PF_X 1. */
+  granule_protection protection; /* As the loader left it. */
+} granule_segment;
+
+uint32_t granule_image_segment_count(const granule_image* image);
+/* OUT_OF_RANGE when index >= the count. */
+granule_status granule_image_segment(const granule_image* image, uint32_t index,
+                                     granule_segment* segment);
+
+typedef struct granule_dynamic_entry {
+  int64_t tag;
+  uint64_t value;
+  /* For an address inside the loaded segments: where it points now. */
+  const void* pointer;
+} granule_dynamic_entry;
+
+/* Up to, not including, DT_NULL. */
+uint32_t granule_image_dynamic_count(const granule_image* image);
+granule_status granule_image_dynamic(const granule_image* image, uint32_t index,
+                                     granule_dynamic_entry* entry);
+
+/* The loaded bytes of an allocated section; NOT_FOUND when there is none. */
+granule_status granule_image_section(const granule_image* image,
+                                     const char* name, const void** data,
+                                     uint64_t* size);
+
+/* ---- The registry ---- */
+
+/* The loaded image whose memory holds `address`, or NULL (no error text).
+ * Valid until that image is released. */
+const granule_image* granule_find_image(const void* address);
+/* How many images are loaded in this process. */
+uint64_t granule_loaded_image_count(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GRANULE_H_ */

@@ -1,0 +1,232 @@
+// granule_load, the queries on a loaded image, and the registry. A
+// granule_image* is the LoadedImage itself, so the registry's answer needs no
+// second table to become a handle.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "capi/capi_internal.h"
+#include "capi/granule.h"
+#include "loader/image_registry.h"
+#include "loader/loaded_image.h"
+
+namespace granule::capi {
+namespace {
+
+const LoadedImage& Image(const granule_image* image) {
+  return *reinterpret_cast<const LoadedImage*>(image);
+}
+
+// The fields every caller compiled against this header has.
+constexpr uint32_t kMinimumOptionsSize =
+    offsetof(granule_load_options, relocation_base) + sizeof(uint64_t);
+
+absl::StatusOr<LoadOptions> ToLoadOptions(const granule_load_options& c) {
+  if (c.struct_size < kMinimumOptionsSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "granule_load: options.struct_size ", c.struct_size, " is below ",
+        kMinimumOptionsSize, " (call granule_load_options_init first)"));
+  }
+  LoadOptions options;
+  switch (c.path) {
+    case GRANULE_PATH_AUTO:
+      options.path = LoadOptions::PathChoice::kAuto;
+      break;
+    case GRANULE_PATH_SHARED:
+      options.path = LoadOptions::PathChoice::kShared;
+      break;
+    case GRANULE_PATH_MALLOC:
+      options.path = LoadOptions::PathChoice::kMalloc;
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("granule_load: options.path ", c.path,
+                       " is not GRANULE_PATH_AUTO, _SHARED or _MALLOC"));
+  }
+  if (c.require_shared) {
+    if (c.path == GRANULE_PATH_MALLOC) {
+      return absl::InvalidArgumentError(
+          "granule_load: options.require_shared contradicts "
+          "options.path GRANULE_PATH_MALLOC");
+    }
+    options.path = LoadOptions::PathChoice::kShared;
+  }
+  options.allow_execute = c.allow_execute != 0;
+  options.copy_file_bytes = c.copy_file_bytes != 0;
+  if (c.has_relocation_base) options.relocation_base = c.relocation_base;
+  return options;
+}
+
+granule_protection ToC(Protection protection) {
+  switch (protection) {
+    case Protection::kNone:
+      return GRANULE_PROT_NONE;
+    case Protection::kRead:
+      return GRANULE_PROT_R;
+    case Protection::kReadWrite:
+      return GRANULE_PROT_RW;
+    case Protection::kReadExecute:
+      return GRANULE_PROT_RX;
+  }
+  return GRANULE_PROT_NONE;
+}
+
+}  // namespace
+}  // namespace granule::capi
+
+using granule::capi::Guard;
+using granule::capi::Image;
+using granule::capi::NullArgument;
+
+extern "C" {
+
+void granule_load_options_init(granule_load_options* options) {
+  if (options == nullptr) return;
+  *options = granule_load_options{};
+  options->struct_size = sizeof(granule_load_options);
+  options->path = GRANULE_PATH_AUTO;
+}
+
+granule_status granule_load(const char* path,
+                            const granule_load_options* options,
+                            granule_image** image) {
+  const char* const function = __func__;
+  if (image == nullptr) return NullArgument(function, "image");
+  *image = nullptr;
+  if (path == nullptr) return NullArgument(function, "path");
+  return Guard(function, [&]() -> absl::Status {
+    granule_load_options defaults;
+    granule_load_options_init(&defaults);
+    absl::StatusOr<granule::LoadOptions> load_options =
+        granule::capi::ToLoadOptions(options ? *options : defaults);
+    if (!load_options.ok()) return load_options.status();
+    absl::StatusOr<std::unique_ptr<granule::LoadedImage>> loaded =
+        granule::LoadImage(path, *load_options);
+    if (!loaded.ok()) return loaded.status();
+    *image = reinterpret_cast<granule_image*>(loaded->release());
+    return absl::OkStatus();
+  });
+}
+
+void granule_image_release(granule_image* image) {
+  delete reinterpret_cast<granule::LoadedImage*>(image);
+}
+
+const char* granule_protection_name(granule_protection protection) {
+  switch (protection) {
+    case GRANULE_PROT_NONE:
+      return "none";
+    case GRANULE_PROT_R:
+      return "R";
+    case GRANULE_PROT_RW:
+      return "RW";
+    case GRANULE_PROT_RX:
+      return "RX";
+  }
+  return "unknown";
+}
+
+uintptr_t granule_image_base(const granule_image* image) {
+  return Image(image).base();
+}
+uintptr_t granule_image_begin(const granule_image* image) {
+  return Image(image).begin();
+}
+uintptr_t granule_image_end(const granule_image* image) {
+  return Image(image).end();
+}
+uint64_t granule_image_size(const granule_image* image) {
+  return Image(image).end() - Image(image).begin();
+}
+const char* granule_image_file(const granule_image* image) {
+  return Image(image).elf().path.c_str();
+}
+granule_load_path granule_image_path(const granule_image* image) {
+  return Image(image).path() == granule::LoadPath::kShared
+             ? GRANULE_LOADED_SHARED
+             : GRANULE_LOADED_MALLOC;
+}
+const char* granule_image_path_name(const granule_image* image) {
+  return granule::LoadPathName(Image(image).path());
+}
+const char* granule_image_reason(const granule_image* image) {
+  return Image(image).reason().c_str();
+}
+
+uint32_t granule_image_segment_count(const granule_image* image) {
+  return static_cast<uint32_t>(Image(image).segments().size());
+}
+
+granule_status granule_image_segment(const granule_image* image, uint32_t index,
+                                     granule_segment* segment) {
+  const char* const function = __func__;
+  if (image == nullptr) return NullArgument(function, "image");
+  if (segment == nullptr) return NullArgument(function, "segment");
+  return Guard(function, [&] {
+    const auto& segments = Image(image).segments();
+    if (index >= segments.size()) {
+      return absl::OutOfRangeError(absl::StrCat(function, ": index ", index,
+                                                " but the image has ",
+                                                segments.size(), " segments"));
+    }
+    const granule::LoadedImage::LoadedSegment& s = segments[index];
+    segment->address = reinterpret_cast<uintptr_t>(s.data);
+    segment->vaddr = s.header->vaddr;
+    segment->size = s.size;
+    segment->elf_flags = s.header->flags;
+    segment->protection = granule::capi::ToC(s.protection);
+    return absl::OkStatus();
+  });
+}
+
+uint32_t granule_image_dynamic_count(const granule_image* image) {
+  return static_cast<uint32_t>(Image(image).elf().dynamic.size());
+}
+
+granule_status granule_image_dynamic(const granule_image* image, uint32_t index,
+                                     granule_dynamic_entry* entry) {
+  const char* const function = __func__;
+  if (image == nullptr) return NullArgument(function, "image");
+  if (entry == nullptr) return NullArgument(function, "entry");
+  return Guard(function, [&] {
+    const auto entries = Image(image).dynamic();
+    if (index >= entries.size()) {
+      return absl::OutOfRangeError(
+          absl::StrCat(function, ": index ", index, " but the image has ",
+                       entries.size(), " dynamic entries"));
+    }
+    entry->tag = entries[index].tag;
+    entry->value = entries[index].value;
+    entry->pointer = entries[index].pointer;
+    return absl::OkStatus();
+  });
+}
+
+granule_status granule_image_section(const granule_image* image,
+                                     const char* name, const void** data,
+                                     uint64_t* size) {
+  const char* const function = __func__;
+  if (image == nullptr) return NullArgument(function, "image");
+  if (name == nullptr) return NullArgument(function, "name");
+  return Guard(function, [&]() -> absl::Status {
+    auto bytes = Image(image).SectionBytes(name);
+    if (!bytes.ok()) return bytes.status();
+    if (data != nullptr) *data = bytes->data();
+    if (size != nullptr) *size = bytes->size();
+    return absl::OkStatus();
+  });
+}
+
+const granule_image* granule_find_image(const void* address) {
+  return reinterpret_cast<const granule_image*>(
+      granule::ImageRegistry::Global().Find(
+          reinterpret_cast<uintptr_t>(address)));
+}
+
+uint64_t granule_loaded_image_count(void) {
+  return granule::ImageRegistry::Global().size();
+}
+
+}  // extern "C"

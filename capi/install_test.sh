@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# //capi:install into a temporary prefix, then what a C runtime's build does
+# outside Bazel: compile example/vm_image.c with pkg-config alone, run it.
+set -euo pipefail
+
+files="$TEST_SRCDIR/granule"
+work="$TEST_TMPDIR/install_test"
+prefix="$work/prefix"
+rm -rf "$work"
+mkdir -p "$work"
+
+fail() { echo "install_test: $*" >&2; exit 1; }
+expect_count() {  # expect_count N PATTERN FILE: N lines match PATTERN.
+  local found
+  found=$(grep -cE -- "$2" "$3" || true)
+  [ "$found" -eq "$1" ] || fail "expected $1 lines matching '$2' in $3, found $found:
+$(cat "$3")"
+}
+
+"$files/capi/install" --prefix="$prefix" 2>"$work/install.err" ||
+  fail "install failed: $(cat "$work/install.err")"
+for f in include/granule.h bin/granule lib/libgranule.so.0.1.0 \
+  lib/pkgconfig/granule.pc; do
+  [ -f "$prefix/$f" ] || fail "not installed: $prefix/$f"
+done
+[ "$(readlink "$prefix/lib/libgranule.so")" = libgranule.so.0 ] ||
+  fail "lib/libgranule.so does not link to libgranule.so.0"
+[ "$(readlink "$prefix/lib/libgranule.so.0")" = libgranule.so.0.1.0 ] ||
+  fail "lib/libgranule.so.0 does not link to libgranule.so.0.1.0"
+
+# The library: its SONAME, and nothing exported but the C API.
+readelf -d "$prefix/lib/libgranule.so.0" >"$work/dynamic.txt"
+expect_count 1 'SONAME.*\[libgranule\.so\.0\]' "$work/dynamic.txt"
+nm -D --defined-only "$prefix/lib/libgranule.so.0" |
+  awk '$2 ~ /^[TDBRVW]$/ { print $3 }' | sed 's/@.*//' >"$work/exports.txt"
+grep -q '^granule_load$' "$work/exports.txt" || fail "granule_load not exported"
+if grep -v '^granule_' "$work/exports.txt" | grep -v '^GRANULE_0$' >"$work/extra.txt"; then
+  fail "exports besides granule_*: $(head "$work/extra.txt")"
+fi
+
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+flags=$(pkg-config --cflags --libs granule) || fail "pkg-config cannot find granule"
+flags="${flags% }"  # pkg-config ends the line with a space.
+[ "$flags" = "-I$prefix/include -L$prefix/lib -lgranule" ] ||
+  fail "pkg-config gave '$flags'"
+
+cp "$files/capi/example/vm_image.c" "$work/"
+cd "$work"
+# shellcheck disable=SC2086  # The flags are words.
+cc -std=c99 -Wall -Wextra -Wpedantic -Werror vm_image.c $flags -o vm_image ||
+  fail "vm_image.c does not compile against the installed library"
+readelf -d vm_image >"$work/example_dynamic.txt"
+expect_count 1 'NEEDED.*\[libgranule\.so\.0\]' "$work/example_dynamic.txt"
+expect_count 0 'NEEDED.*libabsl' "$work/example_dynamic.txt"
+
+LD_LIBRARY_PATH="$prefix/lib" ./vm_image "$work/vm.go" >"$work/out.txt" 2>&1 ||
+  fail "vm_image failed: $(cat "$work/out.txt")"
+cat "$work/out.txt"
+expect_count 1 '^wrote .*/vm\.go$' "$work/out.txt"
+expect_count 1 '^  path: shared \(.*divides every p_align' "$work/out.txt"
+expect_count 1 '^  path: malloc \(requested by the caller\)$' "$work/out.txt"
+expect_count 2 '^  segment 0: vaddr 0x000000 .* R  \(file R\)$' "$work/out.txt"
+expect_count 2 '^  segment 1: vaddr 0x010000 .* R  \(file RX\)$' "$work/out.txt"
+expect_count 2 '^  segment 2: vaddr 0x020000 .* RW \(file RW\)$' "$work/out.txt"
+expect_count 2 '^  globals: "hello" "granule" "world"' "$work/out.txt"
+expect_count 2 '^  entry point: .text at image offset 0x10000, found by address$' "$work/out.txt"
+expect_count 1 '^vm_image: ok$' "$work/out.txt"
+
+# The installed command reads what the C program wrote.
+"$prefix/bin/granule" check "$work/vm.go" >"$work/check.txt" 2>&1 ||
+  fail "granule check failed: $(cat "$work/check.txt")"
+echo "install_test: passed"
