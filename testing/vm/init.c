@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,19 @@ static int ReadTestArgs(char** args, int capacity) {
   return count;
 }
 
+static int RemoveEntry(const char* path, const struct stat* info, int type,
+                       struct FTW* ftw) {
+  (void)info, (void)type, (void)ftw;
+  return remove(path) == 0 ? 0 : -1;
+}
+
+// /tmp is the VM's memory: what one test leaves there (Bazel removes a
+// test's TEST_TMPDIR too) must not starve the binaries after it, whose pages
+// the kernel would then fail to fault in (SIGBUS).
+static void RemoveTree(const char* path) {
+  nftw(path, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void RunTest(const char* name, char** test_args, int test_arg_count) {
   char path[512], tmpdir[512], tmpdir_env[600], tmp_env[600];
   snprintf(path, sizeof path, "/tests/%s", name);
@@ -162,6 +176,7 @@ static void RunTest(const char* name, char** test_args, int test_arg_count) {
   } else {
     Report("%s exit %d", name, WEXITSTATUS(status));
   }
+  RemoveTree(tmpdir);
 }
 
 static int NotHidden(const struct dirent* entry) {

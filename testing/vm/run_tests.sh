@@ -13,7 +13,7 @@
 #               --test-arg=--gtest_brief=1.
 #   --data      copy the host folder HOST_DIR into the VM at VM_DIR (an
 #               absolute path; repeatable), for tests that read fixed paths.
-#   --memory    the VM's memory (default 512M). The initramfs is held twice
+#   --memory    the VM's memory (default 1G). The initramfs is held twice
 #               while the kernel unpacks it: give twice its size and more.
 # Each BINARY must be a static executable for the machine; it runs as
 # /tests/<its file name> with TEST_TMPDIR=/tmp/<name>, HOME=/tmp. With no
@@ -28,7 +28,7 @@ source "$here/machines.sh"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
-machine_name='' timeout_seconds=600 log='' show_console=0 memory=512M
+machine_name='' timeout_seconds=600 log='' show_console=0 memory=1G
 test_args=() binaries=() data_dirs=()
 for arg in "$@"; do
   case "$arg" in
