@@ -216,5 +216,28 @@ TEST(CapiWriteTest, MisalignedRelocationPlaceIsNamed) {
       << granule_last_error();
 }
 
+// An init hook's return that is no status code fails the load as UNKNOWN,
+// and its text keeps the value.
+TEST(CapiLoadTest, InitHookReturningOtherValuesFailsAsUnknown) {
+  Builder builder(granule_builder_new());
+  const uint8_t bytes[8] = {};
+  ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
+                                        GRANULE_ACCESS_RW, bytes, 8, 8),
+            GRANULE_OK);
+  const std::string path = testing::TempPath("init_hook.go");
+  ASSERT_EQ(granule_builder_write(builder.get(), path.c_str()), GRANULE_OK)
+      << granule_last_error();
+  const uint64_t before = granule_loaded_image_count();
+  granule_load_options options;
+  granule_load_options_init(&options);
+  options.init = [](const granule_image*, void*) -> int32_t { return 42; };
+  granule_image* loaded = nullptr;
+  EXPECT_EQ(granule_load(path.c_str(), &options, &loaded), GRANULE_UNKNOWN);
+  EXPECT_EQ(loaded, nullptr);
+  EXPECT_EQ(granule_loaded_image_count(), before);
+  EXPECT_EQ(granule_last_error(),
+            path + ": the init hook failed with code 42 (UNKNOWN_STATUS)");
+}
+
 }  // namespace
 }  // namespace granule::capi
