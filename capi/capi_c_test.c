@@ -1,5 +1,6 @@
 /* granule.h from C99: every function, the happy path and the main errors.
  * Exits 0 when every check holds; each failed check prints its line. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,67 @@ static void LoadBothPaths(const char* path) {
   granule_image_release(image);
 }
 
+/* An init hook that checks the image is relocated and counts its calls. */
+static int32_t CheckRelocatedInit(const granule_image* image, void* calls) {
+  const void* rodata = NULL;
+  const void* data = NULL;
+  uint64_t size = 0;
+  ++*(int*)calls;
+  if (granule_image_section(image, ".rodata", &rodata, &size) != GRANULE_OK ||
+      granule_image_section(image, ".data", &data, &size) != GRANULE_OK) {
+    return GRANULE_INTERNAL;
+  }
+  return ((const uintptr_t*)data)[0] == (uintptr_t)rodata ? GRANULE_OK
+                                                          : GRANULE_DATA_LOSS;
+}
+
+static int32_t FailingInit(const granule_image* image, void* calls) {
+  (void)image;
+  ++*(int*)calls;
+  return GRANULE_FAILED_PRECONDITION;
+}
+
+/* The options added after the first release: init, populate_writable,
+ * max_image_size, and a caller compiled before them. */
+static void CheckLaterOptions(const char* path) {
+  granule_load_options options;
+  granule_image* image = NULL;
+  const uint64_t before = granule_loaded_image_count();
+  int calls = 0;
+
+  granule_load_options_init(&options);
+  CHECK(options.init == NULL && options.max_image_size == 0);
+  options.init = CheckRelocatedInit;
+  options.init_user_data = &calls;
+  options.populate_writable = 1;
+  CHECK_OK(granule_load(path, &options, &image));
+  CHECK(calls == 1);
+  if (image != NULL) CheckLoaded(image);
+  granule_image_release(image);
+
+  options.init = FailingInit;
+  image = (granule_image*)&options; /* Must become NULL. */
+  CHECK(granule_load(path, &options, &image) == GRANULE_FAILED_PRECONDITION);
+  CHECK(calls == 2);
+  CHECK(image == NULL);
+  CHECK(granule_loaded_image_count() == before);
+  CHECK(strstr(granule_last_error(),
+               "the init hook failed with code 9 (FAILED_PRECONDITION)") !=
+        NULL);
+
+  /* Compiled before init existed: the library must not read it. */
+  options.struct_size = (uint32_t)offsetof(granule_load_options, init);
+  CHECK_OK(granule_load(path, &options, &image));
+  CHECK(calls == 2);
+  granule_image_release(image);
+
+  granule_load_options_init(&options);
+  options.max_image_size = 4096;
+  CHECK(granule_load(path, &options, &image) == GRANULE_INVALID_ARGUMENT);
+  CHECK(strstr(granule_last_error(), "more than the limit of 4 KiB") != NULL);
+  CHECK(granule_loaded_image_count() == before);
+}
+
 static void CheckErrors(const char* path) {
   granule_load_options options;
   granule_image* image = (granule_image*)&options; /* Must become NULL. */
@@ -210,6 +272,7 @@ int main(void) {
       LoadBothPaths(path);
     }
   }
+  CheckLaterOptions(path);
   TempPath(path, sizeof path, "c_test_bad.go");
   CheckErrors(path);
   if (failures == 0) printf("capi_c_test: all checks passed\n");

@@ -145,13 +145,14 @@ TEST(CapiWriteTest, FailedWriteLeavesNothingBehind) {
   ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
                                         GRANULE_ACCESS_RW, bytes, 8, 8),
             GRANULE_OK);
-  ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
-                                        GRANULE_ACCESS_RW, bytes, 8, 8),
-            GRANULE_OK);  // The duplicate is caught when writing.
+  // Relocations may name sections added later, so this is caught at write.
+  ASSERT_EQ(
+      granule_builder_add_relocation(builder.get(), ".data", 0, ".later", 0),
+      GRANULE_OK);
   EXPECT_EQ(
       granule_builder_write(builder.get(), (dir / "a.go").string().c_str()),
       GRANULE_INVALID_ARGUMENT);
-  EXPECT_NE(std::strstr(granule_last_error(), ".data"), nullptr)
+  EXPECT_NE(std::strstr(granule_last_error(), ".later"), nullptr)
       << granule_last_error();
   EXPECT_TRUE(std::filesystem::is_empty(dir));
 }
@@ -169,6 +170,73 @@ TEST(CapiWriteTest, BadSectionArgumentsAreNamed) {
   EXPECT_STREQ(granule_last_error(),
                "granule_builder_add_section: section .rodata: bytes is NULL "
                "but size is 4");
+}
+
+TEST(CapiWriteTest, SectionNamesAreCheckedWhenAdded) {
+  Builder builder(granule_builder_new());
+  const uint8_t bytes[8] = {};
+  for (const char* reserved :
+       {".dynamic", ".rela.dyn", ".rel.dyn", ".relr.dyn", ".shstrtab"}) {
+    EXPECT_EQ(granule_builder_add_section(builder.get(), reserved,
+                                          GRANULE_ACCESS_R, bytes, 8, 8),
+              GRANULE_INVALID_ARGUMENT);
+    EXPECT_EQ(granule_last_error(),
+              std::string("granule_builder_add_section: section ") + reserved +
+                  ": the name is reserved for a section the writer adds");
+  }
+  ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
+                                        GRANULE_ACCESS_RW, bytes, 8, 8),
+            GRANULE_OK);
+  EXPECT_EQ(granule_builder_add_zero_section(builder.get(), ".data", 64, 8),
+            GRANULE_INVALID_ARGUMENT);
+  EXPECT_STREQ(granule_last_error(),
+               "granule_builder_add_zero_section: section .data: the name is "
+               "already used by section 0");
+  // The refused sections were not added: the image writes.
+  const std::string path = testing::TempPath("checked_names.go");
+  EXPECT_EQ(granule_builder_write(builder.get(), path.c_str()), GRANULE_OK)
+      << granule_last_error();
+}
+
+TEST(CapiWriteTest, MisalignedRelocationPlaceIsNamed) {
+  Builder builder(granule_builder_new());
+  const uint8_t bytes[16] = {};
+  ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
+                                        GRANULE_ACCESS_RW, bytes, 16, 8),
+            GRANULE_OK);
+  ASSERT_EQ(
+      granule_builder_add_relocation(builder.get(), ".data", 4, ".data", 0),
+      GRANULE_OK);
+  const std::string path = testing::TempPath("misaligned.go");
+  EXPECT_EQ(granule_builder_write(builder.get(), path.c_str()),
+            GRANULE_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(granule_last_error(), "'.data'+0x4"), nullptr)
+      << granule_last_error();
+  EXPECT_NE(std::strstr(granule_last_error(), "is not word-aligned"), nullptr)
+      << granule_last_error();
+}
+
+// An init hook's return that is no status code fails the load as UNKNOWN,
+// and its text keeps the value.
+TEST(CapiLoadTest, InitHookReturningOtherValuesFailsAsUnknown) {
+  Builder builder(granule_builder_new());
+  const uint8_t bytes[8] = {};
+  ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
+                                        GRANULE_ACCESS_RW, bytes, 8, 8),
+            GRANULE_OK);
+  const std::string path = testing::TempPath("init_hook.go");
+  ASSERT_EQ(granule_builder_write(builder.get(), path.c_str()), GRANULE_OK)
+      << granule_last_error();
+  const uint64_t before = granule_loaded_image_count();
+  granule_load_options options;
+  granule_load_options_init(&options);
+  options.init = [](const granule_image*, void*) -> int32_t { return 42; };
+  granule_image* loaded = nullptr;
+  EXPECT_EQ(granule_load(path.c_str(), &options, &loaded), GRANULE_UNKNOWN);
+  EXPECT_EQ(loaded, nullptr);
+  EXPECT_EQ(granule_loaded_image_count(), before);
+  EXPECT_EQ(granule_last_error(),
+            path + ": the init hook failed with code 42 (UNKNOWN_STATUS)");
 }
 
 }  // namespace

@@ -136,6 +136,8 @@ granule_status granule_builder_write(const granule_builder* builder,
 
 /* ---- Loading an image ---- */
 
+typedef struct granule_image granule_image;
+
 typedef int32_t granule_path_choice;
 enum {
   GRANULE_PATH_AUTO = 0,   /* Shared when the page geometry allows. */
@@ -151,12 +153,19 @@ typedef struct granule_load_options {
   int32_t copy_file_bytes;     /* Nonzero: shared layout, file bytes read in. */
   int32_t has_relocation_base; /* Nonzero: relocate against the base below */
   uint64_t relocation_base;    /* instead of where the image lands. */
+  /* Later fields: a caller whose struct_size ends before one gets its default. */
+  /* Called after relocation and final protections, before granule_load
+   * returns (where Guile runs DT_INIT). Nonzero fails the load with that
+   * status code (GRANULE_UNKNOWN if it is none) and the library releases
+   * the image; granule_last_error names the code. NULL: no hook. */
+  int32_t (*init)(const granule_image* image, void* user_data);
+  void* init_user_data;       /* Passed to init. */
+  int32_t populate_writable;  /* Nonzero: fault in writable pages at once. */
+  uint64_t max_image_size;    /* Refuse larger images; 0: the default 1 GiB. */
 } granule_load_options;
 
 /* The defaults: GRANULE_PATH_AUTO, everything else off. */
 void granule_load_options_init(granule_load_options* options);
-
-typedef struct granule_image granule_image;
 
 /* Reads, checks, maps, relocates and registers the image at `path`.
  * `options` may be NULL for the defaults. On error *image is NULL and nothing

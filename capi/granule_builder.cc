@@ -1,5 +1,7 @@
 // granule_builder_*: an ImageSpec filled from C, written by WriteImage.
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -40,11 +42,39 @@ absl::Status CheckAlignment(const char* function, const char* name,
   return absl::OkStatus();
 }
 
+// The names of the sections the writer adds (kGeneratedNames in
+// loader/image_layout.cc) and of the builder's earlier sections: refused
+// here, where the caller can tell which call was wrong, not at write.
+absl::Status CheckNewName(const char* function, const granule_builder& builder,
+                          const char* name) {
+  static constexpr const char* kWriterSections[] = {
+      ".dynamic", ".rela.dyn", ".rel.dyn", ".relr.dyn", ".shstrtab"};
+  for (const char* reserved : kWriterSections) {
+    if (std::strcmp(name, reserved) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(function, ": section ", name,
+                       ": the name is reserved for a section the writer adds"));
+    }
+  }
+  const std::vector<SectionSpec>& sections = builder.spec.sections;
+  for (size_t i = 0; i < sections.size(); ++i) {
+    if (sections[i].name == name) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(function, ": section ", name,
+                       ": the name is already used by section ", i));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AddSection(const char* function, granule_builder* builder,
                         const char* name, granule_access access,
                         const void* bytes, uint64_t size, uint64_t alignment,
                         bool zero_filled) {
   if (absl::Status s = CheckName(function, "name", name); !s.ok()) return s;
+  if (absl::Status s = CheckNewName(function, *builder, name); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = CheckAlignment(function, name, alignment); !s.ok()) {
     return s;
   }

@@ -2,6 +2,7 @@
 // granule_image* is the LoadedImage itself, so the registry's answer needs no
 // second table to become a handle.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,31 @@ const LoadedImage& Image(const granule_image* image) {
 // The fields every caller compiled against this header has.
 constexpr uint32_t kMinimumOptionsSize =
     offsetof(granule_load_options, relocation_base) + sizeof(uint64_t);
+
+// Whether a caller's options struct, of options.struct_size bytes, has
+// `field`: callers compiled against an older header stop before it.
+#define HAS_FIELD(options, field) \
+  ((options).struct_size >=       \
+   offsetof(granule_load_options, field) + sizeof((options).field))
+
+using InitFunction = int32_t (*)(const granule_image*, void*);
+
+// The C hook as LoadOptions::init: a non-zero return becomes that status
+// (GRANULE_UNKNOWN when it is no status code), failing the load.
+std::function<absl::Status(const LoadedImage&)> InitHook(InitFunction init,
+                                                         void* user_data) {
+  return [init, user_data](const LoadedImage& image) {
+    const int32_t code =
+        init(reinterpret_cast<const granule_image*>(&image), user_data);
+    if (code == GRANULE_OK) return absl::OkStatus();
+    const bool known = code > GRANULE_OK && code <= GRANULE_DATA_LOSS;
+    return absl::Status(
+        known ? static_cast<absl::StatusCode>(code)
+              : absl::StatusCode::kUnknown,
+        absl::StrCat(image.elf().path, ": the init hook failed with code ",
+                     code, " (", granule_status_name(code), ")"));
+  };
+}
 
 absl::StatusOr<LoadOptions> ToLoadOptions(const granule_load_options& c) {
   if (c.struct_size < kMinimumOptionsSize) {
@@ -56,6 +82,16 @@ absl::StatusOr<LoadOptions> ToLoadOptions(const granule_load_options& c) {
   options.allow_execute = c.allow_execute != 0;
   options.copy_file_bytes = c.copy_file_bytes != 0;
   if (c.has_relocation_base) options.relocation_base = c.relocation_base;
+  if (HAS_FIELD(c, init) && c.init != nullptr) {
+    options.init = InitHook(
+        c.init, HAS_FIELD(c, init_user_data) ? c.init_user_data : nullptr);
+  }
+  if (HAS_FIELD(c, populate_writable)) {
+    options.populate_writable = c.populate_writable != 0;
+  }
+  if (HAS_FIELD(c, max_image_size) && c.max_image_size != 0) {
+    options.max_image_size = c.max_image_size;
+  }
   return options;
 }
 

@@ -40,6 +40,13 @@ expect_code 0 "link of the sample"
 grep -q "linked .* 4 sections, 2 relocations (rela), 4 dynamic entries" <<<"$out" \
   || fail "link report: $out"
 [ -f "$image" ] || fail "link wrote no $image"
+# One of each: the report counts in the singular.
+printf '%s\n' 'section .data rw align 8 fill 8 0' 'reloc .data+0 .data+0' \
+  'dynamic GUILE_ENTRY .data+0' >"$scratch/one.image"
+run link "$scratch/one.image" -o "$scratch/one.go"
+expect_code 0 "link of a one-section description"
+grep -q "linked .* 1 section, 1 relocation (rela), 1 dynamic entry$" <<<"$out" \
+  || fail "link report in the singular: $out"
 run link "$sample" --output "$scratch/again.go"
 expect_code 0 "link with '--output OUT'"
 [ -f "$scratch/again.go" ] || fail "link --output OUT wrote nothing"

@@ -21,6 +21,11 @@ CommandResult Failure(int exit_code, std::string error) {
   return result;
 }
 
+// "1 section", "2 sections".
+std::string Counted(size_t count, const char* singular, const char* plural) {
+  return absl::StrCat(count, " ", count == 1 ? singular : plural);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
@@ -86,10 +91,11 @@ CommandResult RunLink(const std::vector<std::string>& args,
                     "\n";
   } else {
     result.report = absl::StrFormat(
-        "linked %s -> %s: %d sections, %d relocations (%s), %d dynamic "
-        "entries\n%s",
-        description, output, spec->sections.size(), spec->relocations.size(),
-        RelocationFormatName(spec->relocation_format), spec->dynamic.size(),
+        "linked %s -> %s: %s, %s (%s), %s\n%s", description, output,
+        Counted(spec->sections.size(), "section", "sections"),
+        Counted(spec->relocations.size(), "relocation", "relocations"),
+        RelocationFormatName(spec->relocation_format),
+        Counted(spec->dynamic.size(), "dynamic entry", "dynamic entries"),
         FormatFileCheck(check, *page_sizes));
   }
   return result;

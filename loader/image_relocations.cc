@@ -47,19 +47,20 @@ absl::Status CheckPlace(const ImageSpec& spec, int index, int section,
                                    "file bytes to hold the word",
                                    s.name));
   }
+  // Segments start word-aligned, so this does not depend on the layout.
+  // Checked first: a misaligned place near the end also runs past it, and
+  // the alignment is the mistake to name.
+  if ((placed.vaddr + place.offset) % word != 0) {
+    return Invalid(index, absl::StrFormat("place '%s'+%#x (address %#x) is not "
+                                          "word-aligned (words are %d bytes)",
+                                          s.name, place.offset,
+                                          placed.vaddr + place.offset, word));
+  }
   if (place.offset > s.bytes.size() || word > s.bytes.size() - place.offset) {
     return Invalid(index,
                    absl::StrFormat("the %d-byte word at offset %#x runs past "
                                    "the end of '%s' (%u bytes)",
                                    word, place.offset, s.name, s.bytes.size()));
-  }
-  // Segments start word-aligned, so this does not depend on the layout.
-  if ((placed.vaddr + place.offset) % word != 0) {
-    return Invalid(
-        index, absl::StrFormat("place '%s'+%#x (address %#x) is not aligned to "
-                               "the %d-byte word",
-                               s.name, place.offset,
-                               placed.vaddr + place.offset, word));
   }
   return absl::OkStatus();
 }

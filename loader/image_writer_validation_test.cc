@@ -159,12 +159,17 @@ TEST(ImageWriterValidationTest, RelocationPlace) {
   spec.relocations[0].place = {".data", 4};
   ExpectInvalid(spec,
                 "relocation 0: place '.data'+0x4 (address 0x20004) is not "
-                "aligned to the 8-byte word");
+                "word-aligned (words are 8 bytes)");
+  // Misaligned and past the end: the alignment is named.
   spec.relocations[0].place = {".data", 12};
   ExpectInvalid(spec,
-                "relocation 0: the 8-byte word at offset 0xc runs past the end "
-                "of '.data' (16 bytes)");
-  spec.relocations[0].place = {".data", ~uint64_t{0} - 3};
+                "relocation 0: place '.data'+0xc (address 0x2000c) is not "
+                "word-aligned");
+  spec.relocations[0].place = {".data", 16};
+  ExpectInvalid(spec,
+                "relocation 0: the 8-byte word at offset 0x10 runs past the "
+                "end of '.data' (16 bytes)");
+  spec.relocations[0].place = {".data", ~uint64_t{0} - 7};
   ExpectInvalid(spec, "runs past the end of '.data' (16 bytes)");
 
   // ELF32's word is 4 bytes: offset 4 is aligned, 14 is not, 16 is past.
@@ -172,7 +177,7 @@ TEST(ImageWriterValidationTest, RelocationPlace) {
   spec.relocations[0].place = {".data", 12};
   EXPECT_TRUE(BuildImage(spec).ok());
   spec.relocations[0].place = {".data", 6};
-  ExpectInvalid(spec, "is not aligned to the 4-byte word");
+  ExpectInvalid(spec, "is not word-aligned (words are 4 bytes)");
   spec.relocations[0].place = {".data", 16};
   ExpectInvalid(spec, "the 4-byte word at offset 0x10 runs past the end");
 }
