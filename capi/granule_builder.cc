@@ -42,19 +42,15 @@ absl::Status CheckAlignment(const char* function, const char* name,
   return absl::OkStatus();
 }
 
-// The names of the sections the writer adds (kGeneratedNames in
-// loader/image_layout.cc) and of the builder's earlier sections: refused
-// here, where the caller can tell which call was wrong, not at write.
+// The names of the sections the writer adds and of the builder's earlier
+// sections: refused here, where the caller can tell which call was wrong,
+// not at write.
 absl::Status CheckNewName(const char* function, const granule_builder& builder,
                           const char* name) {
-  static constexpr const char* kWriterSections[] = {
-      ".dynamic", ".rela.dyn", ".rel.dyn", ".relr.dyn", ".shstrtab"};
-  for (const char* reserved : kWriterSections) {
-    if (std::strcmp(name, reserved) == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(function, ": section ", name,
-                       ": the name is reserved for a section the writer adds"));
-    }
+  if (IsWriterSectionName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(function, ": section ", name,
+                     ": the name is reserved for a section the writer adds"));
   }
   const std::vector<SectionSpec>& sections = builder.spec.sections;
   for (size_t i = 0; i < sections.size(); ++i) {

@@ -142,10 +142,10 @@ std::string FileCheckJson(const FileCheck& check,
 
 std::string FormatCheckTotals(const CheckTotals& totals) {
   return absl::StrFormat(
-      "checked %d files: %d (file, page size) pairs shared, %d refused "
-      "(malloc path), %d files invalid\n",
-      totals.files, totals.pairs_shared, totals.pairs_refused,
-      totals.files_invalid);
+      "checked %d %s: %d (file, page size) pairs shared, %d refused "
+      "(malloc path), %d invalid\n",
+      totals.files, totals.files == 1 ? "file" : "files", totals.pairs_shared,
+      totals.pairs_refused, totals.files_invalid);
 }
 
 CommandResult RunCheck(const std::vector<std::string>& files,

@@ -98,7 +98,7 @@ TEST(CheckTest, TotalsAndExitCodes) {
   EXPECT_TRUE(ok.errors.empty());
   EXPECT_THAT(ok.report,
               HasSubstr("checked 2 files: 4 (file, page size) pairs shared, "
-                        "0 refused (malloc path), 0 files invalid\n"));
+                        "0 refused (malloc path), 0 invalid\n"));
 
   CommandResult refused = RunCheck({good}, "256k", true);
   EXPECT_EQ(refused.exit_code, kExitFailed);

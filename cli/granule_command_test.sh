@@ -56,7 +56,7 @@ expect_code 0 "link with '--output OUT'"
 run check --page-size=4k,16k,64k "$image"
 expect_code 0 "check of the linked sample"
 grep -q "64 KiB alignment contract met" <<<"$out" || fail "check: $out"
-grep -q "checked 1 files: 3 (file, page size) pairs shared, 0 refused" <<<"$out" \
+grep -q "checked 1 file: 3 (file, page size) pairs shared, 0 refused" <<<"$out" \
   || fail "check summary: $out"
 
 printf 'not an ELF image, only some text\n' >"$scratch/notes.txt"

@@ -24,7 +24,7 @@ out=$("$granule" check "${files[@]}" 2>&1); code=$?
 summary=$(tail -n 1 <<<"$out")
 echo "check: $summary"
 [ "$code" = 0 ] || fail "check exited $code: $(grep -v '^ ' <<<"$out" | grep -v 'contract met$' | head -20)"
-want="checked ${#files[@]} files: $((4 * ${#files[@]})) (file, page size) pairs shared, 0 refused (malloc path), 0 files invalid"
+want="checked ${#files[@]} files: $((4 * ${#files[@]})) (file, page size) pairs shared, 0 refused (malloc path), 0 invalid"
 [ "$summary" = "$want" ] || fail "check summary: '$summary', want '$want'"
 
 for path in shared malloc; do

@@ -44,13 +44,11 @@ absl::Status ValidateSection(const ImageSpec& spec, int index,
     return absl::InvalidArgumentError(
         absl::StrFormat("section %d has an empty name", index));
   }
-  for (const char* generated : kGeneratedNames) {
-    if (s.name == generated) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "section %d: the name '%s' is reserved for the section the writer "
-          "adds",
-          index, s.name));
-    }
+  if (IsWriterSectionName(s.name)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "section %d: the name '%s' is reserved for the section the writer "
+        "adds",
+        index, s.name));
   }
   auto [it, inserted] = seen.emplace(s.name, index);
   if (!inserted) {
@@ -313,3 +311,14 @@ absl::StatusOr<ImageLayout> LayOutImage(const ImageSpec& spec,
 }
 
 }  // namespace granule::image_layout
+
+namespace granule {
+
+bool IsWriterSectionName(const std::string& name) {
+  for (const char* generated : image_layout::kGeneratedNames) {
+    if (name == generated) return true;
+  }
+  return false;
+}
+
+}  // namespace granule

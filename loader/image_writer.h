@@ -19,6 +19,10 @@ namespace granule {
 // program headers, the relocation table and .dynamic), RX, RW.
 enum class SectionAccess { kRead, kReadExecute, kReadWrite };
 
+// True for the names of the sections the writer adds itself (.dynamic,
+// .rela.dyn, .rel.dyn, .relr.dyn, .shstrtab), which a SectionSpec may not use.
+bool IsWriterSectionName(const std::string& name);
+
 struct SectionSpec {
   // ".rodata", ".data", ...: unique, and none of the names of the sections
   // the writer adds (.rela.dyn, .rel.dyn, .relr.dyn, .dynamic, .shstrtab).
