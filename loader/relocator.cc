@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "loader/checked.h"
+#include "loader/fast_relocation.h"
 #include "loader/image_error.h"
 #include "loader/relocation_types.h"
 #include "loader/word_codec.h"
@@ -125,46 +126,28 @@ class Relocator {
         memory_.Holding(offset, word_, /*writable=*/true, what);
     if (!segment.ok()) return segment.status();
     last_segment_ = *segment;
-    return PlacePointer(offset);
-  }
-
-  uint8_t* PlacePointer(uint64_t offset) {
     // A dry run reads and writes a word of its own.
     return file_ == nullptr ? memory_.PointerInside(offset) : scratch_;
   }
 
-  // The fast path: a place inside the writable segment of the last place
-  // checked passes Place()'s check, since PT_LOADs do not overlap
-  // (CheckLoadOrder). Null when the place needs the full check.
+  // Points the fast path at the writable segment of the last place
+  // checked: a place inside it passes Place()'s check, since PT_LOADs do not
+  // overlap (CheckLoadOrder). A dry run always takes the full path.
   template <typename Codec>
-  uint8_t* RecentPlace(uint64_t offset) {
-    if (last_segment_ == nullptr ||
-        !checked::RangeInside(offset, Codec::kSize, last_segment_->vaddr,
-                              last_segment_->memsz)) {
-      return nullptr;
-    }
-    return PlacePointer(offset);
+  void UpdateWindow(internal::FastRelocation<Codec>& fast) const {
+    if (file_ != nullptr || last_segment_ == nullptr) return;
+    fast.SetWindow(last_segment_->vaddr, last_segment_->memsz,
+                   memory_.PointerInside(last_segment_->vaddr));
   }
 
-  // Stores base_ + addend as Store() would, or returns false having written
-  // nothing when Store() would fail.
-  template <typename Codec>
-  bool StoreFast(uint8_t* place, uint64_t addend) {
-    const uint64_t value = base_ + addend;
-    if (Codec::kSize == 4 && value > 0xffffffffu && file_ == nullptr) {
-      return false;
-    }
-    Codec::Write(place, value);
-    ++applied_;
-    return true;
-  }
-
-  // RELR's and REL's implicit addend, the word at the place; false, having
-  // written nothing, when the place needs the full path.
-  template <typename Codec>
-  bool RelocateImplicitFast(uint64_t offset) {
-    uint8_t* place = RecentPlace<Codec>(offset);
-    return place != nullptr && StoreFast<Codec>(place, Codec::Read(place));
+  // Runs `loop(fast)` and counts what the fast path applied.
+  template <typename Codec, typename Loop>
+  absl::Status WithFastPath(const Loop& loop) {
+    internal::FastRelocation<Codec> fast(base_);
+    UpdateWindow(fast);
+    absl::Status s = loop(fast);
+    applied_ += fast.applied();
+    return s;
   }
 
   absl::Status ApplyRel(const TableTags& tags) {
@@ -183,6 +166,16 @@ class Relocator {
   absl::Status ApplyRelTable(const TableTags& tags,
                              absl::Span<const uint8_t> table,
                              uint64_t entry_size) {
+    return WithFastPath<Codec>([&](internal::FastRelocation<Codec>& fast) {
+      return ApplyRelEntries(tags, table, entry_size, fast);
+    });
+  }
+
+  template <typename Codec>
+  absl::Status ApplyRelEntries(const TableTags& tags,
+                               absl::Span<const uint8_t> table,
+                               uint64_t entry_size,
+                               internal::FastRelocation<Codec>& fast) {
     const bool rela = &tags == &kRela;
     const std::optional<uint32_t> relative =
         RelativeRelocationType(image_.machine);
@@ -190,7 +183,7 @@ class Relocator {
     for (size_t i = 0; i * entry_size < table.size(); ++i) {
       const uint8_t* entry = table.data() + i * entry_size;
       if (relative_info &&
-          ApplyRelEntryFast<Codec>(entry, rela, *relative_info)) {
+          ApplyRelEntryFast(entry, rela, *relative_info, fast)) {
         continue;
       }
       // Naming the entry is only for errors: a StrFormat for every entry
@@ -198,6 +191,7 @@ class Relocator {
       // applied again with its name, which fails the same way before any
       // write (Place checks, Store checks before it stores).
       absl::Status s = ApplyRelEntry(entry, rela, relative, Unnamed());
+      UpdateWindow(fast);
       if (!s.ok()) {
         return ApplyRelEntry(entry, rela, relative,
                              absl::StrFormat("%s entry %d", tags.name, i));
@@ -216,17 +210,17 @@ class Relocator {
   // ApplyRelEntry for a relative entry whose place is in the last place's
   // segment; false, having written nothing, for anything else.
   template <typename Codec>
-  bool ApplyRelEntryFast(const uint8_t* entry, bool rela,
-                         uint64_t relative_info) {
+  static bool ApplyRelEntryFast(const uint8_t* entry, bool rela,
+                                uint64_t relative_info,
+                                internal::FastRelocation<Codec>& fast) {
     constexpr int kWord = Codec::kSize;
     if (Codec::Read(entry + kWord) != relative_info) return false;
-    const uint64_t offset = Codec::Read(entry);
-    uint8_t* place = RecentPlace<Codec>(offset);
+    uint8_t* place = fast.Find(Codec::Read(entry));
     if (place == nullptr) return false;
     const uint64_t addend =
         rela ? SignExtend(Codec::Read(entry + 2 * kWord), kWord)
              : Codec::Read(place);
-    return StoreFast<Codec>(place, addend);
+    return fast.Store(place, addend);
   }
 
   absl::Status ApplyRelEntry(const uint8_t* entry, bool rela,
@@ -280,6 +274,14 @@ class Relocator {
 
   template <typename Codec>
   absl::Status ApplyRelrTable(absl::Span<const uint8_t> table) {
+    return WithFastPath<Codec>([&](internal::FastRelocation<Codec>& fast) {
+      return ApplyRelrEntries(table, fast);
+    });
+  }
+
+  template <typename Codec>
+  absl::Status ApplyRelrEntries(absl::Span<const uint8_t> table,
+                                internal::FastRelocation<Codec>& fast) {
     constexpr uint64_t kWord = Codec::kSize;
     constexpr uint64_t kBits = 8 * kWord - 1;
     std::optional<uint64_t> next;
@@ -288,10 +290,11 @@ class Relocator {
       // Named only for errors, as in ApplyRel.
       const auto name = [i] { return absl::StrFormat("DT_RELR entry %d", i); };
       if ((entry & 1) == 0) {
-        if (!RelocateImplicitFast<Codec>(entry)) {
+        if (!fast.RelocateImplicit(entry)) {
           if (absl::Status s = RelocateImplicit(entry, name); !s.ok()) {
             return s;
           }
+          UpdateWindow(fast);
         }
         next = entry + kWord;
         continue;
@@ -307,10 +310,11 @@ class Relocator {
         if (!offset) {
           return InvalidImage(image_, "%s: address overflows", name());
         }
-        if (RelocateImplicitFast<Codec>(*offset)) continue;
+        if (fast.RelocateImplicit(*offset)) continue;
         if (absl::Status s = RelocateImplicit(*offset, name); !s.ok()) {
           return s;
         }
+        UpdateWindow(fast);
       }
       next = checked::Add(*next, kBits * kWord);
       if (!next) return InvalidImage(image_, "%s: address overflows", name());
