@@ -7,8 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "loader/checked.h"
+#include "loader/fast_relocation.h"
 #include "loader/image_error.h"
 #include "loader/relocation_types.h"
+#include "loader/word_codec.h"
 
 namespace granule {
 namespace {
@@ -120,13 +122,32 @@ class Relocator {
   }
 
   absl::StatusOr<uint8_t*> Place(uint64_t offset, const std::string& what) {
-    if (file_ == nullptr) {
-      return memory_.At(offset, word_, /*writable=*/true, what);
-    }
-    if (absl::Status s = memory_.Check(offset, word_, true, what); !s.ok()) {
-      return s;
-    }
-    return scratch_;  // A dry run reads and writes a word of its own.
+    absl::StatusOr<const Segment*> segment =
+        memory_.Holding(offset, word_, /*writable=*/true, what);
+    if (!segment.ok()) return segment.status();
+    last_segment_ = *segment;
+    // A dry run reads and writes a word of its own.
+    return file_ == nullptr ? memory_.PointerInside(offset) : scratch_;
+  }
+
+  // Points the fast path at the writable segment of the last place
+  // checked: a place inside it passes Place()'s check, since PT_LOADs do not
+  // overlap (CheckLoadOrder). A dry run always takes the full path.
+  template <typename Codec>
+  void UpdateWindow(internal::FastRelocation<Codec>& fast) const {
+    if (file_ != nullptr || last_segment_ == nullptr) return;
+    fast.SetWindow(last_segment_->vaddr, last_segment_->memsz,
+                   memory_.PointerInside(last_segment_->vaddr));
+  }
+
+  // Runs `loop(fast)` and counts what the fast path applied.
+  template <typename Codec, typename Loop>
+  absl::Status WithFastPath(const Loop& loop) {
+    internal::FastRelocation<Codec> fast(base_);
+    UpdateWindow(fast);
+    absl::Status s = loop(fast);
+    applied_ += fast.applied();
+    return s;
   }
 
   absl::Status ApplyRel(const TableTags& tags) {
@@ -136,21 +157,70 @@ class Relocator {
     absl::StatusOr<absl::Span<const uint8_t>> table = Table(tags, entry_size);
     if (!table.ok()) return table.status();
     if (table->empty()) return absl::OkStatus();
+    return WithWordCodec(variant_, [&](auto codec) {
+      return ApplyRelTable<decltype(codec)>(tags, *table, entry_size);
+    });
+  }
+
+  template <typename Codec>
+  absl::Status ApplyRelTable(const TableTags& tags,
+                             absl::Span<const uint8_t> table,
+                             uint64_t entry_size) {
+    return WithFastPath<Codec>([&](internal::FastRelocation<Codec>& fast) {
+      return ApplyRelEntries(tags, table, entry_size, fast);
+    });
+  }
+
+  template <typename Codec>
+  absl::Status ApplyRelEntries(const TableTags& tags,
+                               absl::Span<const uint8_t> table,
+                               uint64_t entry_size,
+                               internal::FastRelocation<Codec>& fast) {
+    const bool rela = &tags == &kRela;
     const std::optional<uint32_t> relative =
         RelativeRelocationType(image_.machine);
-    for (size_t i = 0; i * entry_size < table->size(); ++i) {
-      const uint8_t* entry = table->data() + i * entry_size;
+    const std::optional<uint64_t> relative_info = RelativeInfo(relative);
+    for (size_t i = 0; i * entry_size < table.size(); ++i) {
+      const uint8_t* entry = table.data() + i * entry_size;
+      if (relative_info &&
+          ApplyRelEntryFast(entry, rela, *relative_info, fast)) {
+        continue;
+      }
       // Naming the entry is only for errors: a StrFormat for every entry
       // cost more than applying it (issue 6, row 1). An entry that fails is
       // applied again with its name, which fails the same way before any
       // write (Place checks, Store checks before it stores).
       absl::Status s = ApplyRelEntry(entry, rela, relative, Unnamed());
+      UpdateWindow(fast);
       if (!s.ok()) {
         return ApplyRelEntry(entry, rela, relative,
                              absl::StrFormat("%s entry %d", tags.name, i));
       }
     }
     return absl::OkStatus();
+  }
+
+  // r_info of a relative relocation with symbol 0, when r_info can say it:
+  // ELF32's r_info keeps only 8 bits of type.
+  std::optional<uint64_t> RelativeInfo(std::optional<uint32_t> relative) {
+    if (!relative || (!variant_.is64 && *relative > 0xff)) return std::nullopt;
+    return *relative;
+  }
+
+  // ApplyRelEntry for a relative entry whose place is in the last place's
+  // segment; false, having written nothing, for anything else.
+  template <typename Codec>
+  static bool ApplyRelEntryFast(const uint8_t* entry, bool rela,
+                                uint64_t relative_info,
+                                internal::FastRelocation<Codec>& fast) {
+    constexpr int kWord = Codec::kSize;
+    if (Codec::Read(entry + kWord) != relative_info) return false;
+    uint8_t* place = fast.Find(Codec::Read(entry));
+    if (place == nullptr) return false;
+    const uint64_t addend =
+        rela ? SignExtend(Codec::Read(entry + 2 * kWord), kWord)
+             : Codec::Read(place);
+    return fast.Store(place, addend);
   }
 
   absl::Status ApplyRelEntry(const uint8_t* entry, bool rela,
@@ -186,38 +256,68 @@ class Relocator {
   absl::Status ApplyRelr() {
     absl::StatusOr<absl::Span<const uint8_t>> table = Table(kRelr, word_);
     if (!table.ok()) return table.status();
-    const uint64_t bits = 8 * word_ - 1;
+    if (absl::Status s =
+            WithWordCodec(variant_,
+                          [&](auto codec) {
+                            return ApplyRelrTable<decltype(codec)>(*table);
+                          });
+        !s.ok()) {
+      return s;
+    }
+    if (zero_tail_ > 0) {  // Zero words: addresses 0, in a dry run only.
+      const size_t i = table->size() / word_;
+      return RelocateImplicit(
+          0, [i] { return absl::StrFormat("DT_RELR entry %d", i); });
+    }
+    return absl::OkStatus();
+  }
+
+  template <typename Codec>
+  absl::Status ApplyRelrTable(absl::Span<const uint8_t> table) {
+    return WithFastPath<Codec>([&](internal::FastRelocation<Codec>& fast) {
+      return ApplyRelrEntries(table, fast);
+    });
+  }
+
+  template <typename Codec>
+  absl::Status ApplyRelrEntries(absl::Span<const uint8_t> table,
+                                internal::FastRelocation<Codec>& fast) {
+    constexpr uint64_t kWord = Codec::kSize;
+    constexpr uint64_t kBits = 8 * kWord - 1;
     std::optional<uint64_t> next;
-    for (size_t i = 0; i * word_ < table->size(); ++i) {
-      const uint64_t entry = Load(table->data() + i * word_);
+    for (size_t i = 0; i * kWord < table.size(); ++i) {
+      const uint64_t entry = Codec::Read(table.data() + i * kWord);
       // Named only for errors, as in ApplyRel.
       const auto name = [i] { return absl::StrFormat("DT_RELR entry %d", i); };
       if ((entry & 1) == 0) {
-        if (absl::Status s = RelocateImplicit(entry, name); !s.ok()) return s;
-        next = entry + word_;
+        if (!fast.RelocateImplicit(entry)) {
+          if (absl::Status s = RelocateImplicit(entry, name); !s.ok()) {
+            return s;
+          }
+          UpdateWindow(fast);
+        }
+        next = entry + kWord;
         continue;
       }
       if (!next) {
         return InvalidImage(image_, "%s: a bitmap 0x%x before any address",
                             name(), entry);
       }
-      for (uint64_t bit = 0; bit < bits; ++bit) {
-        if (((entry >> (bit + 1)) & 1) == 0) continue;
-        const std::optional<uint64_t> offset = checked::Add(*next, bit * word_);
+      // Set bits only, lowest first, as a loop over every bit would.
+      for (uint64_t map = entry >> 1; map != 0; map &= map - 1) {
+        const uint64_t bit = __builtin_ctzll(map);
+        const std::optional<uint64_t> offset = checked::Add(*next, bit * kWord);
         if (!offset) {
           return InvalidImage(image_, "%s: address overflows", name());
         }
+        if (fast.RelocateImplicit(*offset)) continue;
         if (absl::Status s = RelocateImplicit(*offset, name); !s.ok()) {
           return s;
         }
+        UpdateWindow(fast);
       }
-      next = checked::Add(*next, bits * word_);
+      next = checked::Add(*next, kBits * kWord);
       if (!next) return InvalidImage(image_, "%s: address overflows", name());
-    }
-    if (zero_tail_ > 0) {  // Zero words: addresses 0, in a dry run only.
-      const size_t i = table->size() / word_;
-      return RelocateImplicit(
-          0, [i] { return absl::StrFormat("DT_RELR entry %d", i); });
     }
     return absl::OkStatus();
   }
@@ -245,12 +345,14 @@ class Relocator {
   std::vector<uint8_t> table_;  // A dry run's table, read from file_.
   uint64_t zero_tail_ = 0;      // Bytes of the table past the file's.
   uint8_t scratch_[8] = {};
+  const Segment* last_segment_ = nullptr;  // Holding the last place checked.
 };
 
 }  // namespace
 
-absl::Status ImageMemory::Check(uint64_t address, uint64_t size, bool writable,
-                                const std::string& what) const {
+absl::StatusOr<const Segment*> ImageMemory::Holding(
+    uint64_t address, uint64_t size, bool writable,
+    const std::string& what) const {
   for (const Segment* s : loads_) {
     if (!checked::RangeInside(address, size, s->vaddr, s->memsz)) continue;
     if (writable && !s->writable()) {
@@ -259,7 +361,7 @@ absl::Status ImageMemory::Check(uint64_t address, uint64_t size, bool writable,
                           "which is %s, not writable",
                           what, address, size, s->index, s->FlagString());
     }
-    return absl::OkStatus();
+    return s;
   }
   return InvalidImage(image_,
                       "%s at 0x%x (%d bytes) is not inside any PT_LOAD "
@@ -267,13 +369,18 @@ absl::Status ImageMemory::Check(uint64_t address, uint64_t size, bool writable,
                       what, address, size);
 }
 
+absl::Status ImageMemory::Check(uint64_t address, uint64_t size, bool writable,
+                                const std::string& what) const {
+  return Holding(address, size, writable, what).status();
+}
+
 absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
                                          bool writable,
                                          const std::string& what) const {
-  if (absl::Status s = Check(address, size, writable, what); !s.ok()) {
-    return s;
-  }
-  return data_ + (address - load_start_);
+  absl::StatusOr<const Segment*> segment =
+      Holding(address, size, writable, what);
+  if (!segment.ok()) return segment.status();
+  return PointerInside(address);
 }
 
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,

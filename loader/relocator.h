@@ -33,6 +33,15 @@ class ImageMemory {
   // The same check, without the pointer: for an image that is not loaded.
   absl::Status Check(uint64_t address, uint64_t size, bool writable,
                      const std::string& what) const;
+  // The same check, returning the PT_LOAD that holds the range: the
+  // relocator tries the next place against it first.
+  absl::StatusOr<const Segment*> Holding(uint64_t address, uint64_t size,
+                                         bool writable,
+                                         const std::string& what) const;
+  // The byte at `address`, which Holding() has found inside a PT_LOAD.
+  uint8_t* PointerInside(uint64_t address) const {
+    return data_ + (address - load_start_);
+  }
 
   const ElfImage& image() const { return image_; }
 

@@ -1,5 +1,7 @@
 // Relative relocations in every table format and ELF variant, and every way
 // a table can be wrong.
+#include "loader/relocator.h"
+
 #include <string>
 #include <tuple>
 #include <vector>
@@ -8,7 +10,6 @@
 #include "gtest/gtest.h"
 #include "loader/loaded_image.h"
 #include "loader/relocation_types.h"
-#include "loader/relocator.h"
 #include "platform/simulated_backend.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
@@ -21,6 +22,7 @@ using ::granule::testing::kRelocationTable;
 using ::granule::testing::RawElf;
 using ::granule::testing::RawRelocations;
 using ::granule::testing::RelocatedImage;
+using ::granule::testing::TwoSegmentImage;
 using ::testing::HasSubstr;
 
 constexpr uint64_t kBase = 0x40000000;  // Fits ELF32 words.
@@ -251,6 +253,95 @@ TEST(RelocatorTest, RelrBitmapsCoverTheFollowingWords) {
   EXPECT_EQ(WordAt(**image, 0x10000 + 8 * 2), kBase + 7);
   EXPECT_EQ(WordAt(**image, 0x10000 + 8 * 62), kBase + 9);
   EXPECT_EQ(WordAt(**image, 0x10008), 0u);  // Bit 1 is clear.
+}
+
+// TwoSegmentImage plus a second RW PT_LOAD at 0x20000, with RELA entries for
+// `places`, each getting addend 0x10 * (its index + 1).
+RawElf TwoWritableSegmentsImage(ElfVariant variant,
+                                const std::vector<uint64_t>& places) {
+  std::vector<int64_t> addends;
+  for (size_t i = 0; i < places.size(); ++i) addends.push_back(0x10 * (i + 1));
+  RawElf probe;
+  probe.variant = variant;
+  const uint64_t size = probe.PutRela(0, places, kGranuleRelative, addends);
+  RawElf elf = TwoSegmentImage(variant, {{elf::kDtRela, kRelocationTable},
+                                         {elf::kDtRelasz, size},
+                                         {elf::kDtGuileEntry, 0x100}});
+  elf.segments.insert(elf.segments.begin() + 2,
+                      {0, elf::kPtLoad, elf::kPfR | elf::kPfW, 0x20000, 0x20000,
+                       0x1000, 0x1000, 0x10000});
+  elf.body.resize(0x21000);
+  elf.PutRela(kRelocationTable, places, kGranuleRelative, addends);
+  return elf;
+}
+
+// The relocator tries each place first against the segment of the one
+// before: places that jump between segments, and back, still all apply.
+TEST(RelocatorTest, PlacesAlternatingBetweenSegmentsAndUnsorted) {
+  for (const ElfVariant variant : kAllVariants) {
+    const uint64_t w = variant.word_size();
+    const std::vector<uint64_t> places = {
+        0x10000,     0x20000,         0x10000 + w,    0x20000 + w,
+        0x11000 - w, 0x10000 + 2 * w, 0x20000 + 3 * w};
+    absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+        LoadBytes(TwoWritableSegmentsImage(variant, places),
+                  AtBase(kBase, LoadOptions::PathChoice::kAuto));
+    ASSERT_TRUE(image.ok()) << variant.ToString() << image.status();
+    EXPECT_EQ((*image)->relocations_applied(), places.size());
+    for (size_t i = 0; i < places.size(); ++i) {
+      EXPECT_EQ(WordAt(**image, places[i]), kBase + 0x10 * (i + 1))
+          << variant.ToString() << " place 0x" << std::hex << places[i];
+    }
+  }
+}
+
+// A bad place right after good ones in the same segment gets the same error
+// as a bad first place.
+TEST(RelocatorTest, RejectsABadPlaceAfterGoodOnes) {
+  EXPECT_THAT(
+      RelaError([](RawElf& e) { e.PutWord(kRelocationTable + 24, 0x100); }),
+      HasSubstr("DT_RELA entry 1 at 0x100 (8 bytes) is in program header 0, "
+                "which is R, not writable"));
+  EXPECT_THAT(
+      RelaError([](RawElf& e) { e.PutWord(kRelocationTable + 24, 0x20000); }),
+      HasSubstr("DT_RELA entry 1 at 0x20000 (8 bytes) is not inside any "
+                "PT_LOAD segment"));
+  // RELR: an address at the segment's last word, then a bitmap bit for the
+  // word past its end.
+  RawElf relr = RelocatedImage({true, false}, RawRelocations::kRelr,
+                               elf::kMachineNone, kGranuleRelative);
+  relr.PutWord(kRelocationTable, 0x10ff8);
+  absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadBytes(relr, {});
+  EXPECT_THAT(image.status().message(),
+              HasSubstr("DT_RELR entry 1 at 0x11000 (8 bytes) is not inside "
+                        "any PT_LOAD segment"));
+}
+
+// The first value fits an ELF32 word, the second does not: the error names
+// the second entry, whichever table holds it.
+TEST(RelocatorTest, Elf32ValueOverflowAfterAGoodEntry) {
+  const uint64_t base = 0xfffffe80;  // + 0x100 fits; + 0x200 does not.
+  const struct {
+    RawRelocations format;
+    const char* name;
+  } tables[] = {{RawRelocations::kRela, "DT_RELA"},
+                {RawRelocations::kRel, "DT_REL"},
+                {RawRelocations::kRelr, "DT_RELR"}};
+  for (const auto& table : tables) {
+    for (const ElfVariant variant :
+         {ElfVariant{false, false}, ElfVariant{false, true}}) {
+      const RawElf elf = RelocatedImage(variant, table.format,
+                                        elf::kMachineNone, kGranuleRelative);
+      absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+          LoadBytes(elf, AtBase(base, LoadOptions::PathChoice::kAuto));
+      EXPECT_THAT(image.status().message(),
+                  HasSubstr(std::string(table.name) +
+                            " entry 1 at r_offset 0x10004: relocated value "
+                            "0x100000080 does not fit an ELF32 word "
+                            "(relocation base 0xfffffe80)"))
+          << variant.ToString();
+    }
+  }
 }
 
 }  // namespace
