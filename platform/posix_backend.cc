@@ -142,6 +142,18 @@ class PosixBackend final : public MemoryBackend {
     return absl::OkStatus();
   }
 
+  absl::Status AdviseRaw(uintptr_t address, size_t length,
+                         AccessAdvice advice) override {
+    const int posix_advice =
+        advice == AccessAdvice::kRandom ? MADV_RANDOM : MADV_WILLNEED;
+    if (madvise(reinterpret_cast<void*>(address), length, posix_advice) != 0) {
+      return CallFailed(errno,
+                        absl::StrFormat("madvise(%#x, %u, %s)", address, length,
+                                        AccessAdviceName(advice)));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ReleaseRaw(uintptr_t base, size_t size,
                           absl::Span<const MappingView>) override {
     // Mappings placed with MAP_FIXED are part of the range; one call frees

@@ -28,6 +28,11 @@ uint64_t SimulatedBackend::populate_calls() const {
   return populate_calls_;
 }
 
+uint64_t SimulatedBackend::advise_calls() const {
+  absl::MutexLock lock(&mutex_);
+  return advise_calls_;
+}
+
 void SimulatedBackend::FailNthCallFromNow(uint64_t n) {
   absl::MutexLock lock(&mutex_);
   fail_at_ = n == 0 ? 0 : calls_ + n;
@@ -37,6 +42,7 @@ absl::Status SimulatedBackend::BeforeRawCall(const char* operation) {
   absl::MutexLock lock(&mutex_);
   ++calls_;
   if (std::string_view(operation) == "populate") ++populate_calls_;
+  if (std::string_view(operation) == "advise") ++advise_calls_;
   if (calls_ != fail_at_) return absl::OkStatus();
   fail_at_ = 0;
   return absl::UnavailableError(absl::StrFormat(
