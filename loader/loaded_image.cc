@@ -131,9 +131,9 @@ absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                                            m.length, m.protection);
     if (!s.ok()) return s;
     if (m.from_file && !copy_file_bytes) {
-      if (absl::Status a = AdviseSegmentsOnly(region, elf, m); !a.ok()) {
-        return a;
-      }
+      // A hint: if the system refuses it the image is still right, only its
+      // padding may be paged in, so the load goes on.
+      AdviseSegmentsOnly(region, elf, m).IgnoreError();
     }
   }
   if (absl::Status s = ProtectAll(region, plan.writable_during_load); !s.ok()) {

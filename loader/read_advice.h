@@ -19,7 +19,8 @@ namespace granule {
 // For a file MapStep already mapped in `region`: when it holds pages no
 // PT_LOAD segment's file bytes touch, advises the whole mapping kRandom and
 // each segment's pages in it kWillNeed. Otherwise (the compact layout, a file
-// without gaps) makes no call.
+// without gaps) makes no call. Returns the first refusal; callers may ignore
+// it, since advice changes no byte.
 absl::Status AdviseSegmentsOnly(Region& region, const ElfImage& elf,
                                 const MapStep& step);
 

@@ -68,10 +68,6 @@ absl::Status MallocBackend::ProtectRaw(uintptr_t, size_t, Protection, bool) {
   return BeforeRawCall("protect");
 }
 
-absl::Status MallocBackend::AdviseRaw(uintptr_t, size_t, AccessAdvice) {
-  return BeforeRawCall("advise");
-}
-
 absl::Status MallocBackend::PopulateRaw(uintptr_t, size_t) {
   return BeforeRawCall("populate");
 }

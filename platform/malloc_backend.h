@@ -41,9 +41,6 @@ class MallocBackend : public MemoryBackend {
   // Heap memory is present already: only counted (and failed) by the
   // simulator.
   absl::Status PopulateRaw(uintptr_t address, size_t length) override;
-  // Heap memory has no read-ahead: only counted (and failed) for tests.
-  absl::Status AdviseRaw(uintptr_t address, size_t length,
-                         AccessAdvice advice) override;
   absl::Status ReleaseRaw(uintptr_t base, size_t size,
                           absl::Span<const MappingView> mappings) override;
 

@@ -111,7 +111,8 @@ class Region {
 
   // Advises the system how the whole pages of [offset, offset + length),
   // inside one file mapping, will be read. Backends without file mappings
-  // or without such hints (the heap, Windows) do nothing.
+  // or without such hints (the heap, Windows) do nothing. An error (the
+  // system refused the hint) leaves the mapping as it was.
   absl::Status Advise(size_t offset, size_t length, AccessAdvice advice);
 
   // The protection recorded for the page holding data() + offset: kNone when

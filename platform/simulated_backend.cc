@@ -33,6 +33,21 @@ uint64_t SimulatedBackend::advise_calls() const {
   return advise_calls_;
 }
 
+void SimulatedBackend::FailAdvice(bool fail) {
+  absl::MutexLock lock(&mutex_);
+  fail_advice_ = fail;
+}
+
+absl::Status SimulatedBackend::AdviseRaw(uintptr_t address, size_t length,
+                                         AccessAdvice advice) {
+  absl::MutexLock lock(&mutex_);
+  ++advise_calls_;
+  if (!fail_advice_) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrFormat("simulated: injected failure of advise %s (%#x, %u)",
+                      AccessAdviceName(advice), address, length));
+}
+
 void SimulatedBackend::FailNthCallFromNow(uint64_t n) {
   absl::MutexLock lock(&mutex_);
   fail_at_ = n == 0 ? 0 : calls_ + n;
@@ -42,7 +57,6 @@ absl::Status SimulatedBackend::BeforeRawCall(const char* operation) {
   absl::MutexLock lock(&mutex_);
   ++calls_;
   if (std::string_view(operation) == "populate") ++populate_calls_;
-  if (std::string_view(operation) == "advise") ++advise_calls_;
   if (calls_ != fail_at_) return absl::OkStatus();
   fail_at_ = 0;
   return absl::UnavailableError(absl::StrFormat(
