@@ -10,9 +10,23 @@
 #include "loader/elf_image.h"
 #include "loader/image_contract.h"
 #include "loader/image_error.h"
+#include "loader/windowed_reader.h"
 
 namespace granule {
 namespace {
+
+using internal::WindowedReader;
+
+// The first read takes this much of the file's head: the ELF header and
+// program headers, and often the dynamic table, in one call.
+constexpr uint64_t kHeadBytes = 4096;
+// Reading the section header table takes this much before it too, where
+// granule's writer puts the section name table. Guile's name table lies at
+// the file's end, a median 9 KiB past the headers; reading ahead 4 or 16 KiB
+// to catch it measured no faster than a second pread (the copy costs as much
+// as the call), so it gets a read of its own.
+constexpr uint64_t kSectionReadBehind = 1024;
+constexpr uint64_t kSectionReadAhead = 0;
 
 // Fields of one record, read in the image's byte order. Offsets are within
 // the record, which the caller has already checked is in the buffer.
@@ -37,11 +51,10 @@ class Record {
 
 // Reads `count` records of `size` bytes at `offset`, checking the table lies
 // inside the file. `what` names the table in errors.
-absl::StatusOr<std::vector<uint8_t>> ReadTable(const File& file,
-                                               const ElfImage& image,
-                                               const char* what,
-                                               uint64_t offset, uint64_t count,
-                                               uint64_t size) {
+absl::StatusOr<std::vector<uint8_t>> ReadTable(
+    WindowedReader& reader, const ElfImage& image, const char* what,
+    uint64_t offset, uint64_t count, uint64_t size, uint64_t read_behind = 0,
+    uint64_t read_ahead = 0) {
   std::optional<uint64_t> bytes = checked::Multiply(count, size);
   if (!bytes || !checked::RangeWithin(offset, *bytes, image.file_size)) {
     return InvalidImage(
@@ -51,7 +64,8 @@ absl::StatusOr<std::vector<uint8_t>> ReadTable(const File& file,
         what, offset, count, size, image.file_size);
   }
   std::vector<uint8_t> table(*bytes);
-  absl::Status read = file.ReadAt(offset, absl::MakeSpan(table));
+  absl::Status read =
+      reader.ReadAt(offset, absl::MakeSpan(table), read_behind, read_ahead);
   if (!read.ok()) return read;
   return table;
 }
@@ -91,7 +105,8 @@ struct HeaderTables {
   uint64_t phnum, shnum, shstrndx;
 };
 
-absl::StatusOr<HeaderTables> ReadHeader(const File& file, ElfImage& image) {
+absl::StatusOr<HeaderTables> ReadHeader(WindowedReader& reader,
+                                        ElfImage& image) {
   if (image.file_size < elf::kIdentSize) {
     return InvalidImage(image,
                         "file size %d is smaller than an ELF identification "
@@ -99,7 +114,9 @@ absl::StatusOr<HeaderTables> ReadHeader(const File& file, ElfImage& image) {
                         image.file_size);
   }
   uint8_t bytes[64];
-  if (absl::Status s = file.ReadAt(0, absl::MakeSpan(bytes, elf::kIdentSize));
+  if (absl::Status s =
+          reader.ReadAt(0, absl::MakeSpan(bytes, elf::kIdentSize),
+                        /*read_behind=*/0, kHeadBytes - elf::kIdentSize);
       !s.ok()) {
     return s;
   }
@@ -111,7 +128,7 @@ absl::StatusOr<HeaderTables> ReadHeader(const File& file, ElfImage& image) {
                         "bytes)",
                         image.file_size, image.variant.ToString(), sizes.ehdr);
   }
-  if (absl::Status s = file.ReadAt(0, absl::MakeSpan(bytes, sizes.ehdr));
+  if (absl::Status s = reader.ReadAt(0, absl::MakeSpan(bytes, sizes.ehdr));
       !s.ok()) {
     return s;
   }
@@ -187,11 +204,11 @@ Segment DecodeSegment(const Record& r, int index, bool is64) {
   return s;
 }
 
-absl::Status ReadSegments(const File& file, const HeaderTables& t,
+absl::Status ReadSegments(WindowedReader& reader, const HeaderTables& t,
                           ElfImage& image) {
   const int size = image.variant.sizes().phdr;
   absl::StatusOr<std::vector<uint8_t>> table = ReadTable(
-      file, image, "program header table (e_phoff)", t.phoff, t.phnum, size);
+      reader, image, "program header table (e_phoff)", t.phoff, t.phnum, size);
   if (!table.ok()) return table.status();
   for (uint64_t i = 0; i < t.phnum; ++i) {
     const Record r(table->data() + i * size, image.variant);
@@ -211,7 +228,7 @@ absl::Status ReadSegments(const File& file, const HeaderTables& t,
   return absl::OkStatus();
 }
 
-absl::Status ReadDynamic(const File& file, ElfImage& image) {
+absl::Status ReadDynamic(WindowedReader& reader, ElfImage& image) {
   const Segment* dynamic = image.FindSegment(elf::kPtDynamic);
   if (dynamic == nullptr) return absl::OkStatus();
   const int size = image.variant.sizes().dyn;
@@ -222,7 +239,7 @@ absl::Status ReadDynamic(const File& file, ElfImage& image) {
                         dynamic->filesz, size);
   }
   absl::StatusOr<std::vector<uint8_t>> table =
-      ReadTable(file, image, "dynamic table (PT_DYNAMIC)", dynamic->offset,
+      ReadTable(reader, image, "dynamic table (PT_DYNAMIC)", dynamic->offset,
                 dynamic->filesz / size, size);
   if (!table.ok()) return table.status();
   const int w = image.variant.word_size();
@@ -260,12 +277,13 @@ Section DecodeSection(const Record& r, int index, bool is64) {
   return s;
 }
 
-absl::Status ReadSections(const File& file, const HeaderTables& t,
+absl::Status ReadSections(WindowedReader& reader, const HeaderTables& t,
                           ElfImage& image) {
   if (t.shnum == 0) return absl::OkStatus();
   const int size = image.variant.sizes().shdr;
-  absl::StatusOr<std::vector<uint8_t>> table = ReadTable(
-      file, image, "section header table (e_shoff)", t.shoff, t.shnum, size);
+  absl::StatusOr<std::vector<uint8_t>> table =
+      ReadTable(reader, image, "section header table (e_shoff)", t.shoff,
+                t.shnum, size, kSectionReadBehind, kSectionReadAhead);
   if (!table.ok()) return table.status();
   std::vector<uint64_t> name_offsets;
   for (uint64_t i = 0; i < t.shnum; ++i) {
@@ -291,7 +309,7 @@ absl::Status ReadSections(const File& file, const HeaderTables& t,
                         t.shstrndx, names.type);
   }
   std::vector<uint8_t> strings(names.size);
-  if (absl::Status s = file.ReadAt(names.offset, absl::MakeSpan(strings));
+  if (absl::Status s = reader.ReadAt(names.offset, absl::MakeSpan(strings));
       !s.ok()) {
     return s;
   }
@@ -313,16 +331,27 @@ absl::Status ReadSections(const File& file, const HeaderTables& t,
 
 }  // namespace
 
-absl::StatusOr<ElfImage> ReadElfImage(const File& file) {
+absl::StatusOr<ElfImage> internal::ReadElfImageWith(std::string path,
+                                                    uint64_t file_size,
+                                                    ReadAtFunction read) {
   ElfImage image;
-  image.path = file.path();
-  image.file_size = file.size();
-  absl::StatusOr<HeaderTables> tables = ReadHeader(file, image);
+  image.path = std::move(path);
+  image.file_size = file_size;
+  WindowedReader reader(file_size, std::move(read));
+  absl::StatusOr<HeaderTables> tables = ReadHeader(reader, image);
   if (!tables.ok()) return tables.status();
-  if (absl::Status s = ReadSegments(file, *tables, image); !s.ok()) return s;
-  if (absl::Status s = ReadDynamic(file, image); !s.ok()) return s;
-  if (absl::Status s = ReadSections(file, *tables, image); !s.ok()) return s;
+  if (absl::Status s = ReadSegments(reader, *tables, image); !s.ok()) return s;
+  if (absl::Status s = ReadDynamic(reader, image); !s.ok()) return s;
+  if (absl::Status s = ReadSections(reader, *tables, image); !s.ok()) return s;
   return image;
+}
+
+absl::StatusOr<ElfImage> ReadElfImage(const File& file) {
+  return internal::ReadElfImageWith(
+      file.path(), file.size(),
+      [&file](uint64_t offset, absl::Span<uint8_t> out) {
+        return file.ReadAt(offset, out);
+      });
 }
 
 }  // namespace granule

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "loader/image_registry.h"
+#include "loader/read_advice.h"
 #include "loader/relocator.h"
 #include "platform/malloc_backend.h"
 
@@ -129,6 +130,11 @@ absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                           : region.MapFile(m.offset, file, m.file_offset,
                                            m.length, m.protection);
     if (!s.ok()) return s;
+    if (m.from_file && !copy_file_bytes) {
+      // A hint: if the system refuses it the image is still right, only its
+      // padding may be paged in, so the load goes on.
+      AdviseSegmentsOnly(region, elf, m).IgnoreError();
+    }
   }
   if (absl::Status s = ProtectAll(region, plan.writable_during_load); !s.ok()) {
     return s;

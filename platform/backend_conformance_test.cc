@@ -274,6 +274,35 @@ TEST_P(BackendTest, ReleaseEmptiesTheLedger) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+// Advice is a hint: bytes and protections stay; it is checked like Protect,
+// and only file mappings take it (the shared path's read-ahead hints).
+TEST_P(BackendTest, AdviceChangesNoByteAndNeedsAFileMapping) {
+  const std::vector<uint8_t> bytes = testing::PatternBytes(2 * unit());
+  File file = OpenTemp(bytes);
+  Region region = Reserve(4 * unit());
+  ASSERT_TRUE(region.MapFile(0, file, 0, bytes.size()).ok());
+  ASSERT_TRUE(region.MapZeroed(2 * unit(), unit()).ok());
+  ASSERT_TRUE(region.Advise(0, bytes.size(), AccessAdvice::kRandom).ok());
+  ASSERT_TRUE(region.Advise(unit(), unit(), AccessAdvice::kWillNeed).ok());
+  EXPECT_EQ(std::memcmp(region.data(), bytes.data(), bytes.size()), 0);
+  EXPECT_EQ(region.ProtectionAt(0), Protection::kRead);
+
+  absl::Status zeroed =
+      region.Advise(2 * unit(), unit(), AccessAdvice::kWillNeed);
+  EXPECT_EQ(zeroed.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(zeroed.message(), HasSubstr("not inside one file mapping"));
+  EXPECT_EQ(region.Advise(unit(), 2 * unit(), AccessAdvice::kRandom).code(),
+            absl::StatusCode::kFailedPrecondition);  // Runs past the file's.
+  EXPECT_EQ(region.Advise(0, 0, AccessAdvice::kRandom).code(),
+            absl::StatusCode::kInvalidArgument);
+  if (page() > 1) {
+    absl::Status off_page =
+        region.Advise(page() / 2, page(), AccessAdvice::kRandom);
+    EXPECT_EQ(off_page.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(off_page.message(), HasSubstr("advise random"));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllBackends, BackendTest,
                          ::testing::ValuesIn(AllBackends()),
                          [](const ::testing::TestParamInfo<BackendCase>& info) {

@@ -34,6 +34,16 @@ const char* ProtectionName(Protection protection) {
   return "invalid";
 }
 
+const char* AccessAdviceName(AccessAdvice advice) {
+  switch (advice) {
+    case AccessAdvice::kRandom:
+      return "random";
+    case AccessAdvice::kWillNeed:
+      return "willneed";
+  }
+  return "invalid";
+}
+
 absl::StatusOr<Region> MemoryBackend::Reserve(size_t size, size_t alignment) {
   const PageGeometry g = geometry();
   if (size == 0) {
@@ -285,6 +295,29 @@ absl::Status Region::Populate(size_t offset, size_t length) {
     }
   }
   return backend_->PopulateRaw(base_ + offset, rounded);
+}
+
+absl::Status Region::Advise(size_t offset, size_t length, AccessAdvice advice) {
+  if (backend_ == nullptr) {
+    return absl::FailedPreconditionError("advise: region was released");
+  }
+  const PageGeometry g = backend_->geometry();
+  const char* name = backend_->traits().name;
+  size_t rounded;
+  if (offset % g.page_size() != 0 || length == 0 ||
+      !RoundUp(length, g.page_size(), &rounded)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: advise %s for %u bytes at offset %#x: not whole pages of %s", name,
+        AccessAdviceName(advice), length, offset, FormatBytes(g.page_size())));
+  }
+  const Mapping* m = FindMapping(offset);
+  if (m == nullptr || !m->file_backed ||
+      rounded > m->offset + m->length - offset) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: advise %s for [%#x, %#x): not inside one file mapping", name,
+        AccessAdviceName(advice), offset, offset + rounded));
+  }
+  return backend_->AdviseRaw(base_ + offset, rounded, advice);
 }
 
 Protection Region::ProtectionAt(size_t offset) const {

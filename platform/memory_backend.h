@@ -40,6 +40,17 @@ namespace granule {
 enum class Protection { kNone, kRead, kReadWrite, kReadExecute };
 const char* ProtectionName(Protection protection);  // "none", "R", "RW", "RX"
 
+// How a file mapping's pages will be read, so the system can read ahead (or
+// not): a hint that changes no byte and no protection.
+enum class AccessAdvice {
+  // Read only the page a fault needs: no read-around, so bytes between the
+  // ranges that are used (64 KiB padding) never enter the page cache.
+  kRandom,
+  // Read these pages into the page cache now, ahead of use.
+  kWillNeed,
+};
+const char* AccessAdviceName(AccessAdvice advice);  // "random", "willneed"
+
 // What a backend can and cannot do, stated as constants (the PartitionAlloc
 // habit) so callers and tests branch on facts, not on backend names.
 struct BackendTraits {
@@ -97,6 +108,12 @@ class Region {
   // touches each page; backends whose memory is always present (the heap)
   // do nothing. See LoadOptions::populate_writable.
   absl::Status Populate(size_t offset, size_t length);
+
+  // Advises the system how the whole pages of [offset, offset + length),
+  // inside one file mapping, will be read. Backends without file mappings
+  // or without such hints (the heap, Windows) do nothing. An error (the
+  // system refused the hint) leaves the mapping as it was.
+  absl::Status Advise(size_t offset, size_t length, AccessAdvice advice);
 
   // The protection recorded for the page holding data() + offset: kNone when
   // nothing is mapped there. On backends that enforce protection it is also
@@ -182,6 +199,12 @@ class MemoryBackend {
   // Faults in a read-write range (Region::Populate checked it). The default
   // does nothing: for backends whose memory is always present.
   virtual absl::Status PopulateRaw(uintptr_t /*address*/, size_t /*length*/) {
+    return absl::OkStatus();
+  }
+  // Passes on Region::Advise (checked: whole pages of one file mapping). The
+  // default does nothing: for backends with no such hint.
+  virtual absl::Status AdviseRaw(uintptr_t /*address*/, size_t /*length*/,
+                                 AccessAdvice /*advice*/) {
     return absl::OkStatus();
   }
   // Returns the reservation and every mapping in it to the system.

@@ -3,14 +3,21 @@
 // A reservation is an anonymous PROT_NONE mapping; file ranges and zeroed
 // memory are placed inside it with MAP_FIXED, which replaces the reserved
 // pages atomically, so the range is never open to another mapping.
+//
+// mmap aligns only to the page size, so a reservation over-reserves by the
+// alignment and keeps the slack on both sides reserved (PROT_NONE, no
+// memory) until release, which unmaps the whole original range: trimming it
+// would cost two munmap calls per load, as much as the mapping itself.
 #include <sys/mman.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <map>
 #include <memory>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "platform/memory_backend.h"
 
 namespace granule {
@@ -52,7 +59,6 @@ class PosixBackend final : public MemoryBackend {
 
  protected:
   absl::StatusOr<uintptr_t> ReserveRaw(size_t size, size_t alignment) override {
-    // mmap aligns only to the page size: over-reserve, then trim both ends.
     // MemoryBackend::Reserve has checked that size + alignment fits.
     const size_t padded = size + alignment - geometry_.page_size();
     void* p = mmap(nullptr, padded, PROT_NONE,
@@ -63,9 +69,10 @@ class PosixBackend final : public MemoryBackend {
     }
     const uintptr_t start = reinterpret_cast<uintptr_t>(p);
     const uintptr_t base = (start + alignment - 1) & ~(alignment - 1);
-    if (base > start) munmap(p, base - start);
-    const uintptr_t tail = start + padded - (base + size);
-    if (tail > 0) munmap(reinterpret_cast<void*>(base + size), tail);
+    if (padded != size) {
+      absl::MutexLock lock(&mutex_);
+      reservations_[base] = {start, padded};
+    }
     return base;
   }
 
@@ -135,17 +142,50 @@ class PosixBackend final : public MemoryBackend {
     return absl::OkStatus();
   }
 
+  absl::Status AdviseRaw(uintptr_t address, size_t length,
+                         AccessAdvice advice) override {
+    const int posix_advice =
+        advice == AccessAdvice::kRandom ? MADV_RANDOM : MADV_WILLNEED;
+    if (madvise(reinterpret_cast<void*>(address), length, posix_advice) != 0) {
+      return CallFailed(errno,
+                        absl::StrFormat("madvise(%#x, %u, %s)", address, length,
+                                        AccessAdviceName(advice)));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ReleaseRaw(uintptr_t base, size_t size,
                           absl::Span<const MappingView>) override {
-    // Mappings placed with MAP_FIXED are part of the range; one call frees all.
-    if (munmap(reinterpret_cast<void*>(base), size) != 0) {
-      return CallFailed(errno, absl::StrFormat("munmap(%#x, %u)", base, size));
+    // Mappings placed with MAP_FIXED are part of the range; one call frees
+    // them and the reservation's slack.
+    const Reservation whole = TakeReservation(base, size);
+    if (munmap(reinterpret_cast<void*>(whole.start), whole.size) != 0) {
+      return CallFailed(
+          errno, absl::StrFormat("munmap(%#x, %u)", whole.start, whole.size));
     }
     return absl::OkStatus();
   }
 
  private:
+  struct Reservation {
+    uintptr_t start;
+    size_t size;
+  };
+
+  // The range mmap returned for the region at `base`, forgotten here.
+  Reservation TakeReservation(uintptr_t base, size_t size) {
+    absl::MutexLock lock(&mutex_);
+    auto it = reservations_.find(base);
+    if (it == reservations_.end()) return {base, size};  // No slack.
+    const Reservation whole = it->second;
+    reservations_.erase(it);
+    return whole;
+  }
+
   const PageGeometry geometry_;
+  absl::Mutex mutex_;
+  // Regions reserved with slack around them, by base.
+  std::map<uintptr_t, Reservation> reservations_ ABSL_GUARDED_BY(mutex_);
   std::atomic<bool> populate_unsupported_{false};
 };
 

@@ -28,6 +28,26 @@ uint64_t SimulatedBackend::populate_calls() const {
   return populate_calls_;
 }
 
+uint64_t SimulatedBackend::advise_calls() const {
+  absl::MutexLock lock(&mutex_);
+  return advise_calls_;
+}
+
+void SimulatedBackend::FailAdvice(bool fail) {
+  absl::MutexLock lock(&mutex_);
+  fail_advice_ = fail;
+}
+
+absl::Status SimulatedBackend::AdviseRaw(uintptr_t address, size_t length,
+                                         AccessAdvice advice) {
+  absl::MutexLock lock(&mutex_);
+  ++advise_calls_;
+  if (!fail_advice_) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrFormat("simulated: injected failure of advise %s (%#x, %u)",
+                      AccessAdviceName(advice), address, length));
+}
+
 void SimulatedBackend::FailNthCallFromNow(uint64_t n) {
   absl::MutexLock lock(&mutex_);
   fail_at_ = n == 0 ? 0 : calls_ + n;

@@ -29,12 +29,19 @@ class SimulatedBackend final : public MallocBackend {
   // Of those, how many were Region::Populate's (LoadOptions::
   // populate_writable): recorded, as heap memory needs no faulting in.
   uint64_t populate_calls() const;
+  // Region::Advise calls that reached the backend: recorded apart from
+  // calls(), as advice is a hint a loader ignores when it fails.
+  uint64_t advise_calls() const;
+  // Makes every advice from now on fail (or succeed again) with UNAVAILABLE.
+  void FailAdvice(bool fail);
   // Makes the n-th raw call from now (n >= 1) fail with UNAVAILABLE. Once.
   void FailNthCallFromNow(uint64_t n);
 
  protected:
   // Counts the call, and fails it when it is the chosen one.
   absl::Status BeforeRawCall(const char* operation) override;
+  absl::Status AdviseRaw(uintptr_t address, size_t length,
+                         AccessAdvice advice) override;
 
  private:
   const PageGeometry geometry_;
@@ -42,6 +49,8 @@ class SimulatedBackend final : public MallocBackend {
   uint64_t calls_ ABSL_GUARDED_BY(mutex_) = 0;
   uint64_t fail_at_ ABSL_GUARDED_BY(mutex_) = 0;  // 0: no failure planned.
   uint64_t populate_calls_ ABSL_GUARDED_BY(mutex_) = 0;
+  uint64_t advise_calls_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool fail_advice_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace granule

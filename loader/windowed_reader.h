@@ -1,0 +1,55 @@
+// Internal to the ELF reader, exposed for its tests: serves the reader's many
+// small reads (e_ident, the ELF header, the program headers, the dynamic
+// table, the section headers, their names) from a few larger ones, because on
+// the shared path a system call per table costs as much as the mapping.
+#ifndef GRANULE_LOADER_WINDOWED_READER_H_
+#define GRANULE_LOADER_WINDOWED_READER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "loader/elf_image.h"
+
+namespace granule {
+namespace internal {
+
+// Reads exactly out.size() bytes at `offset` (File::ReadAt's contract).
+using ReadAtFunction =
+    std::function<absl::Status(uint64_t offset, absl::Span<uint8_t> out)>;
+
+class WindowedReader {
+ public:
+  WindowedReader(uint64_t file_size, ReadAtFunction read)
+      : file_size_(file_size), read_(std::move(read)) {}
+
+  // Copies [offset, offset + out.size()), which the caller has checked lies
+  // inside the file, into `out`. Bytes outside the kept window are read in one
+  // call together with up to `read_behind` bytes before them and `read_ahead`
+  // bytes after them (never outside the file), which become the new window.
+  absl::Status ReadAt(uint64_t offset, absl::Span<uint8_t> out,
+                      uint64_t read_behind = 0, uint64_t read_ahead = 0);
+
+  int reads() const { return reads_; }
+
+ private:
+  uint64_t file_size_;
+  ReadAtFunction read_;
+  uint64_t window_offset_ = 0;
+  std::vector<uint8_t> window_;
+  int reads_ = 0;
+};
+
+// ReadElfImage with the file's reads going through `read`: the seam that
+// lets tests count them.
+absl::StatusOr<ElfImage> ReadElfImageWith(std::string path, uint64_t file_size,
+                                          ReadAtFunction read);
+
+}  // namespace internal
+}  // namespace granule
+
+#endif  // GRANULE_LOADER_WINDOWED_READER_H_
