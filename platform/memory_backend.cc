@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace granule {
@@ -264,9 +265,12 @@ absl::Status Region::Protect(size_t offset, size_t length,
   return absl::OkStatus();
 }
 
-absl::Status Region::Populate(size_t offset, size_t length) {
+absl::StatusOr<Region::PagesInMapping> Region::FindPagesInOneMapping(
+    const std::string& operation, size_t offset, size_t length,
+    bool file_backed_only) const {
   if (backend_ == nullptr) {
-    return absl::FailedPreconditionError("populate: region was released");
+    return absl::FailedPreconditionError(
+        absl::StrCat(operation, ": region was released"));
   }
   const PageGeometry g = backend_->geometry();
   const char* name = backend_->traits().name;
@@ -274,50 +278,44 @@ absl::Status Region::Populate(size_t offset, size_t length) {
   if (offset % g.page_size() != 0 || length == 0 ||
       !RoundUp(length, g.page_size(), &rounded)) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: populate %u bytes at offset %#x: not whole pages of %s", name,
-        length, offset, FormatBytes(g.page_size())));
+        "%s: %s of %u bytes at offset %#x: not whole pages of %s", name,
+        operation, length, offset, FormatBytes(g.page_size())));
   }
   const Mapping* m = FindMapping(offset);
-  if (m == nullptr || rounded > m->offset + m->length - offset) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%s: populate [%#x, %#x): not inside one mapping", name,
-                        offset, offset + rounded));
+  if (m == nullptr || (file_backed_only && !m->file_backed) ||
+      rounded > m->offset + m->length - offset) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: %s of [%#x, %#x): not inside one %smapping", name, operation,
+        offset, offset + rounded, file_backed_only ? "file " : ""));
   }
+  return PagesInMapping{m, rounded};
+}
+
+absl::Status Region::Populate(size_t offset, size_t length) {
+  absl::StatusOr<PagesInMapping> pages =
+      FindPagesInOneMapping("populate", offset, length, false);
+  if (!pages.ok()) return pages.status();
+  const size_t end = offset + pages->length;
   // Every protection run the range meets must be read-write: populating
   // writable would break copy-on-write, or fault, on anything else.
-  for (auto run = std::prev(m->runs.upper_bound(offset));
-       run != m->runs.end() && run->first < offset + rounded; ++run) {
+  const Mapping& m = *pages->mapping;
+  for (auto run = std::prev(m.runs.upper_bound(offset));
+       run != m.runs.end() && run->first < end; ++run) {
     if (run->second != Protection::kReadWrite) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "%s: populate [%#x, %#x): the pages at %#x are %s, not RW", name,
-          offset, offset + rounded, std::max(run->first, offset),
+          "%s: populate [%#x, %#x): the pages at %#x are %s, not RW",
+          backend_->traits().name, offset, end, std::max(run->first, offset),
           ProtectionName(run->second)));
     }
   }
-  return backend_->PopulateRaw(base_ + offset, rounded);
+  return backend_->PopulateRaw(base_ + offset, pages->length);
 }
 
 absl::Status Region::Advise(size_t offset, size_t length, AccessAdvice advice) {
-  if (backend_ == nullptr) {
-    return absl::FailedPreconditionError("advise: region was released");
-  }
-  const PageGeometry g = backend_->geometry();
-  const char* name = backend_->traits().name;
-  size_t rounded;
-  if (offset % g.page_size() != 0 || length == 0 ||
-      !RoundUp(length, g.page_size(), &rounded)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: advise %s for %u bytes at offset %#x: not whole pages of %s", name,
-        AccessAdviceName(advice), length, offset, FormatBytes(g.page_size())));
-  }
-  const Mapping* m = FindMapping(offset);
-  if (m == nullptr || !m->file_backed ||
-      rounded > m->offset + m->length - offset) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: advise %s for [%#x, %#x): not inside one file mapping", name,
-        AccessAdviceName(advice), offset, offset + rounded));
-  }
-  return backend_->AdviseRaw(base_ + offset, rounded, advice);
+  absl::StatusOr<PagesInMapping> pages = FindPagesInOneMapping(
+      absl::StrCat("advise ", AccessAdviceName(advice)), offset, length, true);
+  if (!pages.ok()) return pages.status();
+  return backend_->AdviseRaw(base_ + offset, pages->length, advice);
 }
 
 Protection Region::ProtectionAt(size_t offset) const {

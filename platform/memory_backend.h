@@ -145,6 +145,16 @@ class Region {
   // fresh placement inside the region; returns the rounded length.
   absl::StatusOr<size_t> CheckPlacement(const char* operation, size_t offset,
                                         size_t length) const;
+  struct PagesInMapping {
+    const Mapping* mapping;
+    size_t length;  // Rounded up to whole pages.
+  };
+  // Checks that [offset, offset + length) starts on a page and, rounded up to
+  // whole pages, lies inside one mapping (a file mapping if
+  // `file_backed_only`). `operation` names the request in errors.
+  absl::StatusOr<PagesInMapping> FindPagesInOneMapping(
+      const std::string& operation, size_t offset, size_t length,
+      bool file_backed_only) const;
   void AddMapping(size_t offset, size_t length, bool file_backed,
                   Protection protection);
   const Mapping* FindMapping(size_t offset) const;
