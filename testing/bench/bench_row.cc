@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -28,6 +29,19 @@ double ClockMs(clockid_t clock) {
 }
 
 }  // namespace
+
+BenchRow RatioRow(int row, std::string name, double granule, double reference,
+                  std::string unit, std::optional<double> at_most,
+                  std::string reference_is, std::string note) {
+  BenchRow line{row,          std::move(name),         granule,
+                reference,    std::move(unit),         "none",
+                std::nullopt, std::move(reference_is), std::move(note)};
+  if (at_most.has_value()) {
+    line.target = absl::StrFormat("<=%g", *at_most);
+    line.met = reference != 0 && granule / reference <= *at_most;
+  }
+  return line;
+}
 
 std::string FormatRow(const BenchRow& row) {
   const double ratio = row.reference != 0 ? row.granule / row.reference : 0;
@@ -52,10 +66,13 @@ double Median(std::vector<double> values) {
 double WallMs() { return ClockMs(CLOCK_MONOTONIC); }
 double CpuMs() { return ClockMs(CLOCK_PROCESS_CPUTIME_ID); }
 
-absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix) {
+std::string ScratchDir() {
   const char* tmp = getenv("TMPDIR");
-  std::string pattern = absl::StrFormat(
-      "%s/%s.XXXXXX", tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", prefix);
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
+
+absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix) {
+  std::string pattern = absl::StrFormat("%s/%s.XXXXXX", ScratchDir(), prefix);
   if (mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError(
         absl::StrFormat("mkdtemp %s: %s (set TMPDIR to a writable directory)",

@@ -25,6 +25,12 @@ struct BenchRow {
   std::string note;          // Free text, one line.
 };
 
+// A row held to "ratio at most `at_most`" (target "<=X", met decided from
+// the figures), or to no target when `at_most` is empty.
+BenchRow RatioRow(int row, std::string name, double granule, double reference,
+                  std::string unit, std::optional<double> at_most,
+                  std::string reference_is, std::string note);
+
 // The line, without a newline. Spaces in the no-space fields become '_'.
 std::string FormatRow(const BenchRow& row);
 void PrintRow(const BenchRow& row);  // On stdout, flushed.
@@ -32,6 +38,8 @@ void PrintRow(const BenchRow& row);  // On stdout, flushed.
 double Median(std::vector<double> values);  // 0 for none.
 double WallMs();                            // Monotonic clock.
 double CpuMs();  // This process's CPU time, user and system.
+
+std::string ScratchDir();  // $TMPDIR, else /tmp.
 
 // A fresh directory under $TMPDIR (else /tmp), removed with its files by the
 // destructor.

@@ -15,7 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "loader/image_writer.h"
 #include "loader/loaded_image.h"
-#include "testing/bench/bench_report.h"
+#include "testing/bench/bench_row.h"
 
 namespace granule::bench {
 namespace {
@@ -60,7 +60,7 @@ std::string FindLibrary(int argc, char** argv) {
 
 // Microseconds for one load and release; negative on failure.
 double TimeGranule(const std::string& path) {
-  const double start = NowMicros();
+  const double start = 1000 * WallMs();
   absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadImage(path);
   if (!image.ok()) {
     std::fprintf(stderr, "%s\n", image.status().ToString().c_str());
@@ -68,18 +68,18 @@ double TimeGranule(const std::string& path) {
   }
   if ((*image)->relocations_applied() != kPointers) return -1;
   image->reset();
-  return NowMicros() - start;
+  return 1000 * WallMs() - start;
 }
 
 double TimeDlopen(const std::string& library) {
-  const double start = NowMicros();
+  const double start = 1000 * WallMs();
   void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     std::fprintf(stderr, "dlopen: %s\n", dlerror());
     return -1;
   }
   if (dlclose(handle) != 0) return -1;
-  return NowMicros() - start;
+  return 1000 * WallMs() - start;
 }
 
 int Run(int argc, char** argv) {
@@ -109,10 +109,10 @@ int Run(int argc, char** argv) {
       "median_of_%d_interleaved_runs;100000_R_X86_64_RELATIVE_both_sides;"
       "reference_built_-O2_-fPIC_by_the_system_compiler",
       kIterations);
-  PrintRow({1, "relocs_100k_rela", Median(rela_us), reference, "us", 0.5,
-            "dlopen_RTLD_NOW+dlclose", note});
-  PrintRow({1, "relocs_100k_relr", Median(relr_us), reference, "us", 0.5,
-            "dlopen_RTLD_NOW+dlclose", note});
+  PrintRow(RatioRow(1, "relocs_100k_rela", Median(rela_us), reference, "us",
+                    0.5, "dlopen_RTLD_NOW+dlclose", note));
+  PrintRow(RatioRow(1, "relocs_100k_relr", Median(relr_us), reference, "us",
+                    0.5, "dlopen_RTLD_NOW+dlclose", note));
   std::remove(rela->c_str());
   std::remove(relr->c_str());
   return 0;

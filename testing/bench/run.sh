@@ -4,7 +4,7 @@
 # Installs what it needs from Debian (gnuplot-nox; guile-3.0 for the Guile
 # corpus row), builds every //testing/bench:*_bench target with -c opt, runs
 # each from its runfiles as `bazel run` would, collects their
-# `granule-bench:` lines (bench_report.h), prints one table, and writes
+# `granule-bench:` lines (bench_row.h), prints one table, and writes
 # OUTPUT_DIR/loader_vs_references.dat and .png (ratio per line against its
 # target). Figures never fail the run; a program that fails to run does.
 set -euo pipefail

@@ -16,7 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "loader/image_writer.h"
 #include "loader/loaded_image.h"
-#include "testing/bench/bench_report.h"
+#include "testing/bench/bench_row.h"
 
 namespace granule::bench {
 namespace {
@@ -46,14 +46,14 @@ double TimeLoad(const std::string& path, LoadOptions::PathChoice choice) {
   LoadOptions options;
   options.path = choice;
   options.max_image_size = kMaxImage;
-  const double start = NowMicros();
+  const double start = 1000 * WallMs();
   absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadImage(path, options);
   if (!image.ok()) {
     std::fprintf(stderr, "%s\n", image.status().ToString().c_str());
     return -1;
   }
   image->reset();
-  return NowMicros() - start;
+  return 1000 * WallMs() - start;
 }
 
 std::string Describe(const std::string& path) {
@@ -90,12 +90,12 @@ int Run() {
   const std::string note =
       absl::StrFormat("small=%s;large=%s;median_of_%d_interleaved_runs",
                       Describe(*small), Describe(*large), kIterations);
-  PrintRow({2, "size_1gib_vs_1mib_shared", Median(shared_large),
-            Median(shared_small), "us", 1.2, "same_load_of_the_1MiB_image",
-            note});
-  PrintRow({2, "size_1gib_vs_1mib_malloc", Median(malloc_large),
-            Median(malloc_small), "us", std::nullopt,
-            "same_load_of_the_1MiB_image", note});
+  PrintRow(RatioRow(2, "size_1gib_vs_1mib_shared", Median(shared_large),
+                    Median(shared_small), "us", 1.2,
+                    "same_load_of_the_1MiB_image", note));
+  PrintRow(RatioRow(2, "size_1gib_vs_1mib_malloc", Median(malloc_large),
+                    Median(malloc_small), "us", std::nullopt,
+                    "same_load_of_the_1MiB_image", note));
   std::remove(small->c_str());
   std::remove(large->c_str());
   return 0;
