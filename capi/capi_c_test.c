@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* granule.h from C99: every function, the happy path and the main errors.
  * Exits 0 when every check holds; each failed check prints its line. */
 #include <stddef.h>

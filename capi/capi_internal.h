@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the C API's source files share: the thread's last error and the
 // boundary that turns absl::Status and exceptions into granule_status.
 #ifndef GRANULE_CAPI_CAPI_INTERNAL_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's boundary: status codes, the per-thread error text, exceptions
 // turned into codes, and the loads the C test does not cover (foreign
 // variants with a relocation base, failed writes leaving nothing behind).

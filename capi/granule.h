@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* granule's C API: write 64 KiB-aligned ELF images and load them on any page
  * size, from C. One header, one library (-lgranule; see granule.pc).
  *

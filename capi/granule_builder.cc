@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // granule_builder_*: an ImageSpec filled from C, written by WriteImage.
 #include <cstring>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // granule_load, the queries on a loaded image, and the registry. A
 // granule_image* is the LoadedImage itself, so the registry's answer needs no
 // second table to become a handle.

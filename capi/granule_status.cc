@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's error reporting and the host's page geometry.
 #include <string>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs granule for C programs: lib/libgranule.so (SONAME libgranule.so.0),
 # include/granule.h, bin/granule and lib/pkgconfig/granule.pc.
 # Usage: ./bazelw run //capi:install -- [--prefix=DIR]   (default /usr/local)
@@ -9,7 +10,7 @@ prefix=/usr/local
 for arg in "$@"; do
   case "$arg" in
     --prefix=*) prefix="${arg#--prefix=}" ;;
-    -h | --help) sed -n '2,4s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,5s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install: unknown argument '$arg' (expected --prefix=DIR)" >&2; exit 2 ;;
   esac
 done

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # //capi:install into a temporary prefix, then what a C runtime's build does
 # outside Bazel: compile example/vm_image.c with pkg-config alone, run it.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every case of the bad-input catalogue (testing/bad_images.h) through the
 # real granule command, as a user would meet it: `granule check` and
 # `granule load` exit 1 (refused: not a usage error, not a signal), print

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `granule check FILE... [--page-size=LIST]`: reads each ELF file's headers,
 // checks its relocation tables as a load would, and says, for each page size,
 // whether the loader would map it (the shared path) or copy it to the heap

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `granule check` and `granule load` as functions, on images written here.
 #include <string>
 

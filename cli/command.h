@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every granule subcommand returns to the dispatcher in main.cc: the
 // report for stdout, the errors for stderr, and the exit code. Commands never
 // print themselves, so tests can run them as functions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command line before Abseil sees it. Abseil's parser exits with status 1
 // on an unknown flag or a bad value, and after --help; granule promises 2 for
 // a bad command line and 0 for help, and spells flags with hyphens

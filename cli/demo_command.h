@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `granule demo`: the loader end to end on a built-in sample. Writes a small
 // image (constants, code, relocated data, bss), loads it by the shared path
 // and by the malloc path, shows what the kernel enforces and which pages are

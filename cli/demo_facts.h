@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What `granule demo` finds out, gathered apart from how it is shown: the
 // loads on this machine, the pointers followed, the byte comparison, and the
 // replays on simulated machines.

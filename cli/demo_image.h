@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sample image `granule demo` writes and loads, and the scratch directory
 // it lives in.
 #ifndef GRANULE_CLI_DEMO_IMAGE_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The words of a link description (cli/link_description.h): a line split
 // into tokens, hex byte strings, and the names that stand for numbers.
 #ifndef GRANULE_CLI_DESCRIPTION_TOKENS_H_

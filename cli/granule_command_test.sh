@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The granule command as a user meets it: output and exit codes.
 set -u
 here="$(dirname "$0")"

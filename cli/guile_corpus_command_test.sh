@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `granule check` and `granule load` (both paths) over every Guile .go file
 # Debian's guile-2.2-libs and guile-3.0-libs install. The test machine has
 # them (./bazelw installs them), so too few files is a failure, not a skip.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a loaded image looks like from the inside: the path the loader took
 // and why, the segments with the protections the kernel enforces (or the
 // backend records), and the dynamic entries with their loaded addresses.

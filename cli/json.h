@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Just enough JSON for the command's reports.
 #ifndef GRANULE_CLI_JSON_H_
 #define GRANULE_CLI_JSON_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `granule link DESCRIPTION --output=OUT` (or -o OUT): writes the image a
 // text description (cli/link_description.h) specifies, then reads it back and
 // reports it as `granule check` would.

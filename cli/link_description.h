@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The text format `granule link` reads: one directive per line, '#' starts a
 // comment, tokens are separated by blanks, strings are "quoted" with C
 // escapes (\n \t \0 \\ \" \xHH). Numbers are decimal or 0x hex; sizes and

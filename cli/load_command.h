@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `granule load FILE... [--path=auto|shared|malloc] [--allow-exec] [--copy]
 // [--populate]`:
 // loads each image as a runtime would, reports what the loader and the kernel

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The granule command: checks the command line, then hands it to one
 // subcommand. Each prints a report (text, or one JSON object with --json) and
 // exits 0, 1 when the work failed, 2 when the command line is wrong.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `granule map FILE [--page-size=LIST] [--svg | --json]`: draws the file's
 // segments against the page boundaries of each page size (4k,16k,64k by
 // default), marking the pages that segments with different protections would

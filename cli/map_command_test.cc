@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `granule map`: the page cells, conflicts and verdicts of images from
 // granule's writer (64 KiB-aligned in both layouts, and the old 4 KiB layout)
 // and of a hand-made 4 KiB-aligned image, and the drawings made of them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `granule map`'s drawings of an ImageMap: text for a terminal (lines under
 // 100 columns), SVG, and JSON. Pure functions of the map, so tests check the
 // drawing without files.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DrawMapSvg: one horizontal band per page size over a common address scale,
 // segments colored by protection, page boundary ticks, conflicting pages in
 // red.

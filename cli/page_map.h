@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What `granule map` draws, computed without drawing: an image's program
 // headers and the holes between them, and for each page size, which pages
 // each PT_LOAD segment touches and which pages two segments with different

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "cli/page_sizes.h"
 
 #include "absl/strings/ascii.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The --page-size list of `granule check`: which machines to judge an image
 // for, as tokens such as "4k", "64k" or "4k/64k" (page size / allocation
 // granularity, Windows' shape).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `granule info`: what this machine's memory looks like to granule.
 #ifndef GRANULE_CLI_PLATFORM_REPORT_H_
 #define GRANULE_CLI_PLATFORM_REPORT_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The small pieces: JSON, `granule info`'s report, --page-size tokens.
 #include "cli/json.h"
 #include "cli/page_sizes.h"

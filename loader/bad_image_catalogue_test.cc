@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every case of the bad-input catalogue (testing/bad_images.h) through the
 // entry point that must refuse it: the reader for header cases, LoadImage on
 // both paths on a simulated machine and on the host for load cases, the

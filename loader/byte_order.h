@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ELF variants and field access in an image's own byte order, independent of
 // the host's.
 #ifndef GRANULE_LOADER_BYTE_ORDER_H_

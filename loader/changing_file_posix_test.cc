@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files that change under a mapped image, as POSIX kernels handle them:
 // replacing by rename is harmless, truncating raises SIGBUS past the new end,
 // and a write in place shows through the mapping's untouched pages.

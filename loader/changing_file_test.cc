@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files that change under a loaded image, on every OS: with
 // LoadOptions::copy_file_bytes the image is the shared path's (layout,
 // enforced protections) yet owes the file nothing once loaded. What mapping

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "loader/changing_file_test_util.h"
 
 #include <fstream>

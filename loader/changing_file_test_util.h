@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the tests of files that change under a loaded image
 // (changing_file_test.cc and its POSIX and Windows halves).
 #ifndef GRANULE_LOADER_CHANGING_FILE_TEST_UTIL_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files that change under a mapped image, as Windows handles them: while a
 // view of the file is mapped, it can be neither replaced by rename nor
 // truncated, so the loaded image cannot change (docs/porting.md).

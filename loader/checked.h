@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Arithmetic on values read from untrusted files, checked for overflow. Every
 // offset, size and address from an image goes through these (musl's habit:
 // check once, in one place), so no later code can wrap around.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The writer under SIGKILL: a child process writes a new image over an old
 // one and is killed at a random moment, again and again. Whatever the moment,
 // the path must hold the old image or the new one, whole, never a mix or a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ELF vocabulary granule reads and writes: the numbers from the System V
 // ABI and the GNU extensions, plus Guile's dynamic tags. No structs: images
 // are decoded field by field (loader/byte_order.h), so one code path serves

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The decoded image's queries and names; decoding is in elf_reader.cc.
 #include <algorithm>
 

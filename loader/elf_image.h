@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An ELF file's headers, decoded and checked, before anything is mapped:
 // what `granule check` reports on and what the loader maps from.
 #ifndef GRANULE_LOADER_ELF_IMAGE_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The reader against the image contract: every rejected field has a case
 // asserting its message, in all four ELF variants.
 #include <functional>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The relocator's fast path: a relative relocation whose place lies inside
 // the writable segment of the place before it (relocations are mostly
 // sorted) needs no segment search. Kept in locals of the table loop, apart

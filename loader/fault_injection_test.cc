@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault injection over every load path. Each configuration (an image, a
 // machine, a path) is loaded once to count the raw backend calls a successful
 // load makes; then for k = 1, 2, ... the k-th call is failed until the load

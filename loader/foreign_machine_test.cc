@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Images written by granule's writer, loaded as each named foreign machine
 // would (platform/simulated_machines.h): macOS on Intel and Apple silicon,
 // Linux with 4, 16 and 64 KiB pages, Windows, Cygwin through the Win32 calls

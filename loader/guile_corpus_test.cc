@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The loader against files no one here wrote: every compiled Guile 2.2 and
 // 3.0 module Debian ships. The reader is held against GNU readelf, each file
 // against what Guile's linker promises (docs: shared/notes/prior-art.md), and

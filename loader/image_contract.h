@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The image contract's rules for program headers (docs/format.md), checked
 // once the headers are decoded. Split from the decoding in elf_reader.cc.
 #ifndef GRANULE_LOADER_IMAGE_CONTRACT_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors about an image: "<path>: <what is wrong, with the field and value>".
 #ifndef GRANULE_LOADER_IMAGE_ERROR_H_
 #define GRANULE_LOADER_IMAGE_ERROR_H_

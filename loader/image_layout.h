@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The writer's first half: where every section and segment of an ImageSpec
 // goes, in the file and in memory, before any byte is encoded.
 #ifndef GRANULE_LOADER_IMAGE_LAYOUT_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which loaded image holds an address: what a runtime asks when it meets a
 // code or data pointer (Guile keeps the same table, sorted by address).
 // Every LoadedImage joins on load and leaves in its destructor.

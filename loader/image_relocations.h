@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The writer's relative relocations: checking each against the layout and
 // encoding the table as RELA, REL or RELR.
 #ifndef GRANULE_LOADER_IMAGE_RELOCATIONS_H_

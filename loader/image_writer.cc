@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BuildImage: validates the spec, lays it out (image_layout.cc), resolves the
 // relocations (image_relocations.cc) and encodes headers, .dynamic and the
 // section table field by field, so every variant comes out right on any host.

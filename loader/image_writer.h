@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The linker side: lays sections out into 64 KiB-aligned segments and writes
 // an ELF image granule's loader (and Guile's) can map on any page size.
 #ifndef GRANULE_LOADER_IMAGE_WRITER_H_

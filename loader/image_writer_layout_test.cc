@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The writer's layouts on disk and in memory, RELR encoding, machines, and
 // WriteImage's failures, for every variant. Checked with readelf and stat.
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks the writer's output with binutils' readelf, not granule's reader, so
 // a mistake shared by the writer and the reader cannot hide.
 #include "loader/image_writer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "loader/image_writer_test_util.h"
 
 #include <fstream>

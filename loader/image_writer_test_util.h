@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helpers for the writer: readelf's report on a written file, the gABI
 // numbers for what readelf names, word access and a RELR decoder, all written
 // independently of the writer's.

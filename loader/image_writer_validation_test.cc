@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every spec BuildImage refuses, with the message that names the fault.
 #include <cstdint>
 #include <string>

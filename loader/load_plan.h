@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How an image's PT_LOAD segments become mappings in one region, for one page
 // geometry: the shared path's mmap calls on a real machine, the malloc path's
 // reads on the heap (geometry 1 byte), or a simulated machine's. Planning is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plans are arithmetic: these tests state, for each geometry, exactly which
 // mappings, protections and zero fills an image needs, and why a geometry is
 // refused.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loading an image: the shared path (the file mapped, read-only pages shared
 // through the page cache, writable ones private copy-on-write) when this
 // machine's page size and allocation granularity divide every segment's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loading end to end: which path and why, the protections that result, zero
 // fill, RELRO, the init hook, the registry, and that no error path leaks a
 // mapping.

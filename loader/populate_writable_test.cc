@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LoadOptions::populate_writable: the same image, loaded with and without it,
 // has the same bytes and protections on the host and on simulated machines;
 // the simulator records one populate call per writable file range, none

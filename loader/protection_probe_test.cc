@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The protections a load sets are the ones the hardware enforces: writing a
 // read-only or RELRO page and executing a page that is not executable really
 // fault, probed after the load has finished (relocations applied, RELRO made

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Keeps a file mapping's padding out of the page cache on the shared path.
 //
 // The 1:1 layout maps the whole file, padding between segments included. On

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared path's read-ahead advice: in the 1:1 layout (one mapping of the
 // whole file, padding included) the mapping is advised "random" and each
 // segment's pages "will need"; the compact layout, whose mappings hold no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The loader on the machine it runs on, with the host backend: no simulation.
 // Run natively, under Wine, and on QEMU virtual machines whose kernels have
 // 16 KiB and 64 KiB pages (testing/matrix.sh), it shows the contract holding

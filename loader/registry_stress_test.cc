@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Eight threads load, look up and release images at once, through the host's
 // shared path and the malloc path, for thousands of rounds, while checking
 // every answer of ImageRegistry::Global(): a thread's own image is found at

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which relocation type means "relative" (word = base + addend) on each
 // machine granule loads for. Relative relocations are all a position-
 // independent image needs at load time; symbol lookup is the runtime's job.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Applies an image's relative relocations (DT_RELA, DT_REL, DT_RELR) to its
 // loaded bytes. Every table and every place is checked against the PT_LOAD
 // segments first: a place outside a writable segment is an error naming it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Relative relocations in every table format and ELF variant, and every way
 // a table can be wrong.
 #include "loader/relocator.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The writer and the loader together: every ELF variant, both layouts and all
 // three relocation formats, loaded on simulated 4K, 16K, 64K and 256K-page
 // machines and on this one, by the shared path where the machine allows and

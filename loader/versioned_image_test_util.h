@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Images that differ in every loaded byte by a version number, for tests that
 // replace, truncate or overwrite an image file and must tell which version
 // they see: .rodata is a pattern of the version, .data holds words relocated

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal to the ELF reader, exposed for its tests: serves the reader's many
 // small reads (e_ident, the ELF header, the program headers, the dynamic
 // table, the section headers, their names) from a few larger ones, because on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The reader's system calls: the headers of a typical image take two reads
 // (the head, then the section tables), and the window never reads outside the
 // file or serves bytes it did not read.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whole-word reads and writes in an image's byte order, for the relocator's
 // hot loops: the byte order is decided once per table (WithWordCodec), not
 // per byte as LoadUnsigned does, so a word is one load and at most one swap.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WriteFileAtomically's checks, the same on every OS: nothing is created
 // until the size and every extent are known to fit.
 #include "platform/atomic_file.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing a whole file so that readers never see part of it.
 #ifndef GRANULE_PLATFORM_ATOMIC_FILE_H_
 #define GRANULE_PLATFORM_ATOMIC_FILE_H_

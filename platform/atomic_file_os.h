@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The seam between WriteFileAtomically's OS-neutral checks (atomic_file.cc)
 // and each OS's file calls (atomic_file_posix.cc, atomic_file_windows.cc).
 // Only those files include it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WriteFileAtomically for POSIX: mkostemp next to the target, pwrite the
 // extents, ftruncate for the holes, fsync, rename, fsync the directory.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WriteFileAtomically on POSIX: mode 0644, holes, the old inode kept by its
 // readers, and errors that name the system call.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WriteFileAtomically on every OS: the bytes written, and bad extents refused
 // before anything is created. atomic_file_posix_test.cc and
 // atomic_file_windows_test.cc hold holes, replacement while a reader has the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Directories and files as atomic_file_test sees them, through the C++
 // library so that every OS's test file can use them.
 #ifndef GRANULE_PLATFORM_ATOMIC_FILE_TEST_UTIL_H_

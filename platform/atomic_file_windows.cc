@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WriteFileAtomically for Windows: a new temporary file next to the target,
 // the extents written at their offsets, the size set (a sparse file where the
 // file system has them, zeros otherwise), FlushFileBuffers, then MoveFileExW

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WriteFileAtomically on Windows: sparse files, replacing a file that a
 // reader has open (which Wine refuses), and Windows' own errors.
 // atomic_file_test.cc holds what every OS shares.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What one map-a-file round trip costs on each backend, by file size:
 // reserve, map the file read-only, make its last 64 KiB writable, write one
 // byte there, release. The POSIX backend should cost the same at 1 MiB and

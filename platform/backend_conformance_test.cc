@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One suite, every backend: the host's real one (POSIX or Windows, named by
 // its traits), malloc, and the simulated machines at 4K, 16K, 64K and 256K
 // pages and Windows' 4K/64K split. A rule that holds on one backend must hold

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Windows backend as Windows sees it: where views and memory land (one
 // allocation per mapping, reserved pieces between them), the Win32
 // protections chosen, executable views, errors that name the call, a region

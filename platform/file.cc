@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File's OS-neutral half: ownership of the handle, the range check before a
 // read, and the errors every OS gives in the same words. The OS calls are in
 // file_posix.cc and file_windows.cc.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A file opened for reading, as the memory backends need it: a size, a way to
 // read at an offset (the malloc path), and the native handle that file views
 // are made from (an fd on POSIX, a HANDLE on Windows).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The seam between File's OS-neutral half (file.cc: ownership, range checks,
 // the errors every OS shares) and each OS's file calls (file_posix.cc,
 // file_windows.cc). Only those files include it.

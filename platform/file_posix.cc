@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File's POSIX calls: open, fstat, pread, close. file.cc holds the rest.
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File on POSIX: the errors name the call and errno's text.
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

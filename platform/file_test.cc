@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File on every OS: reads, the range check, what is not a regular file, and
 // ownership of the handle. file_posix_test.cc and file_windows_test.cc hold
 // each OS's own errors and sharing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File's Windows calls: a HANDLE from CreateFileW, shared for reading and for
 // deletion, so a newer image can be renamed over the path while this one is
 // open (and mapped), as on POSIX. file.cc holds the rest.

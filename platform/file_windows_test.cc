@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File on Windows: Windows' own errors, devices, and the sharing a loader
 // relies on: an open image can be renamed over and deleted, and the open
 // handle keeps reading the old bytes. file_test.cc holds what every OS shares.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platform/host_backend_fixture.h"
 
 #include <utility>

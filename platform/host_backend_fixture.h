@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests on the host's real memory backend (POSIX mmap or Windows views): the
 // backend and its geometry at hand, and files to map.
 #ifndef GRANULE_PLATFORM_HOST_BACKEND_FIXTURE_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The malloc backend: the path that works everywhere.
 //
 // A reservation is an aligned heap block; mapping a file range reads it in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OS-neutral half of every backend: all argument checks and bookkeeping.
 #include "platform/memory_backend.h"
 

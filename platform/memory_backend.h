@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one memory abstraction granule's loader sees.
 //
 // A MemoryBackend hands out Regions: address ranges reserved with no access,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Page geometry: the two units every memory operation is measured in.
 //
 // The page size is the protection unit: mprotect/VirtualProtect change whole

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Host page geometry on POSIX systems. On Linux the kernel hands the page size
 // to every process in the auxiliary vector; macOS exports vm_page_size; the
 // BSDs answer sysconf. Cygwin's sysconf reports its 64 KiB allocation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // On POSIX the host geometry must agree with what the C library reports.
 #include <unistd.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platform/page_geometry.h"
 
 #include "gtest/gtest.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // On Windows the host geometry is GetSystemInfo's two units, kept apart.
 #include <windows.h>
 

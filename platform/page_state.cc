@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // QueryPageStates' OS-neutral half: the range is checked and cut into host
 // pages here; page_state_posix.cc and page_state_windows.cc ask the OS.
 #include "platform/page_state.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the kernel really did with the pages of a range: the protection it
 // enforces and, for each page, whether it is resident and whether it is still
 // shared through the page cache or has become a private copy.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fixture of page_state_test: page states asked of the running kernel
 // about real mappings made by the host backend.
 #ifndef GRANULE_PLATFORM_PAGE_STATE_FIXTURE_H_

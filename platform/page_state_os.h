@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The seam between QueryPageStates' OS-neutral half (page_state.cc: the range
 // checks and the page arithmetic) and each OS's queries (page_state_posix.cc,
 // page_state_windows.cc). Only those files include it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Page states from Linux's /proc/self/maps and /proc/self/pagemap (see
 // Documentation/admin-guide/mm/pagemap.rst). Other POSIX systems have no
 // pagemap; that is detected at run time, when opening it fails with ENOENT.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Page states on Linux, where they differ from Windows: the kernel's shared
 // zero page, holes punched with munmap, writable and executable mappings as
 // /proc/self/maps shows them, and the /proc/self/maps parser. This CI runs

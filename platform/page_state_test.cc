@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Page states asked of the running kernel, on real mappings made by the host
 // backend: what every OS must answer alike. page_state_posix_test.cc and
 // page_state_windows_test.cc hold what differs. An error from the OS's

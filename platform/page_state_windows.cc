@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Page states on Windows. VirtualQuery gives, run by run, whether pages are
 // allocated and the protection they have; QueryWorkingSetEx gives, page by
 // page, whether a page is in this process's working set (resident) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Page states on Windows, where they differ from Linux: a zero page of the
 // process's own, holes between VirtualAlloc reservations, and protections no
 // Protection expresses (VirtualQuery, QueryWorkingSetEx). The Windows build

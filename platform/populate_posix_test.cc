@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Region::Populate on Linux does what it is for: every page of the range is
 // resident and already a private copy, before any write. This CI runs Linux:
 // no /proc/self/pagemap is a failure, not a skip.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Region::Populate on every backend: what it refuses, that it changes no byte
 // and no protection, that the simulator records it and can fail it.
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // POSIX backend: mmap, mprotect, munmap (Linux, macOS, the BSDs).
 //
 // A reservation is an anonymous PROT_NONE mapping; file ranges and zeroed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The POSIX backend keeps a reservation's alignment slack reserved instead of
 // trimming it (two munmap calls per load saved), so release must return the
 // whole original mmap range: nothing of it may stay mapped.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A strict simulated machine: any page size and allocation granularity, on
 // heap memory, so every test can meet a foreign platform's rules here.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What only the simulator does: foreign geometries, and fault injection.
 #include "platform/simulated_backend.h"
 

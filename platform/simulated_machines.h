@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The foreign machines granule's tests meet through the simulated backend:
 // each with the page geometry it presents and how granule runs there.
 //

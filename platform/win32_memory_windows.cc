@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platform/win32_memory_windows.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Win32 memory calls the Windows backend (windows_backend.cc) is built
 // from. Each returns a Win32Call that carries GetLastError() and names the
 // call with its arguments, so the backend's errors say exactly what failed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the Windows files of the platform layer (and Cygwin's use
 // of the Win32 backend): Win32 errors as absl::Status values, UTF-8 paths as
 // the UTF-16 strings the W functions take. Included only by *_windows.cc.

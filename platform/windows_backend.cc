@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Windows backend: VirtualAlloc reservations with copy-on-write file views
 // and committed memory placed at exact addresses inside them. Also Cygwin's
 // backend, because Cygwin's mmap(MAP_FIXED) cannot place a view inside a

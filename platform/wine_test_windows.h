@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // For the Windows test files: whether they run under Wine, which differs from
 // Windows in a few things tests see (each test says which where it asks).
 #ifndef GRANULE_PLATFORM_WINE_TEST_WINDOWS_H_

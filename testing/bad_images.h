@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bad-input catalogue: malformed images, each with the message granule
 // must refuse it with. Built with testing/raw_elf.h, not granule's writer,
 // so the cases do not share the writer's assumptions. Used by

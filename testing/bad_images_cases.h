@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the files that build the bad-input catalogue (bad_images*.cc):
 // the base images and the helpers that break them.
 #ifndef GRANULE_TESTING_BAD_IMAGES_CASES_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Catalogue cases in the ELF header and the section header table: what
 // ReadElfImage refuses before it looks at a segment.
 #include "absl/strings/str_cat.h"

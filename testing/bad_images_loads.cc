@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Catalogue cases whose headers read fine but which LoadImage refuses: bad
 // relocation tables and places (on both paths), images too large or too
 // aligned to place, and alignments only the malloc path can load.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Catalogue cases in the program headers: PT_LOAD sizes, order, alignment
 // and flags, PT_DYNAMIC and its table, PT_GNU_RELRO. ReadElfImage refuses
 // them all.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Catalogue cases made by corrupting granule's writer's own output: a
 // compact, big-endian ELF64 image with R, RX and RW segments, .bss and a RELR
 // table, a layout the raw_elf cases do not have. The fields to corrupt are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ./bazelw's install logic, run against stand-ins for dpkg-query, id, sudo,
 # apt-get and bazel on a PATH that holds nothing else.
 set -u

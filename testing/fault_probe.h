@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Asks the hardware whether an access faults, without dying: the access runs
 // under a temporary SIGSEGV/SIGBUS handler that jumps back out (a vectored
 // exception handler on Windows). Used to prove that a protection really is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The probe itself must be trustworthy before other tests rely on it: each
 // protection told apart on pages the host backend made (mmap and mprotect,
 // or VirtualAlloc and VirtualProtect), and faults twice in a row.

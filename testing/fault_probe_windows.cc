@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault probes on Windows (x86_64): the access is one instruction in a tiny
 // assembly routine; a vectored exception handler that sees an access
 // violation at that instruction resumes the routine at its "faulted" exit.

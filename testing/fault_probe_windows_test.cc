@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fault probe on Windows: execute-read pages, and faults the probe does
 // not own left to the handlers that come after it. fault_probe_test.cc tells
 // the protections apart on every OS.

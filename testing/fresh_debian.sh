@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Tries the README's two commands as a newcomer would: in a fresh Debian
 # bookworm root (debootstrap minbase) that has none of granule's packages.
 # Usage (as root): testing/fresh_debian.sh

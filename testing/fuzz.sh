@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fuzzes granule's reader, validator and loader with libFuzzer, seeded from
 # writer outputs and Debian's Guile files, and prints one table: target,
 # seconds, executions, exec/s, coverage (libFuzzer's cov: edges and ft:
@@ -25,7 +26,7 @@ for arg in "$@"; do
     --seconds=*) seconds=${arg#--seconds=} ;;
     --targets=*) targets=${arg#--targets=} ;;
     --work=*) work=${arg#--work=} ;;
-    *) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '3,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 if [ -z "$work" ]; then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Debian's compiled Guile modules, found where guile-2.2-libs and
 // guile-3.0-libs install them, with readelf's view of each: a corpus of real
 // 64 KiB-aligned images that no one here wrote.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where Debian installs Guile's compiled modules (guile-2.2-libs,
 // guile-3.0-libs): every *.go under /usr/lib/*/guile/{2.2,3.0}/ccache. Only
 // the search, so fuzz seeds and benchmarks can use it without the readelf

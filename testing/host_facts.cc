@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Prints what the machine running it really is, as one parseable line, for
 // the platform matrix (testing/matrix.sh): the page geometry granule's
 // platform layer reads from the operating system, the byte order and the word

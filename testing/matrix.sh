@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs granule's tests on every platform it supports and prints one table:
 # where they ran, the page size, granularity, byte order and word size the
 # tests really saw there (measured by //testing:host_facts, not taken from the
@@ -35,7 +36,7 @@ rows=$all_rows
 for arg in "$@"; do
   case "$arg" in
     --rows=*) rows=${arg#--rows=} ;;
-    *) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '3,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 

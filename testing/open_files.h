@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How many files this process holds open, so a test can show an error path
 // closes what it opened: compare the count before and after.
 #ifndef GRANULE_TESTING_OPEN_FILES_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A test-only ELF encoder, independent of granule's writer, so reader and
 // loader tests do not trust the code they are checking against. It writes
 // exactly the headers it is given, valid or not.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What GNU readelf says about ELF files: a second opinion, written by no one
 // here, for tests to hold granule's reader and writer against. Runs
 // `readelf -W -h -l -S -d -r` and parses the ELF header, the section headers,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parsers for single rows of `readelf -W` tables, for testing/readelf.cc. Each
 // returns false when the row is not in the form readelf prints, so that the
 // caller can name the line.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The readelf parser on output captured from GNU readelf 2.40, trimmed.
 #include "testing/readelf.h"
 

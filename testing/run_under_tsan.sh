@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs a test program built with --config=tsan with granule's ThreadSanitizer
 # suppressions (testing/tsan_suppressions.txt); .bazelrc passes this script as
 # --run_under. Usage: run_under_tsan.sh PROGRAM [ARG...]. Exits with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files for tests, under TEST_TMPDIR (Bazel gives each test its own).
 #ifndef GRANULE_TESTING_TEMP_FILE_H_
 #define GRANULE_TESTING_TEMP_FILE_H_

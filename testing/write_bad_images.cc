@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // write_bad_images DIR: writes each bad-input catalogue case as
 // DIR/<name>.go and a table DIR/expected.tsv of "name<TAB>stage<TAB>expected
 // message" lines, for tests that run the granule command on them.

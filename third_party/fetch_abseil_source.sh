@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Unpacks Debian's Abseil source into third_party/abseil-source, for builds
 # that cannot use libabsl-dev's amd64 shared libraries: the cross
 # architectures and Windows (see ../shared/notes/build-facts.md and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A runtime author's program: compile a toy VM's module into a granule image,
  * load it by both paths, and check it. Built outside Bazel with
  *   cc vm_image.c $(pkg-config --cflags --libs granule) -o vm_image

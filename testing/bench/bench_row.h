@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The row contract every benchmark program follows (docs/benchmarks.md): one
 // stdout line per measured figure, "granule-bench: row=... name=... ...",
 // which testing/bench/run.sh collects into the table. Everything else goes to

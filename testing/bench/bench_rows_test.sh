@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the fast row programs (padding_bench, sharing_bench) and holds every
 # stdout line to the row contract of docs/benchmarks.md, so run.sh's table
 # cannot silently lose a row. Figures are not judged: benchmarks never fail

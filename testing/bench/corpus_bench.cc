@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Row 3 of the benchmarks: every compiled module of Debian's guile-3.0,
 // loaded and released by granule (shared path, one process), against
 // (a) the syscall floor: open, fstat, one mmap of the whole file, mprotect of

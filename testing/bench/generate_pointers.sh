@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Writes the C file of row 1's reference library: N static pointers into a
 # byte array, each a R_X86_64_RELATIVE (or the machine's relative relocation)
 # once built -O2 -fPIC into a shared library. Usage: generate_pointers.sh N OUT

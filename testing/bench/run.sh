@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The benchmark suite of issue 6, in one command:
 #   testing/bench/run.sh [OUTPUT_DIR]      (default: docs/benchmarks)
 # Installs what it needs from Debian (gnuplot-nox; guile-3.0 for the Guile

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The reader on untrusted bytes: ReadElfImage must return an error or an
 // image whose accessors are safe, never crash.
 #include <cstddef>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A libFuzzer target and the test that replays its seeds and regressions."""
 
 def granule_fuzz_target(name, srcs, deps):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every fuzz target shares: the input as an image, and the checks whose
 // failure is a finding. A finding must stop the process where libFuzzer (or
 // the replay test) sees it, so the checks trap rather than return errors.

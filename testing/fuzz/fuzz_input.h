@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fuzzers' input bytes as a File, the only thing the reader and the
 // backends read from. File cannot be made from memory, so the bytes go into
 // one memory-backed file reused for every input: no disk, no new name.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A memfd holds the bytes; /proc/self/fd/N opens it as a regular file, so
 // File::OpenForReading runs its usual open and fstat on it.
 #include <sys/mman.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The validator: for every image the reader accepts, PlanLoad and
 // CheckSharedPath on several page geometries, segment by segment and whole
 // file, must refuse with a status or return a plan that stays inside its own

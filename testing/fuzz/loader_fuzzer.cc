@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The loader on every image the reader accepts: the shared path on simulated
 // machines of several page geometries, and the malloc path; relocations
 // applied, the dynamic table and sections read, then released. Afterwards

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes the fuzzers' seed corpus into a directory (testing/fuzz.sh runs it):
 // granule's writer outputs and up to 30 of Debian's Guile .go files.
 // Usage: make_seeds OUT_DIR

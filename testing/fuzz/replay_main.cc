@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main() for the fuzz targets when libFuzzer is not linked (any build but
 // --config=fuzz): runs every file named, and every regular file in every
 // directory named, through LLVMFuzzerTestOneInput once. Arguments starting

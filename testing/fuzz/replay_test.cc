@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replays the seed corpus and every committed regression input of one fuzz
 // target (linked in) through its LLVMFuzzerTestOneInput: a crash, a sanitizer
 // report or a failed ledger check ends the process and fails the test.

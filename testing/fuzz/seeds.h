@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fuzzers' seed corpus: granule's writer outputs of every variant, both
 // layouts and every relocation format, and Debian's compiled Guile modules.
 #ifndef GRANULE_TESTING_FUZZ_SEEDS_H_

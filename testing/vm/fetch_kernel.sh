@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fetches the Debian kernel of a test machine and caches it; prints the path
 # of the kernel image on stdout.
 # Usage: testing/vm/fetch_kernel.sh --machine=ppc64le-64k|arm64-16k [--refresh]

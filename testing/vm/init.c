@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // /init of the test VM's initramfs (see testing/vm/README.md).
 //
 // It runs as PID 1 on a real kernel: mounts what tests need, reports the page

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash disable=SC2034  # The machine_* variables are for the sourcing script.
 # Sourced by the scripts in testing/vm: the machines they know, and helpers.
 # Each machine is a real kernel whose page size is fixed by its configuration.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs static test binaries on a real kernel with large pages, under
 # full-system QEMU, and says what passed.
 # Usage: testing/vm/run_tests.sh --machine=ppc64le-64k|arm64-16k
@@ -26,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=machines.sh
 source "$here/machines.sh"
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
 machine_name='' timeout_seconds=600 log='' show_console=0 memory=1G
 test_args=() binaries=() data_dirs=()

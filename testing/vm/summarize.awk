@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Reads a test VM's console log and prints what it proves; exits 0 only if it
 # proves everything (see run_tests.sh). Variables, given with -v:
 #   machine        the machine's name

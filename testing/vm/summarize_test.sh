@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # summarize.awk against console logs written by hand: what a VM run proves
 # and what it must refuse to call a pass. No QEMU here; run_tests.sh runs the
 # real thing.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs a Windows test program under Wine, for `bazel test --config=mingw64`
 # (.bazelrc passes this as --run_under). Usage: run_under_wine.sh PROGRAM [ARG...]
 #

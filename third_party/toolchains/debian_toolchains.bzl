@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Debian's compilers as Bazel C++ toolchains (legacy crosstool_top): the cross gcc
 for other architectures and clang for the sanitizers."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Offline stand-in for rules_cc: forwards every cc_* rule to Bazel's native rules."""
 
 def cc_binary(**attrs):

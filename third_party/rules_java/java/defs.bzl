@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Offline stand-in for rules_java: forwards to Bazel's native Java rules.
 
 granule builds no Java; Bazel 4.2.3 loads this file for its registered JDK toolchain.
