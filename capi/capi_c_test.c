@@ -260,6 +260,8 @@ int main(void) {
   char path[4096];
   size_t l, f;
 
+  /* The library and this header are one version. */
+  CHECK(strcmp(granule_version(), GRANULE_VERSION_STRING) == 0);
   CHECK_OK(granule_page_geometry(&page_size, &granularity));
   CHECK(page_size >= 4096 && granularity % page_size == 0);
   CHECK_OK(granule_page_geometry(NULL, NULL));

@@ -20,6 +20,14 @@
 namespace granule::capi {
 namespace {
 
+TEST(CapiVersionTest, LibraryAndHeaderAgree) {
+  EXPECT_STREQ(granule_version(), GRANULE_VERSION_STRING);
+  EXPECT_EQ(std::string(GRANULE_VERSION_STRING),
+            std::to_string(GRANULE_VERSION_MAJOR) + "." +
+                std::to_string(GRANULE_VERSION_MINOR) + "." +
+                std::to_string(GRANULE_VERSION_PATCH));
+}
+
 TEST(CapiStatusTest, CodesAreAbslStatusCodes) {
   EXPECT_EQ(GRANULE_OK, static_cast<int>(absl::StatusCode::kOk));
   EXPECT_EQ(GRANULE_INVALID_ARGUMENT,

@@ -19,6 +19,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* granule's version, written here and nowhere else: the library's SONAME
+ * (libgranule.so.MAJOR), granule.pc, `granule --version` and
+ * granule_version() are all made from these three lines. */
+#define GRANULE_VERSION_MAJOR 0
+#define GRANULE_VERSION_MINOR 2
+#define GRANULE_VERSION_PATCH 0
+
+#define GRANULE_VERSION_TEXT_(x) #x
+#define GRANULE_VERSION_TEXT(x) GRANULE_VERSION_TEXT_(x)
+/* "MAJOR.MINOR.PATCH" of this header. */
+#define GRANULE_VERSION_STRING                   \
+  GRANULE_VERSION_TEXT(GRANULE_VERSION_MAJOR)    \
+  "." GRANULE_VERSION_TEXT(GRANULE_VERSION_MINOR) \
+  "." GRANULE_VERSION_TEXT(GRANULE_VERSION_PATCH)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -43,6 +58,10 @@ enum {
   GRANULE_UNAVAILABLE = 14,
   GRANULE_DATA_LOSS = 15
 };
+
+/* The version of the library linked at run time, "MAJOR.MINOR.PATCH"; it may
+ * differ from GRANULE_VERSION_STRING, the header's. Thread-safe. */
+const char* granule_version(void);
 
 /* The text of the last failure on the calling thread, "" when none. */
 const char* granule_last_error(void);

@@ -47,6 +47,8 @@ using granule::capi::NullArgument;
 
 extern "C" {
 
+const char* granule_version(void) { return GRANULE_VERSION_STRING; }
+
 const char* granule_last_error(void) {
   return granule::capi::last_error.c_str();
 }

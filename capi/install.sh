@@ -5,7 +5,6 @@
 # Usage: ./bazelw run //capi:install -- [--prefix=DIR]   (default /usr/local)
 set -euo pipefail
 
-readonly version=0.1.0
 prefix=/usr/local
 for arg in "$@"; do
   case "$arg" in
@@ -37,13 +36,28 @@ else
   exit 1
 fi
 
+# The version is written once, in granule.h.
+version_part() {
+  sed -n "s/^#define GRANULE_VERSION_$1 \\([0-9][0-9]*\\)$/\\1/p" "$files/capi/granule.h"
+}
+major=$(version_part MAJOR) minor=$(version_part MINOR) patch=$(version_part PATCH)
+if [ -z "$major" ] || [ -z "$minor" ] || [ -z "$patch" ]; then
+  echo "install: no GRANULE_VERSION_MAJOR/MINOR/PATCH in $files/capi/granule.h" >&2
+  exit 1
+fi
+readonly version="$major.$minor.$patch"
+
 libdir="$prefix/lib"
 install -d "$libdir/pkgconfig" "$prefix/include" "$prefix/bin"
+# Both were built -c opt (release.bzl); symbols a debugger would want are
+# stripped, the library keeping those its users link against.
 install -m 0755 "$files/capi/libgranule.so" "$libdir/libgranule.so.$version"
-ln -sfn "libgranule.so.$version" "$libdir/libgranule.so.0"
-ln -sfn libgranule.so.0 "$libdir/libgranule.so"
+strip --strip-unneeded "$libdir/libgranule.so.$version"
+ln -sfn "libgranule.so.$version" "$libdir/libgranule.so.$major"
+ln -sfn "libgranule.so.$major" "$libdir/libgranule.so"
 install -m 0644 "$files/capi/granule.h" "$prefix/include/granule.h"
 install -m 0755 "$files/cli/granule" "$prefix/bin/granule"
+strip "$prefix/bin/granule"
 sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" \
   "$files/capi/granule.pc.in" >"$libdir/pkgconfig/granule.pc"
 chmod 0644 "$libdir/pkgconfig/granule.pc"
@@ -55,7 +69,7 @@ if grep -qsxF "$libdir" /etc/ld.so.conf /etc/ld.so.conf.d/*.conf; then
   if [ "$(id -u)" -eq 0 ]; then
     ldconfig
   else
-    echo "install: run ldconfig as root so programs find $libdir/libgranule.so.0" >&2
+    echo "install: run ldconfig as root so programs find $libdir/libgranule.so.$major" >&2
   fi
 else
   echo "install: $libdir is not in the dynamic linker's path: run programs with LD_LIBRARY_PATH=$libdir" >&2

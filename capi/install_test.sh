@@ -20,18 +20,33 @@ $(cat "$3")"
 
 "$files/capi/install" --prefix="$prefix" 2>"$work/install.err" ||
   fail "install failed: $(cat "$work/install.err")"
-for f in include/granule.h bin/granule lib/libgranule.so.0.1.0 \
+# The version comes from granule.h alone.
+version_part() {
+  sed -n "s/^#define GRANULE_VERSION_$1 \\([0-9][0-9]*\\)$/\\1/p" "$files/capi/granule.h"
+}
+major=$(version_part MAJOR)
+version="$major.$(version_part MINOR).$(version_part PATCH)"
+[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "no version in granule.h: '$version'"
+for f in include/granule.h bin/granule "lib/libgranule.so.$version" \
   lib/pkgconfig/granule.pc; do
   [ -f "$prefix/$f" ] || fail "not installed: $prefix/$f"
 done
-[ "$(readlink "$prefix/lib/libgranule.so")" = libgranule.so.0 ] ||
-  fail "lib/libgranule.so does not link to libgranule.so.0"
-[ "$(readlink "$prefix/lib/libgranule.so.0")" = libgranule.so.0.1.0 ] ||
-  fail "lib/libgranule.so.0 does not link to libgranule.so.0.1.0"
+[ "$(readlink "$prefix/lib/libgranule.so")" = "libgranule.so.$major" ] ||
+  fail "lib/libgranule.so does not link to libgranule.so.$major"
+[ "$(readlink "$prefix/lib/libgranule.so.$major")" = "libgranule.so.$version" ] ||
+  fail "lib/libgranule.so.$major does not link to libgranule.so.$version"
+# A release install is stripped: no symbol table, no debug sections.
+for f in "lib/libgranule.so.$version" bin/granule; do
+  readelf -S -W "$prefix/$f" >"$work/sections.txt"
+  expect_count 0 ' \.symtab | \.debug_' "$work/sections.txt"
+done
+"$prefix/bin/granule" --version >"$work/version.txt" 2>&1 ||
+  fail "granule --version failed: $(cat "$work/version.txt")"
+expect_count 1 "^granule $version\$" "$work/version.txt"
 
 # The library: its SONAME, and nothing exported but the C API.
 readelf -d "$prefix/lib/libgranule.so.0" >"$work/dynamic.txt"
-expect_count 1 'SONAME.*\[libgranule\.so\.0\]' "$work/dynamic.txt"
+expect_count 1 "SONAME.*\\[libgranule\\.so\\.$major\\]" "$work/dynamic.txt"
 nm -D --defined-only "$prefix/lib/libgranule.so.0" |
   awk '$2 ~ /^[TDBRVW]$/ { print $3 }' | sed 's/@.*//' >"$work/exports.txt"
 grep -q '^granule_load$' "$work/exports.txt" || fail "granule_load not exported"
@@ -44,6 +59,8 @@ flags=$(pkg-config --cflags --libs granule) || fail "pkg-config cannot find gran
 flags="${flags% }"  # pkg-config ends the line with a space.
 [ "$flags" = "-I$prefix/include -L$prefix/lib -lgranule" ] ||
   fail "pkg-config gave '$flags'"
+[ "$(pkg-config --modversion granule)" = "$version" ] ||
+  fail "pkg-config --modversion gave '$(pkg-config --modversion granule)', granule.h says $version"
 
 cp "$files/capi/example/vm_image.c" "$work/"
 cd "$work"
@@ -51,7 +68,7 @@ cd "$work"
 cc -std=c99 -Wall -Wextra -Wpedantic -Werror vm_image.c $flags -o vm_image ||
   fail "vm_image.c does not compile against the installed library"
 readelf -d vm_image >"$work/example_dynamic.txt"
-expect_count 1 'NEEDED.*\[libgranule\.so\.0\]' "$work/example_dynamic.txt"
+expect_count 1 "NEEDED.*\\[libgranule\\.so\\.$major\\]" "$work/example_dynamic.txt"
 expect_count 0 'NEEDED.*libabsl' "$work/example_dynamic.txt"
 
 LD_LIBRARY_PATH="$prefix/lib" ./vm_image "$work/vm.go" >"$work/out.txt" 2>&1 ||

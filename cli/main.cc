@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "capi/granule.h"
 #include "cli/check_command.h"
 #include "cli/command.h"
 #include "cli/command_line.h"
@@ -190,6 +191,10 @@ void EnterWorkingDirectoryOfBazelRun() {
 int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsageText);
   EnterWorkingDirectoryOfBazelRun();
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    absl::PrintF("granule %s\n", GRANULE_VERSION_STRING);
+    return kExitOk;
+  }
   absl::StatusOr<NormalizedArgs> normalized =
       NormalizeArgs(std::vector<std::string>(argv, argv + argc));
   if (!normalized.ok()) {
