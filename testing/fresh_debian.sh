@@ -3,8 +3,9 @@
 # Tries the README's two commands as a newcomer would: in a fresh Debian
 # bookworm root (debootstrap minbase) that has none of granule's packages.
 # Usage (as root): testing/fresh_debian.sh
+# Then the native suite as a user who is not root (testing/host_variants.sh).
 # Prints each command's exit status and the time it took; exits non-zero if
-# either failed. Takes about half an hour (debootstrap, apt, cold builds for
+# any failed. Takes about half an hour (debootstrap, apt, cold builds for
 # every platform of the matrix).
 # The root is made anew each run and removed afterwards; KEEP_ROOT=1 keeps it.
 set -euo pipefail
@@ -52,4 +53,7 @@ run() {
 test_status=0 demo_status=0
 run "./bazelw run //:granule -- demo" demo || demo_status=$?
 run "testing/matrix.sh" test || test_status=$?
-exit $((test_status || demo_status))
+# The native suite again as a user who is not root.
+variant_status=0
+run "testing/host_variants.sh --variants=non-root" non-root || variant_status=$?
+exit $((test_status || demo_status || variant_status))
