@@ -149,7 +149,7 @@ i686_row() {
   if [ "$status" = 126 ]; then
     echo "matrix: i686: this kernel does not run 32-bit programs natively:" >&2
     tail -2 "$work/i686-probe.log" >&2
-    bazel_row i686 "qemu-user (qemu-i386): no native 32-bit" --config=i686_qemu -- "${suites[@]}"
+    bazel_row i686 "qemu-i386: no native 32-bit here" --config=i686_qemu -- "${suites[@]}"
   else
     bazel_row i686 "native 32-bit on x86_64 kernel" --config=i686 -- "${suites[@]}"
   fi
