@@ -12,7 +12,6 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 make_bin() {
   rm -rf "$work" && mkdir -p "$work/bin" "$work/repo"
   cp "$bazelw" "$work/repo/bazelw"
-  for tool in dirname grep cat; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
   # Installed packages are listed in $work/installed, one a line.
   cat >"$work/bin/dpkg-query" <<'STUB'
 #!/bin/bash
@@ -35,6 +34,9 @@ STUB
 echo "bazel $*" >>"$STATE/calls"
 STUB
   chmod +x "$work/bin/"*
+  # Linked after the chmod: chmod follows links, and the system's binaries
+  # are not this user's to change unless the user is root.
+  for tool in dirname grep cat; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
 }
 # run_bazelw UID [BAZEL ARGS...]; the arguments default to `test //...`.
 run_bazelw() {
