@@ -48,13 +48,22 @@ absl::StatusOr<uint64_t> SmapsRssKib(uintptr_t start) {
 
 absl::StatusOr<ZeroPageOnRead> ProbeZeroPageOnRead() {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  void* p = mmap(nullptr, page, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return absl::ErrnoToStatus(errno, "mmap one page");
-  const volatile uint8_t* byte = static_cast<const uint8_t*>(p);
-  const uint8_t value = *byte;
+  // The probed page sits between two PROT_NONE pages so that its mapping is
+  // one VMA of one page: a lone read-write page could merge with a
+  // neighbouring anonymous mapping (a sanitizer's allocator has many), and
+  // smaps would then count that mapping's pages too.
+  void* area =
+      mmap(nullptr, 3 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (area == MAP_FAILED) return absl::ErrnoToStatus(errno, "mmap 3 pages");
+  uint8_t* p = static_cast<uint8_t*>(area) + page;
+  if (mprotect(p, page, PROT_READ | PROT_WRITE) != 0) {
+    const int error = errno;
+    munmap(area, 3 * page);
+    return absl::ErrnoToStatus(error, "mprotect the middle page read-write");
+  }
+  const uint8_t value = *static_cast<const volatile uint8_t*>(p);
   absl::StatusOr<uint64_t> rss = SmapsRssKib(reinterpret_cast<uintptr_t>(p));
-  munmap(p, page);
+  munmap(area, 3 * page);
   if (!rss.ok()) return rss.status();
   if (value != 0)
     return absl::InternalError("a fresh anonymous page read non-zero");

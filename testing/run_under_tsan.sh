@@ -10,5 +10,12 @@ if [ ! -r "$suppressions" ]; then
   echo "run_under_tsan: no suppressions file at $suppressions" >&2
   exit 1
 fi
-export TSAN_OPTIONS="suppressions=$suppressions ${TSAN_OPTIONS:-}"
+# Suppressions name functions, so a report must be symbolized for them to
+# match; without a symbolizer every suppressed race would fail the test.
+symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
+if [ ! -x "$symbolizer" ]; then
+  echo "run_under_tsan: no $symbolizer (Debian package llvm-14)" >&2
+  exit 1
+fi
+export TSAN_OPTIONS="suppressions=$suppressions external_symbolizer_path=$symbolizer ${TSAN_OPTIONS:-}"
 exec "$@"
