@@ -193,6 +193,20 @@ void granule_load_options_init(granule_load_options* options);
 granule_status granule_load(const char* path,
                             const granule_load_options* options,
                             granule_image** image);
+/* granule_load for a file the caller has open for reading: `fd` is a POSIX
+ * descriptor (a C runtime descriptor from _open or _fileno on Windows).
+ * `name` is what errors and granule_image_file() report; NULL means
+ * "fd N". The fd stays the caller's: granule reads it with pread (its file
+ * position does not move) through a duplicate it takes for the load
+ * (F_DUPFD_CLOEXEC; DuplicateHandle on Windows) and closes before returning,
+ * so no descriptor of granule's outlives the call. A shared-path mapping
+ * keeps the file's pages reachable on its own: the caller may close fd
+ * right after the call. Errors: a negative, closed or write-only fd, or one
+ * that is not a regular file, is INVALID_ARGUMENT (or the OS's code) naming
+ * the name and the fd. */
+granule_status granule_load_fd(int fd, const char* name,
+                               const granule_load_options* options,
+                               granule_image** image);
 /* Unregisters and unmaps an image from granule_load. NULL is fine. */
 void granule_image_release(granule_image* image);
 
