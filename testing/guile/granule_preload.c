@@ -202,9 +202,22 @@ static granule_status LoadFd(int fd, granule_image** image) {
   granule_load_options options;
   granule_load_options_init(&options);
   options.path = PathChoice();
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  return granule_load(path, &options, image);
+  /* No name: finding the fd's path costs a system call per load, and only
+   * an error needs it (FileName). */
+  return granule_load_fd(fd, NULL, &options, image);
+}
+
+/* The path behind `fd`, for messages. */
+static const char* FileName(int fd, char* buffer, size_t size) {
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t length = readlink(link, buffer, size - 1);
+  if (length < 0) {
+    snprintf(buffer, size, "fd %d", fd);
+  } else {
+    buffer[length] = '\0';
+  }
+  return buffer;
 }
 
 /* The end of the bytes readable from the image's base on: the caller reads
@@ -222,18 +235,20 @@ static void* LoadThroughGranule(int fd, size_t length) {
   inside_granule = 0;
   if (status != GRANULE_OK) {
     __atomic_add_fetch(&counts.refused, 1, __ATOMIC_RELAXED);
-    fprintf(stderr, "granule_preload: fd %d: %s; mapped by libc instead\n", fd,
-            granule_last_error());
+    char name[4096];
+    fprintf(stderr, "granule_preload: %s: %s; mapped by libc instead\n",
+            FileName(fd, name, sizeof name), granule_last_error());
     return NULL;
   }
   const uintptr_t base = granule_image_base(image);
   const uintptr_t end = VisibleEnd(image);
   if (end - base < length || !Remember(base, end, image)) {
     __atomic_add_fetch(&counts.refused, 1, __ATOMIC_RELAXED);
+    char name[4096];
     fprintf(stderr,
             "granule_preload: %s: %llu bytes wanted, %llu visible at the "
             "base; mapped by libc instead\n",
-            granule_image_file(image), (unsigned long long)length,
+            FileName(fd, name, sizeof name), (unsigned long long)length,
             (unsigned long long)(end - base));
     inside_granule = 1;
     granule_image_release(image);
