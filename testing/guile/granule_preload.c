@@ -103,8 +103,7 @@ static void Report(void) {
       "granule-preload: mode=%s loaded=%llu shared=%llu malloc=%llu "
       "refused=%llu passed=%llu mprotect_kept=%llu released=%llu pid=%d\n",
       kModeNames[mode], (unsigned long long)counts.loaded,
-      (unsigned long long)counts.shared,
-      (unsigned long long)counts.malloc_path,
+      (unsigned long long)counts.shared, (unsigned long long)counts.malloc_path,
       (unsigned long long)counts.refused, (unsigned long long)counts.passed,
       (unsigned long long)counts.mprotect_kept,
       (unsigned long long)counts.released, (int)getpid());
