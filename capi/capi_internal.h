@@ -28,6 +28,11 @@ granule_status NullArgument(const char* function, const char* argument);
 absl::StatusOr<LoadOptions> ToLoadOptions(const char* function,
                                           const granule_load_options* options);
 
+// A section's bytes: loaded (LoadedImage::SectionBytes) or, with
+// map_whole_file, in the file's bytes (granule_whole_file.cc).
+absl::StatusOr<absl::Span<const uint8_t>> SectionInPlace(
+    const LoadedImage& image, const std::string& name);
+
 // Runs `body` (returning absl::Status) so that no exception leaves the
 // library: bad_alloc becomes RESOURCE_EXHAUSTED, anything else INTERNAL.
 template <typename Body>

@@ -100,6 +100,9 @@ absl::StatusOr<LoadOptions> ToLoadOptions(const char* function,
   if (HAS_FIELD(c, max_image_size) && c.max_image_size != 0) {
     options.max_image_size = c.max_image_size;
   }
+  if (HAS_FIELD(c, map_whole_file)) {
+    options.map_whole_file = c.map_whole_file != 0;
+  }
   return options;
 }
 
@@ -255,7 +258,7 @@ granule_status granule_image_section(const granule_image* image,
   if (image == nullptr) return NullArgument(function, "image");
   if (name == nullptr) return NullArgument(function, "name");
   return Guard(function, [&]() -> absl::Status {
-    auto bytes = Image(image).SectionBytes(name);
+    auto bytes = granule::capi::SectionInPlace(Image(image), name);
     if (!bytes.ok()) return bytes.status();
     if (data != nullptr) *data = bytes->data();
     if (size != nullptr) *size = bytes->size();
