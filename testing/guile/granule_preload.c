@@ -201,6 +201,9 @@ static granule_status LoadFd(int fd, granule_image** image) {
   granule_load_options options;
   granule_load_options_init(&options);
   options.path = PathChoice();
+  /* libguile reads the sections outside PT_LOAD (debug info, arities,
+   * docstrings) at base + file offset. */
+  options.map_whole_file = 1;
   /* No name: finding the fd's path costs a system call per load, and only
    * an error needs it (FileName). */
   return granule_load_fd(fd, NULL, &options, image);
@@ -219,10 +222,14 @@ static const char* FileName(int fd, char* buffer, size_t size) {
   return buffer;
 }
 
-/* The end of the bytes readable from the image's base on: the caller reads
- * the file's sections outside PT_LOAD there too. */
+/* The end of the file's bytes as mapped from the image's base on. */
 static uintptr_t VisibleEnd(const granule_image* image) {
-  return granule_image_end(image);
+  const void* data = NULL;
+  uint64_t size = 0;
+  if (granule_image_file_bytes(image, &data, &size) != GRANULE_OK) {
+    return granule_image_base(image);
+  }
+  return (uintptr_t)data + size;
 }
 
 /* Loads the ELF file behind `fd` for a caller that asked for `length`
@@ -241,7 +248,10 @@ static void* LoadThroughGranule(int fd, size_t length) {
   }
   const uintptr_t base = granule_image_base(image);
   const uintptr_t end = VisibleEnd(image);
-  if (end - base < length || !Remember(base, end, image)) {
+  const uintptr_t begin = granule_image_begin(image);
+  const uintptr_t last = granule_image_end(image);
+  if (end - base < length ||
+      !Remember(begin < base ? begin : base, last > end ? last : end, image)) {
     __atomic_add_fetch(&counts.refused, 1, __ATOMIC_RELAXED);
     char name[4096];
     fprintf(stderr,
