@@ -249,7 +249,7 @@ windows_row() {
 # row ran it), its summary lines, the preload's counts among them, kept for
 # after the table.
 guile_row() {
-  bazel_row guile "Debian guile-3.0 + granule_preload.so" -- //testing/guile:guile_test
+  bazel_row guile "Debian guile-3.0 under LD_PRELOAD" -- //testing/guile:guile_test
   local log
   log="$(./bazelw info bazel-testlogs 2>/dev/null)/testing/guile/guile_test/test.log"
   mapfile -t -O "${#notes[@]}" notes < <(grep -h '^guile-granule: ' "$log" 2>/dev/null)
@@ -316,6 +316,9 @@ cases: gtest cases run (a shell test counts as one); skip: cases that do not
   apply there (GTEST_SKIP, e.g. ELF32 pointers on a 64-bit host).
 fuzz: targets are fuzz targets, cases are libFuzzer executions, failed are
   findings (crashes, leaks, timeouts, ledger checks).
+guile: the guile-granule lines after the table are the comparison's summary,
+  with the preload's counts (images loaded by each path, refused) summed over
+  the Guile processes of each granule run.
 LEGEND
 echo "test targets: $targets_passed passed, $targets_failed failed (over the rows that run Bazel tests or VM binaries)"
 echo "matrix: ${#table[@]} rows, $failures failed"
