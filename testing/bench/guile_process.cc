@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +84,7 @@ GuileProcess::GuileProcess(GuileProcess&& other) noexcept
     : pid_(other.pid_),
       out_(other.out_),
       in_(other.in_),
+      cpu_ms_(other.cpu_ms_),
       command_(std::move(other.command_)) {
   other.pid_ = -1;
   other.out_ = nullptr;
@@ -116,9 +118,12 @@ absl::Status GuileProcess::Finish() {
   int status = 0;
   const pid_t pid = pid_;
   pid_ = -1;
-  if (pid <= 0 || waitpid(pid, &status, 0) != pid) {
-    return absl::InternalError(command_ + ": waitpid failed");
+  rusage usage{};
+  if (pid <= 0 || wait4(pid, &status, 0, &usage) != pid) {
+    return absl::InternalError(command_ + ": wait4 failed");
   }
+  cpu_ms_ = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+            (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return absl::InternalError(
         absl::StrCat(command_, ": ended with wait status ", status));

@@ -38,12 +38,16 @@ class GuileProcess {
   absl::StatusOr<std::string> ReadLine();
   // Closes its stdin and waits; an error unless it exited with status 0.
   absl::Status Finish();
+  // The CPU time (user and system) it used, known after Finish. On a
+  // shared machine this is steadier than wall time.
+  double cpu_ms() const { return cpu_ms_; }
 
  private:
   GuileProcess(pid_t pid, FILE* out, int in) : pid_(pid), out_(out), in_(in) {}
   pid_t pid_;
   FILE* out_;
   int in_;
+  double cpu_ms_ = 0;
   std::string command_;
 };
 
