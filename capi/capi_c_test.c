@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* granule.h from C99: every function, the happy path and the main errors.
  * Exits 0 when every check holds; each failed check prints its line. */
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capi/granule.h"
 
@@ -213,6 +215,23 @@ static void CheckLaterOptions(const char* path) {
   CHECK(granule_loaded_image_count() == before);
 }
 
+/* granule_load_fd: the caller's fd stays open and usable. */
+static void CheckLoadFd(const char* path) {
+  granule_image* image = NULL;
+  const int fd = open(path, O_RDONLY);
+  CHECK(fd >= 0);
+  if (fd < 0) return;
+  CHECK_OK(granule_load_fd(fd, "c_test_fd.go", NULL, &image));
+  if (image != NULL) {
+    CHECK(strcmp(granule_image_file(image), "c_test_fd.go") == 0);
+    CheckLoaded(image);
+  }
+  granule_image_release(image);
+  CHECK(close(fd) == 0);
+  CHECK(granule_load_fd(fd, NULL, NULL, &image) != GRANULE_OK);
+  CHECK(image == NULL);
+}
+
 static void CheckErrors(const char* path) {
   granule_load_options options;
   granule_image* image = (granule_image*)&options; /* Must become NULL. */
@@ -276,6 +295,7 @@ int main(void) {
     }
   }
   CheckLaterOptions(path);
+  CheckLoadFd(path);
   TempPath(path, sizeof path, "c_test_bad.go");
   CheckErrors(path);
   if (failures == 0) printf("capi_c_test: all checks passed\n");

@@ -9,7 +9,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "capi/granule.h"
+#include "loader/loaded_image.h"
 
 namespace granule::capi {
 
@@ -20,6 +22,16 @@ granule_status Report(const absl::Status& status);
 
 // A null argument the caller must not pass.
 granule_status NullArgument(const char* function, const char* argument);
+
+// The C options (NULL: the defaults) as the loader's; errors name
+// `function` and the field.
+absl::StatusOr<LoadOptions> ToLoadOptions(const char* function,
+                                          const granule_load_options* options);
+
+// A section's bytes: loaded (LoadedImage::SectionBytes) or, with
+// map_whole_file, in the file's bytes (granule_whole_file.cc).
+absl::StatusOr<absl::Span<const uint8_t>> SectionInPlace(
+    const LoadedImage& image, const std::string& name);
 
 // Runs `body` (returning absl::Status) so that no exception leaves the
 // library: bad_alloc becomes RESOURCE_EXHAUSTED, anything else INTERNAL.

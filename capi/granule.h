@@ -182,6 +182,16 @@ typedef struct granule_load_options {
   void* init_user_data;       /* Passed to init. */
   int32_t populate_writable;  /* Nonzero: fault in writable pages at once. */
   uint64_t max_image_size;    /* Refuse larger images; 0: the default 1 GiB. */
+  /* Nonzero: the image's span runs from file offset 0 to the end of the
+   * file, not only over its PT_LOAD segments, so sections no PT_LOAD holds
+   * are readable in place (granule_image_section, granule_image_file_bytes).
+   * The file is 1:1 (Guile's .go: offset == address), so every file byte is
+   * at granule_image_base(image) + its offset. Bytes outside the segments are
+   * read-only (those sharing a page with a writable segment excepted; the
+   * file never changes). The malloc path, and copy_file_bytes, copy the whole
+   * file. INVALID_ARGUMENT for a compact image, or one whose zero-filled
+   * (.bss) memory would cover file bytes. */
+  int32_t map_whole_file;
 } granule_load_options;
 
 /* The defaults: GRANULE_PATH_AUTO, everything else off. */
@@ -193,6 +203,20 @@ void granule_load_options_init(granule_load_options* options);
 granule_status granule_load(const char* path,
                             const granule_load_options* options,
                             granule_image** image);
+/* granule_load for a file the caller has open for reading: `fd` is a POSIX
+ * descriptor (a C runtime descriptor from _open or _fileno on Windows).
+ * `name` is what errors and granule_image_file() report; NULL means
+ * "fd N". The fd stays the caller's: granule reads it with pread (its file
+ * position does not move) through a duplicate it takes for the load
+ * (F_DUPFD_CLOEXEC; DuplicateHandle on Windows) and closes before returning,
+ * so no descriptor of granule's outlives the call. A shared-path mapping
+ * keeps the file's pages reachable on its own: the caller may close fd
+ * right after the call. Errors: a negative, closed or write-only fd, or one
+ * that is not a regular file, is INVALID_ARGUMENT (or the OS's code) naming
+ * the name and the fd. */
+granule_status granule_load_fd(int fd, const char* name,
+                               const granule_load_options* options,
+                               granule_image** image);
 /* Unregisters and unmaps an image from granule_load. NULL is fine. */
 void granule_image_release(granule_image* image);
 
@@ -247,10 +271,18 @@ uint32_t granule_image_dynamic_count(const granule_image* image);
 granule_status granule_image_dynamic(const granule_image* image, uint32_t index,
                                      granule_dynamic_entry* entry);
 
-/* The loaded bytes of an allocated section; NOT_FOUND when there is none. */
+/* The loaded bytes of an allocated section; NOT_FOUND when there is none.
+ * With map_whole_file, any other section that has bytes in the file too
+ * (.shstrtab, debug sections), read-only, in place. */
 granule_status granule_image_section(const granule_image* image,
                                      const char* name, const void** data,
                                      uint64_t* size);
+
+/* With map_whole_file: the whole file's bytes, in place and read-only
+ * (*data is granule_image_base(image), *size the file's size when loaded).
+ * FAILED_PRECONDITION for an image loaded without it. */
+granule_status granule_image_file_bytes(const granule_image* image,
+                                        const void** data, uint64_t* size);
 
 /* ---- The registry ---- */
 

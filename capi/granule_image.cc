@@ -50,10 +50,16 @@ std::function<absl::Status(const LoadedImage&)> InitHook(InitFunction init,
   };
 }
 
-absl::StatusOr<LoadOptions> ToLoadOptions(const granule_load_options& c) {
+}  // namespace
+
+absl::StatusOr<LoadOptions> ToLoadOptions(const char* function,
+                                          const granule_load_options* given) {
+  granule_load_options defaults;
+  granule_load_options_init(&defaults);
+  const granule_load_options& c = given != nullptr ? *given : defaults;
   if (c.struct_size < kMinimumOptionsSize) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "granule_load: options.struct_size ", c.struct_size, " is below ",
+        function, ": options.struct_size ", c.struct_size, " is below ",
         kMinimumOptionsSize, " (call granule_load_options_init first)"));
   }
   LoadOptions options;
@@ -69,14 +75,15 @@ absl::StatusOr<LoadOptions> ToLoadOptions(const granule_load_options& c) {
       break;
     default:
       return absl::InvalidArgumentError(
-          absl::StrCat("granule_load: options.path ", c.path,
+          absl::StrCat(function, ": options.path ", c.path,
                        " is not GRANULE_PATH_AUTO, _SHARED or _MALLOC"));
   }
   if (c.require_shared) {
     if (c.path == GRANULE_PATH_MALLOC) {
       return absl::InvalidArgumentError(
-          "granule_load: options.require_shared contradicts "
-          "options.path GRANULE_PATH_MALLOC");
+          absl::StrCat(function,
+                       ": options.require_shared contradicts "
+                       "options.path GRANULE_PATH_MALLOC"));
     }
     options.path = LoadOptions::PathChoice::kShared;
   }
@@ -93,8 +100,13 @@ absl::StatusOr<LoadOptions> ToLoadOptions(const granule_load_options& c) {
   if (HAS_FIELD(c, max_image_size) && c.max_image_size != 0) {
     options.max_image_size = c.max_image_size;
   }
+  if (HAS_FIELD(c, map_whole_file)) {
+    options.map_whole_file = c.map_whole_file != 0;
+  }
   return options;
 }
+
+namespace {
 
 granule_protection ToC(Protection protection) {
   switch (protection) {
@@ -134,10 +146,8 @@ granule_status granule_load(const char* path,
   *image = nullptr;
   if (path == nullptr) return NullArgument(function, "path");
   return Guard(function, [&]() -> absl::Status {
-    granule_load_options defaults;
-    granule_load_options_init(&defaults);
     absl::StatusOr<granule::LoadOptions> load_options =
-        granule::capi::ToLoadOptions(options ? *options : defaults);
+        granule::capi::ToLoadOptions(function, options);
     if (!load_options.ok()) return load_options.status();
     absl::StatusOr<std::unique_ptr<granule::LoadedImage>> loaded =
         granule::LoadImage(path, *load_options);
@@ -248,7 +258,7 @@ granule_status granule_image_section(const granule_image* image,
   if (image == nullptr) return NullArgument(function, "image");
   if (name == nullptr) return NullArgument(function, "name");
   return Guard(function, [&]() -> absl::Status {
-    auto bytes = Image(image).SectionBytes(name);
+    auto bytes = granule::capi::SectionInPlace(Image(image), name);
     if (!bytes.ok()) return bytes.status();
     if (data != nullptr) *data = bytes->data();
     if (size != nullptr) *size = bytes->size();

@@ -33,6 +33,7 @@ class Planner {
         geometry_(geometry) {}
 
   absl::StatusOr<LoadPlan> Plan() {
+    if (absl::Status s = CheckFileCanBeSpanned(); !s.ok()) return s;
     if (absl::Status s = CheckUnitsDivideAlignments(); !s.ok()) return s;
     if (absl::Status s = SizeRegion(); !s.ok()) return s;
     absl::Status planned = options_.map_whole_file && image_.layout ==
@@ -61,10 +62,53 @@ class Planner {
     return absl::OkStatus();
   }
 
+  // PlanOptions::span_file shows the file at its offsets, which only the 1:1
+  // layout can do, and only where no zero-filled memory covers file bytes.
+  absl::Status CheckFileCanBeSpanned() const {
+    if (!options_.span_file) return absl::OkStatus();
+    if (image_.layout != Layout::kOneToOne) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: map_whole_file needs the 1:1 layout (p_offset == p_vaddr), "
+          "but the layout is %s",
+          image_.path, LayoutName(image_.layout)));
+    }
+    uint64_t file_end_of_loads = 0;
+    for (const Segment* s : image_.LoadSegments()) {
+      file_end_of_loads = std::max(file_end_of_loads, s->offset + s->filesz);
+    }
+    for (const Segment* s : image_.LoadSegments()) {
+      if (s->memsz <= s->filesz) continue;
+      const uint64_t lo = s->vaddr + s->filesz, hi = s->vaddr_end();
+      for (const Section& section : image_.sections) {
+        if (section.type == elf::kShtNobits || section.size == 0) continue;
+        if (section.offset < hi && section.offset + section.size > lo) {
+          return HiddenFileBytes(*s, "section '" + section.name + "'",
+                                 section.offset);
+        }
+      }
+      if (hi > file_end_of_loads && lo < image_.file_size) {
+        return HiddenFileBytes(*s, "the bytes after the segments",
+                               std::max(lo, file_end_of_loads));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status HiddenFileBytes(const Segment& s, const std::string& what,
+                               uint64_t offset) const {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: map_whole_file cannot show %s at file offset 0x%x in place: "
+        "program header %d's zero-filled memory [0x%x, 0x%x) covers it",
+        image_.path, what, offset, s.index, s.vaddr + s.filesz,
+        s.vaddr_end()));
+  }
+
   absl::Status SizeRegion() {
-    plan_.load_start = image_.load_start();
+    plan_.load_start = options_.span_file ? 0 : image_.load_start();
     plan_.alignment = image_.max_load_align();
-    const uint64_t end = image_.load_end();
+    const uint64_t end =
+        options_.span_file ? std::max(image_.load_end(), image_.file_size)
+                           : image_.load_end();
     if (!checked::AlignUp(end, std::max<uint64_t>(plan_.alignment, granule_))) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s: the PT_LOAD segments end at 0x%x, too close to the top of the "
@@ -154,7 +198,9 @@ class Planner {
   // One private mapping of the file's loaded bytes; gaps between segments
   // stay mapped read-only, as Guile's own loader leaves them.
   absl::Status PlanWholeFile() {
-    const uint64_t file_end = std::min(image_.file_size, image_.load_end());
+    const uint64_t file_end =
+        options_.span_file ? image_.file_size
+                           : std::min(image_.file_size, image_.load_end());
     uint64_t mapped_end = plan_.load_start;
     if (file_end > plan_.load_start) {
       plan_.maps.push_back({true, plan_.load_start, plan_.load_start,

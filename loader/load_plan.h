@@ -56,6 +56,11 @@ struct PlanOptions {
   // Map the file once rather than segment by segment (the 1:1 layout only):
   // one mmap and the file's read-only pages shared as they are on disk.
   bool map_whole_file = false;
+  // With map_whole_file: the region runs from address 0 to the end of the
+  // file as well, so every file byte lies at the load bias plus its offset
+  // (LoadOptions::map_whole_file). Refused for compact layouts, and where a
+  // segment's zero-filled memory would hide file bytes.
+  bool span_file = false;
   bool allow_execute = false;  // RX segments become RX; else R.
   uint64_t max_span = uint64_t{1} << 30;
 };

@@ -24,7 +24,8 @@ struct PathDecision {
 
 PlanOptions MakePlanOptions(const LoadOptions& options, bool whole_file) {
   PlanOptions plan;
-  plan.map_whole_file = whole_file;
+  plan.map_whole_file = whole_file || options.map_whole_file;
+  plan.span_file = options.map_whole_file;
   plan.allow_execute = options.allow_execute;
   plan.max_span = options.max_image_size;
   return plan;
@@ -84,11 +85,20 @@ absl::Status ProtectAll(Region& region, const std::vector<ProtectStep>& steps) {
 // bytes are read. Only those: the padding between segments stays untouched
 // zero pages, never read from disk nor made resident.
 absl::Status CopyFileRange(Region& region, const File& file,
-                           const ElfImage& elf, const MapStep& m) {
+                           const ElfImage& elf, const MapStep& m,
+                           bool whole_file) {
   absl::Status s = region.MapZeroed(m.offset, m.length, Protection::kReadWrite);
   if (!s.ok()) return s;
   const uint64_t range_end = m.file_offset + m.length;
+  // LoadOptions::map_whole_file: every byte of the range, gaps included.
+  const uint64_t whole_end = std::min(range_end, file.size());
+  if (whole_file && whole_end > m.file_offset) {
+    s = file.ReadAt(m.file_offset, absl::MakeSpan(region.data() + m.offset,
+                                                  whole_end - m.file_offset));
+    if (!s.ok()) return s;
+  }
   for (const Segment* segment : elf.LoadSegments()) {
+    if (whole_file) break;  // Read above.
     // The reader checked offset + filesz against the file's size.
     const uint64_t begin = std::max(segment->offset, m.file_offset);
     const uint64_t end = std::min(segment->offset + segment->filesz, range_end);
@@ -123,11 +133,11 @@ absl::Status PopulateWritable(Region& region, const LoadPlan& plan) {
 // Everything up to relocation that touches memory, in plan order.
 absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                     const LoadPlan& plan, bool copy_file_bytes,
-                    bool populate_writable) {
+                    bool populate_writable, bool whole_file) {
   for (const MapStep& m : plan.maps) {
     absl::Status s =
         !m.from_file      ? region.MapZeroed(m.offset, m.length, m.protection)
-        : copy_file_bytes ? CopyFileRange(region, file, elf, m)
+        : copy_file_bytes ? CopyFileRange(region, file, elf, m, whole_file)
                           : region.MapFile(m.offset, file, m.file_offset,
                                            m.length, m.protection);
     if (!s.ok()) return s;
@@ -183,6 +193,12 @@ uint8_t* LoadedImage::Pointer(uint64_t address, uint64_t size) const {
   return p.ok() ? *p : nullptr;
 }
 
+absl::Span<const uint8_t> LoadedImage::file_bytes() const {
+  if (!whole_file_) return {};
+  // The plan put file offset 0 at the region's start (PlanOptions::span_file).
+  return absl::Span<const uint8_t>(region_.data(), elf_.file_size);
+}
+
 std::vector<LoadedImage::ResolvedEntry> LoadedImage::dynamic() const {
   std::vector<ResolvedEntry> entries;
   for (const DynamicEntry& e : elf_.dynamic) {
@@ -234,14 +250,20 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =
       options.copy_file_bytes && decision->path == LoadPath::kShared;
-  if (absl::Status s =
-          MapAll(*region, file, elf, plan, copy, options.populate_writable);
+  if (absl::Status s = MapAll(*region, file, elf, plan, copy,
+                             options.populate_writable, options.map_whole_file);
       !s.ok()) {
     return NamingFile(elf.path, s);
   }
   if (copy) {
     absl::StrAppend(&decision->reason,
                     "; file bytes copied, not mapped (copy_file_bytes)");
+  }
+  if (options.map_whole_file) {
+    absl::StrAppend(&decision->reason, "; the whole file ",
+                    decision->path == LoadPath::kMalloc || copy ? "copied"
+                                                                : "mapped",
+                    " (map_whole_file)");
   }
   // Heap memory is present already; populating matters on the shared path.
   if (options.populate_writable && decision->path == LoadPath::kShared) {
@@ -260,6 +282,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
       ApplyRelocations(memory, options.relocation_base.value_or(image->base_));
   if (!applied.ok()) return applied.status();
   image->relocations_applied_ = *applied;
+  image->whole_file_ = options.map_whole_file;
   if (absl::Status s = ProtectAll(image->region_, plan.final_protections);
       !s.ok()) {
     return NamingFile(image->elf_.path, s);

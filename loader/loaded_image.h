@@ -69,6 +69,14 @@ struct LoadOptions {
   // most of them; docs/benchmarks.md (row 4) has the figures. An error from
   // it fails the load.
   bool populate_writable = false;
+  // Map (or, on the malloc path and with copy_file_bytes, copy) the whole
+  // file, from offset 0 to its end, not only the PT_LOAD segments: sections
+  // no PT_LOAD holds (.shstrtab, debug or metadata sections) are then
+  // readable in place at base() + their offset, as Guile's own loader
+  // leaves them. The 1:1 layout only (InvalidArgument otherwise). Bytes
+  // outside the segments stay read-only, except where they share a page
+  // with a writable segment.
+  bool map_whole_file = false;
 };
 
 class LoadedImage {
@@ -113,6 +121,10 @@ class LoadedImage {
   // is not inside one PT_LOAD's memory.
   uint8_t* Pointer(uint64_t address, uint64_t size = 1) const;
 
+  // With LoadOptions::map_whole_file, the whole file's bytes, in place
+  // (offset 0 at base()); empty otherwise.
+  absl::Span<const uint8_t> file_bytes() const;
+
   const std::vector<LoadedSegment>& segments() const { return segments_; }
   std::vector<ResolvedEntry> dynamic() const;
   // The loaded bytes of an allocated section, or NotFound.
@@ -139,6 +151,7 @@ class LoadedImage {
   std::vector<LoadedSegment> segments_;
   size_t relocations_applied_ = 0;
   bool registered_ = false;
+  bool whole_file_ = false;
 };
 
 // Reads, checks, maps, relocates and registers the image at `path`. Errors

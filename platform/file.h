@@ -17,6 +17,12 @@ class File {
  public:
   // Opens a regular file read-only. Errors name the path and the OS error.
   static absl::StatusOr<File> OpenForReading(const std::string& path);
+  // A File over a duplicate of the caller's open descriptor `fd` (a C
+  // runtime fd on Windows), called `name` in errors. The caller's descriptor
+  // and its file position are untouched and stay the caller's; the duplicate
+  // closes with this File. Errors name `name`, the fd and the OS error.
+  static absl::StatusOr<File> DuplicateDescriptor(int fd,
+                                                  const std::string& name);
 
   File(File&& other) noexcept;
   File& operator=(File&& other) noexcept;

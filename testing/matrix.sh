@@ -24,6 +24,10 @@
 #             qemu-system-aarch64 (testing/vm)
 #   windows   the same, built with mingw-w64, under Wine
 #   macos, cygwin   the simulated machines' cases of //loader:foreign_machine_test
+#   guile     Debian's unmodified Guile 3.0 on granule (x86_64):
+#             //testing/guile:guile_test runs one workload plain, on the
+#             shared path and on the malloc path and compares them; the
+#             preload's counts (images loaded, by which path) follow the table
 #   fuzz      testing/fuzz.sh --seconds=20: each libFuzzer target (reader,
 #             validator, loader) 20 s, clang ASan+UBSan; in this row
 #             "targets" counts fuzz targets, "cases" fuzz executions and
@@ -33,7 +37,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_rows=x86_64,asan,tsan,aarch64,s390x,i686,ppc64le,arm64,windows,macos,cygwin,fuzz
+all_rows=x86_64,asan,tsan,aarch64,s390x,i686,ppc64le,arm64,windows,macos,cygwin,guile,fuzz
 rows=$all_rows
 for arg in "$@"; do
   case "$arg" in
@@ -51,6 +55,7 @@ tsan_targets=(//loader:registry_stress_test //loader:loaded_image_test
 # What the cross rows test: the platform and loader suites and the fault probe.
 suites=(//platform/... //loader/... //testing:fault_probe_test)
 table=()
+notes=()
 failures=0
 targets_passed=0 targets_failed=0
 
@@ -240,6 +245,18 @@ windows_row() {
   WINEPREFIX=$prefix "$wineserver" --kill >/dev/null 2>&1
 }
 
+# guile_row: the three-way comparison under Bazel (cached when the x86_64
+# row ran it), its summary lines, the preload's counts among them, kept for
+# after the table.
+guile_row() {
+  bazel_row guile "Debian guile-3.0 under LD_PRELOAD" -- //testing/guile:guile_test
+  local log
+  log="$(./bazelw info bazel-testlogs 2>/dev/null)/testing/guile/guile_test/test.log"
+  mapfile -t -O "${#notes[@]}" notes < <(grep -h '^guile-granule: ' "$log" 2>/dev/null)
+  grep -q '^guile-granule: PASS$' "$log" 2>/dev/null ||
+    notes+=("guile-granule: no PASS line in $log")
+}
+
 # fuzz_row: a short libFuzzer run of every target (testing/fuzz.sh), its
 # build included; findings are copied to testing/fuzz/regressions/.
 fuzz_row() {
@@ -276,6 +293,7 @@ for row in "${chosen[@]}"; do
     ppc64le) vm_row ppc64le "Debian ppc64el kernel, qemu-system" ppc64le-64k --config=ppc64le ;;
     macos) sim_row macos "simulated (foreign_machine_test)" macos-arm64 macos_ ;;
     cygwin) sim_row cygwin "simulated (foreign_machine_test)" cygwin-win32 cygwin_ ;;
+    guile) guile_row ;;
     fuzz) fuzz_row ;;
     arm64) vm_row arm64 "Debian arm64-16k kernel, qemu-system" arm64-16k --config=aarch64 ;;
     *) echo "matrix: unknown row '$row' (rows: $all_rows)" >&2; exit 2 ;;
@@ -285,6 +303,7 @@ done
 echo
 echo "$header"
 printf '%s\n' "${table[@]}"
+((${#notes[@]} == 0)) || printf '%s\n' "${notes[@]}"
 cat <<'LEGEND'
 page/gran, order, bits, backend: what //testing:host_facts measured where the
   tests ran (for macos and cygwin: the simulated machine's units).
@@ -297,6 +316,9 @@ cases: gtest cases run (a shell test counts as one); skip: cases that do not
   apply there (GTEST_SKIP, e.g. ELF32 pointers on a 64-bit host).
 fuzz: targets are fuzz targets, cases are libFuzzer executions, failed are
   findings (crashes, leaks, timeouts, ledger checks).
+guile: the guile-granule lines after the table are the comparison's summary,
+  with the preload's counts (images loaded by each path, refused) summed over
+  the Guile processes of each granule run.
 LEGEND
 echo "test targets: $targets_passed passed, $targets_failed failed (over the rows that run Bazel tests or VM binaries)"
 echo "matrix: ${#table[@]} rows, $failures failed"
