@@ -228,8 +228,11 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   absl::StatusOr<PathDecision> decision = DecidePath(elf, options);
   if (!decision.ok()) return decision.status();
   const LoadPlan& plan = decision->plan;
+  const bool carve = options.arena != nullptr &&
+                     &options.arena->backend() == decision->backend;
   absl::StatusOr<Region> region =
-      decision->backend->Reserve(plan.span, plan.alignment);
+      carve ? options.arena->Reserve(plan.span, plan.alignment)
+            : decision->backend->Reserve(plan.span, plan.alignment);
   if (!region.ok()) return NamingFile(elf.path, region.status());
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =

@@ -17,6 +17,7 @@
 #include "absl/types/span.h"
 #include "loader/elf_image.h"
 #include "loader/load_plan.h"
+#include "platform/address_arena.h"
 #include "platform/memory_backend.h"
 
 namespace granule {
@@ -69,6 +70,12 @@ struct LoadOptions {
   // most of them; docs/benchmarks.md (row 4) has the figures. An error from
   // it fails the load.
   bool populate_writable = false;
+  // Carve the shared path's address range from this arena instead of
+  // reserving one per load (platform/address_arena.h): one mapping call
+  // fewer per load, and a released image's range is reused by the next.
+  // Used when the arena's backend is the one the shared path runs on; the
+  // malloc path ignores it. The image keeps the arena alive.
+  std::shared_ptr<AddressArena> arena;
 };
 
 class LoadedImage {

@@ -5,8 +5,9 @@
 //
 //   load_passes PASSES MODE
 //
-// MODE is `single` (LoadImage per file, default options). Prints the number
-// of files per pass on stdout; any failed load is an error (exit 1).
+// MODE is `single` (LoadImage per file, default options) or `arena` (the
+// same with one AddressArena for the process). Prints the number of files
+// per pass on stdout; any failed load is an error (exit 1).
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -45,16 +46,24 @@ bool SinglePass(const std::vector<std::string>& paths,
 int Main(int argc, char** argv) {
   int passes = 0;
   if (argc != 3 || !absl::SimpleAtoi(argv[1], &passes) || passes < 0) {
-    std::cerr << "usage: load_passes PASSES single\n";
+    std::cerr << "usage: load_passes PASSES single|arena\n";
     return 2;
   }
   const std::string mode = argv[2];
   const std::vector<std::string> paths = GuileThreeFiles();
   LoadOptions options;
   options.path = LoadOptions::PathChoice::kShared;
+  if (mode == "arena") {
+    absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
+    if (!host.ok()) {
+      std::cerr << host.status() << "\n";
+      return 1;
+    }
+    options.arena = AddressArena::Create(**host);
+  }
   for (int pass = 0; pass < passes; ++pass) {
     bool ok = false;
-    if (mode == "single") {
+    if (mode == "single" || mode == "arena") {
       ok = SinglePass(paths, options);
     } else {
       std::cerr << "load_passes: unknown mode '" << mode << "'\n";
