@@ -106,8 +106,8 @@ double CallsPerLoad(const std::string& mode) {
 TEST(LoadSyscallsTest, OneLoadPerCall) {
   const double per_load = CallsPerLoad("single");
   EXPECT_GT(per_load, 0);
-  // What LoadImage costs today on a warm page cache; lowered as calls go.
-  EXPECT_LE(per_load, 14.0);
+  // Warm files: no read-ahead advice (LoadOptions::read_advice).
+  EXPECT_LE(per_load, 11.0);
 }
 
 TEST(LoadSyscallsTest, OneArenaForAllLoads) {
@@ -115,7 +115,7 @@ TEST(LoadSyscallsTest, OneArenaForAllLoads) {
   EXPECT_GT(per_load, 0);
   // No reservation per load: the slot is carved, and returned to reserved by
   // one mapping call instead of unmapped.
-  EXPECT_LE(per_load, 13.0);
+  EXPECT_LE(per_load, 10.0);
 }
 
 }  // namespace

@@ -123,7 +123,7 @@ absl::Status PopulateWritable(Region& region, const LoadPlan& plan) {
 // Everything up to relocation that touches memory, in plan order.
 absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                     const LoadPlan& plan, bool copy_file_bytes,
-                    bool populate_writable) {
+                    bool populate_writable, bool advise) {
   for (const MapStep& m : plan.maps) {
     absl::Status s =
         !m.from_file      ? region.MapZeroed(m.offset, m.length, m.protection)
@@ -131,7 +131,7 @@ absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                           : region.MapFile(m.offset, file, m.file_offset,
                                            m.length, m.protection);
     if (!s.ok()) return s;
-    if (m.from_file && !copy_file_bytes) {
+    if (m.from_file && !copy_file_bytes && advise) {
       // A hint: if the system refuses it the image is still right, only its
       // padding may be paged in, so the load goes on.
       AdviseSegmentsOnly(region, elf, m).IgnoreError();
@@ -218,13 +218,21 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
     const std::string& path, const LoadOptions& options) {
   absl::StatusOr<File> file = File::OpenForReading(path);
   if (!file.ok()) return file.status();
-  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
+  bool warm = false;
+  absl::StatusOr<ElfImage> elf = ReadElfImage(*file, &warm);
   if (!elf.ok()) return elf.status();
-  return LoadImage(*file, *std::move(elf), options);
+  return internal::LoadOpenImage(*file, *std::move(elf), options, warm);
 }
 
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
     const File& file, ElfImage elf, const LoadOptions& options) {
+  return internal::LoadOpenImage(file, std::move(elf), options,
+                                 /*file_was_cached=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
+    const File& file, ElfImage elf, const LoadOptions& options,
+    bool file_was_cached) {
   absl::StatusOr<PathDecision> decision = DecidePath(elf, options);
   if (!decision.ok()) return decision.status();
   const LoadPlan& plan = decision->plan;
@@ -237,8 +245,10 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =
       options.copy_file_bytes && decision->path == LoadPath::kShared;
-  if (absl::Status s =
-          MapAll(*region, file, elf, plan, copy, options.populate_writable);
+  const bool advise = options.read_advice == LoadOptions::ReadAdvice::kAlways ||
+                      !file_was_cached;
+  if (absl::Status s = MapAll(*region, file, elf, plan, copy,
+                              options.populate_writable, advise);
       !s.ok()) {
     return NamingFile(elf.path, s);
   }

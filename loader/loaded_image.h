@@ -76,7 +76,29 @@ struct LoadOptions {
   // Used when the arena's backend is the one the shared path runs on; the
   // malloc path ignores it. The image keeps the arena alive.
   std::shared_ptr<AddressArena> arena;
+  // When the shared path advises a whole-file mapping's pages (loader/
+  // read_advice.h: keeps the 1:1 layout's padding out of the page cache).
+  enum class ReadAdvice {
+    // Unless the file's first bytes came from the page cache as its headers
+    // were read (File::ReadAtIfCached, no call of its own). A warm file is
+    // taken to have been loaded, and advised, or read before: advising it
+    // again costs up to one call per segment and keeps nothing out. A file
+    // of which only the first page was read since it was last cold loses the
+    // advice: its padding may then be read around. LoadImage(file, elf)
+    // cannot tell, and advises.
+    kWhenCold,
+    kAlways,
+  };
+  ReadAdvice read_advice = ReadAdvice::kWhenCold;
 };
+
+namespace internal {
+// LoadImage of an open file whose headers were read, told whether the
+// file's first bytes came from the page cache (LoadOptions::read_advice).
+absl::StatusOr<std::unique_ptr<LoadedImage>> LoadOpenImage(
+    const File& file, ElfImage elf, const LoadOptions& options,
+    bool file_was_cached);
+}  // namespace internal
 
 class LoadedImage {
  public:
@@ -131,8 +153,9 @@ class LoadedImage {
   size_t relocations_applied() const { return relocations_applied_; }
 
  private:
-  friend absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
-      const File& file, ElfImage elf, const LoadOptions& options);
+  friend absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
+      const File& file, ElfImage elf, const LoadOptions& options,
+      bool file_was_cached);
   LoadedImage(ElfImage elf, Region region, uint64_t load_start, uint64_t span,
               LoadPath path, std::string reason, bool file_bytes_copied);
 
