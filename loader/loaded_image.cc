@@ -232,7 +232,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
 
 absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
     const File& file, ElfImage elf, const LoadOptions& options,
-    bool file_was_cached) {
+    bool file_was_cached, bool register_now) {
   absl::StatusOr<PathDecision> decision = DecidePath(elf, options);
   if (!decision.ok()) return decision.status();
   const LoadPlan& plan = decision->plan;
@@ -284,9 +284,17 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
   if (options.init) {
     if (absl::Status s = options.init(*image); !s.ok()) return s;
   }
-  ImageRegistry::Global().Add(image.get());
-  image->registered_ = true;
+  if (register_now) {
+    ImageRegistry::Global().Add(image.get());
+    image->registered_ = true;
+  }
   return image;
+}
+
+void internal::RegisterAll(const std::vector<LoadedImage*>& images) {
+  ImageRegistry::Global().AddAll(
+      std::vector<const LoadedImage*>(images.begin(), images.end()));
+  for (LoadedImage* image : images) image->registered_ = true;
 }
 
 absl::Status CheckSharedPath(const ElfImage& elf,

@@ -95,9 +95,12 @@ struct LoadOptions {
 namespace internal {
 // LoadImage of an open file whose headers were read, told whether the
 // file's first bytes came from the page cache (LoadOptions::read_advice).
+// Unless `register_now`, the caller registers the image (RegisterAll).
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadOpenImage(
     const File& file, ElfImage elf, const LoadOptions& options,
-    bool file_was_cached);
+    bool file_was_cached, bool register_now = true);
+// Registers loaded, unregistered images in one registry update.
+void RegisterAll(const std::vector<LoadedImage*>& images);
 }  // namespace internal
 
 class LoadedImage {
@@ -155,7 +158,8 @@ class LoadedImage {
  private:
   friend absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       const File& file, ElfImage elf, const LoadOptions& options,
-      bool file_was_cached);
+      bool file_was_cached, bool register_now);
+  friend void internal::RegisterAll(const std::vector<LoadedImage*>& images);
   LoadedImage(ElfImage elf, Region region, uint64_t load_start, uint64_t span,
               LoadPath path, std::string reason, bool file_bytes_copied);
 

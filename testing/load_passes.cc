@@ -6,8 +6,9 @@
 //   load_passes PASSES MODE
 //
 // MODE is `single` (LoadImage per file, default options) or `arena` (the
-// same with one AddressArena for the process). Prints the number of files
-// per pass on stdout; any failed load is an error (exit 1).
+// same with one AddressArena for the process) or `batch` (LoadImages over
+// the whole corpus, then the release of every image). Prints the number of
+// files per pass on stdout; any failed load is an error (exit 1).
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "loader/image_batch.h"
 #include "loader/loaded_image.h"
 #include "testing/guile_files.h"
 
@@ -43,17 +45,28 @@ bool SinglePass(const std::vector<std::string>& paths,
   return true;
 }
 
+bool BatchPass(const std::vector<std::string>& paths,
+               const LoadOptions& options) {
+  for (const auto& image : LoadImages(paths, options)) {
+    if (!image.ok()) {
+      std::cerr << image.status() << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 int Main(int argc, char** argv) {
   int passes = 0;
   if (argc != 3 || !absl::SimpleAtoi(argv[1], &passes) || passes < 0) {
-    std::cerr << "usage: load_passes PASSES single|arena\n";
+    std::cerr << "usage: load_passes PASSES single|arena|batch\n";
     return 2;
   }
   const std::string mode = argv[2];
   const std::vector<std::string> paths = GuileThreeFiles();
   LoadOptions options;
   options.path = LoadOptions::PathChoice::kShared;
-  if (mode == "arena") {
+  if (mode == "arena" || mode == "batch") {
     absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
     if (!host.ok()) {
       std::cerr << host.status() << "\n";
@@ -65,6 +78,8 @@ int Main(int argc, char** argv) {
     bool ok = false;
     if (mode == "single" || mode == "arena") {
       ok = SinglePass(paths, options);
+    } else if (mode == "batch") {
+      ok = BatchPass(paths, options);
     } else {
       std::cerr << "load_passes: unknown mode '" << mode << "'\n";
       return 2;
