@@ -9,7 +9,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "capi/granule.h"
+#include "loader/loaded_image.h"
 
 namespace granule::capi {
 
@@ -38,6 +40,10 @@ granule_status Guard(const char* function, Body&& body) noexcept {
         absl::InternalError(std::string(function) + ": unexpected exception"));
   }
 }
+
+// granule_load_options as LoadOptions, checked (granule_image.cc).
+absl::StatusOr<LoadOptions> LoadOptionsFromC(
+    const granule_load_options& options);
 
 }  // namespace granule::capi
 

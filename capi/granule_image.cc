@@ -267,3 +267,9 @@ uint64_t granule_loaded_image_count(void) {
 }
 
 }  // extern "C"
+
+// granule_load_many (granule_batch.cc) takes the same options.
+absl::StatusOr<granule::LoadOptions> granule::capi::LoadOptionsFromC(
+    const granule_load_options& options) {
+  return ToLoadOptions(options);
+}
