@@ -292,6 +292,26 @@ const granule_image* granule_find_image(const void* address);
 /* How many images are loaded in this process. */
 uint64_t granule_loaded_image_count(void);
 
+/* ---- Loading many images at once ---- */
+
+/* Loads each of paths[0..count) as granule_load would with `options` (NULL:
+ * the defaults), carving every image's address range from one reservation
+ * (an arena: no reservation per image, released ranges reused) and joining
+ * the registry once. Each file fails alone: images[i] is its image or NULL,
+ * statuses[i] its status, and granule_load_many_error(i) its error text,
+ * which names the file. Returns GRANULE_OK when every file loaded, else the
+ * first failure's status (granule_last_error says how many failed and names
+ * the first). Release each image with granule_image_release; the arena goes
+ * with the last. */
+granule_status granule_load_many(const char* const* paths, size_t count,
+                                 const granule_load_options* options,
+                                 granule_image** images,
+                                 granule_status* statuses);
+/* The error text of file `index` in this thread's last granule_load_many, ""
+ * when it loaded or no such file; valid until the next granule_load_many on
+ * this thread. */
+const char* granule_load_many_error(size_t index);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -277,3 +277,4 @@ uint64_t granule_loaded_image_count(void) {
 }
 
 }  // extern "C"
+

@@ -83,6 +83,9 @@ struct ElfImage {
 // dynamic table of `file` against the image contract (docs/format.md). Every
 // error names the file, the field and the offending value.
 absl::StatusOr<ElfImage> ReadElfImage(const File& file);
+// The same, also saying whether the file's first bytes came from the page
+// cache (File::ReadAtIfCached): a file read or loaded recently.
+absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached);
 
 // Whether a dynamic tag's value is an address (d_ptr) rather than a number.
 bool IsAddressTag(int64_t tag);

@@ -355,4 +355,18 @@ absl::StatusOr<ElfImage> ReadElfImage(const File& file) {
       });
 }
 
+absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached) {
+  *was_cached = false;
+  bool first = true;
+  return internal::ReadElfImageWith(
+      file.path(), file.size(),
+      [&](uint64_t offset, absl::Span<uint8_t> out) -> absl::Status {
+        if (!std::exchange(first, false)) return file.ReadAt(offset, out);
+        absl::StatusOr<bool> cached = file.ReadAtIfCached(offset, out);
+        if (!cached.ok()) return cached.status();
+        *was_cached = *cached;
+        return *cached ? absl::OkStatus() : file.ReadAt(offset, out);
+      });
+}
+
 }  // namespace granule

@@ -5,7 +5,9 @@
 // succeeds. Every failed load must return the injected error naming the file
 // and leave nothing behind: no region or mapping in either backend's ledger,
 // no open file, no image in the registry. Failures that are not backend calls
-// (an init hook, a bad relocation) are held to the same rule.
+// (an init hook, a bad relocation) are held to the same rule. The sweep runs
+// again with the shared path's range carved from an AddressArena, new for
+// each load so that its first region's reservation is a fault point too.
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -20,6 +22,7 @@
 #include "loader/image_writer.h"
 #include "loader/loaded_image.h"
 #include "loader/relocation_types.h"
+#include "platform/address_arena.h"
 #include "platform/simulated_machines.h"
 #include "testing/open_files.h"
 #include "testing/raw_elf.h"
@@ -213,8 +216,13 @@ Baseline TakeBaseline() {
 }
 
 void ExpectNothingLeft(const Machines& machines, const Baseline& baseline,
-                       const std::string& context) {
-  EXPECT_EQ(machines.shared->live_regions(), 0u) << context;
+                       const std::string& context,
+                       const AddressArena* arena = nullptr) {
+  // An arena keeps its regions; none of its slots may stay.
+  const AddressArena::Usage usage =
+      arena != nullptr ? arena->usage() : AddressArena::Usage{};
+  EXPECT_EQ(usage.live_slots, 0u) << context;
+  EXPECT_EQ(machines.shared->live_regions(), usage.regions) << context;
   EXPECT_EQ(machines.shared->live_mappings(), 0u) << context;
   EXPECT_EQ(machines.heap.live_regions(), 0u) << context;
   EXPECT_EQ(machines.heap.live_mappings(), 0u) << context;
@@ -238,13 +246,18 @@ LoadPath ExpectedPath(const ImageCase& c, const Route& route) {
 }
 
 class FaultSweepTest
-    : public ::testing::TestWithParam<std::tuple<ImageCase, Route>> {};
+    : public ::testing::TestWithParam<std::tuple<ImageCase, Route, bool>> {};
 
 TEST_P(FaultSweepTest, EveryFailedCallLeavesNothingBehind) {
-  const auto& [image_case, route] = GetParam();
+  const auto& [image_case, route, with_arena] = GetParam();
   const std::string& path = ImagePath(image_case);
   Machines machines(route);
-  const LoadOptions options = OptionsFor(image_case, route, machines);
+  LoadOptions options = OptionsFor(image_case, route, machines);
+  const auto new_arena = [&, with_arena = with_arena] {
+    options.arena = with_arena ? AddressArena::Create(*machines.shared)
+                               : nullptr;
+  };
+  new_arena();
   const Baseline baseline = TakeBaseline();
 
   const uint64_t shared_before = machines.shared->calls();
@@ -256,7 +269,9 @@ TEST_P(FaultSweepTest, EveryFailedCallLeavesNothingBehind) {
     ASSERT_EQ((*image)->path(), ExpectedPath(image_case, route))
         << (*image)->reason();
   }
-  ExpectNothingLeft(machines, baseline, "after a successful load");
+  ExpectNothingLeft(machines, baseline, "after a successful load",
+                    options.arena.get());
+  new_arena();
   const uint64_t shared_calls = machines.shared->calls() - shared_before;
   const uint64_t heap_calls = machines.heap.calls() - heap_before;
   // One backend serves a load; the other is not even reserved on.
@@ -277,10 +292,11 @@ TEST_P(FaultSweepTest, EveryFailedCallLeavesNothingBehind) {
       break;
     }
     const std::string context = absl::StrCat("call ", k, " of ", calls);
-    EXPECT_THAT(image.status().message(), HasSubstr("injected failure"))
-        << context;
-    EXPECT_THAT(image.status().message(), HasSubstr(path)) << context;
-    ExpectNothingLeft(machines, baseline, context);
+    const absl::Status status = image.status();
+    EXPECT_THAT(status.message(), HasSubstr("injected failure")) << context;
+    EXPECT_THAT(status.message(), HasSubstr(path)) << context;
+    ExpectNothingLeft(machines, baseline, context, options.arena.get());
+    new_arena();
     ++totals().fault_points;
     ASSERT_LE(k, calls) << "more calls failed than a load makes";
   }
@@ -289,10 +305,12 @@ TEST_P(FaultSweepTest, EveryFailedCallLeavesNothingBehind) {
 
 INSTANTIATE_TEST_SUITE_P(AllPaths, FaultSweepTest,
                          ::testing::Combine(::testing::ValuesIn(AllImages()),
-                                            ::testing::ValuesIn(kRoutes)),
+                                            ::testing::ValuesIn(kRoutes),
+                                            ::testing::Bool()),
                          [](const auto& info) {
                            return CaseName(std::get<0>(info.param)) + "_" +
-                                  std::get<1>(info.param).name;
+                                  std::get<1>(info.param).name +
+                                  (std::get<2>(info.param) ? "_arena" : "");
                          });
 
 // Failures after the memory is mapped that are not the backend's: the same

@@ -15,6 +15,11 @@ void ImageRegistry::Add(const LoadedImage* image) {
   by_begin_[image->begin()] = image;
 }
 
+void ImageRegistry::AddAll(const std::vector<const LoadedImage*>& images) {
+  absl::MutexLock lock(&mutex_);
+  for (const LoadedImage* image : images) by_begin_[image->begin()] = image;
+}
+
 void ImageRegistry::Remove(const LoadedImage* image) {
   absl::MutexLock lock(&mutex_);
   auto it = by_begin_.find(image->begin());

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -23,6 +24,8 @@ class ImageRegistry {
 
   // `image` must not overlap a registered image (regions never do).
   void Add(const LoadedImage* image);
+  // Adds many under one lock: a batch of loads (LoadImages).
+  void AddAll(const std::vector<const LoadedImage*>& images);
   void Remove(const LoadedImage* image);
 
   // The image whose region contains `address`, or null. Thread-safe; the

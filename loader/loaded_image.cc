@@ -133,7 +133,7 @@ absl::Status PopulateWritable(Region& region, const LoadPlan& plan) {
 // Everything up to relocation that touches memory, in plan order.
 absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                     const LoadPlan& plan, bool copy_file_bytes,
-                    bool populate_writable, bool whole_file) {
+                    bool populate_writable, bool whole_file, bool advise) {
   for (const MapStep& m : plan.maps) {
     absl::Status s =
         !m.from_file      ? region.MapZeroed(m.offset, m.length, m.protection)
@@ -141,7 +141,7 @@ absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                           : region.MapFile(m.offset, file, m.file_offset,
                                            m.length, m.protection);
     if (!s.ok()) return s;
-    if (m.from_file && !copy_file_bytes) {
+    if (m.from_file && !copy_file_bytes && advise) {
       // A hint: if the system refuses it the image is still right, only its
       // padding may be paged in, so the load goes on.
       AdviseSegmentsOnly(region, elf, m).IgnoreError();
@@ -234,24 +234,38 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
     const std::string& path, const LoadOptions& options) {
   absl::StatusOr<File> file = File::OpenForReading(path);
   if (!file.ok()) return file.status();
-  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
+  bool warm = false;
+  absl::StatusOr<ElfImage> elf = ReadElfImage(*file, &warm);
   if (!elf.ok()) return elf.status();
-  return LoadImage(*file, *std::move(elf), options);
+  return internal::LoadOpenImage(*file, *std::move(elf), options, warm);
 }
 
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
     const File& file, ElfImage elf, const LoadOptions& options) {
+  return internal::LoadOpenImage(file, std::move(elf), options,
+                                 /*file_was_cached=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
+    const File& file, ElfImage elf, const LoadOptions& options,
+    bool file_was_cached, bool register_now) {
   absl::StatusOr<PathDecision> decision = DecidePath(elf, options);
   if (!decision.ok()) return decision.status();
   const LoadPlan& plan = decision->plan;
+  const bool carve = options.arena != nullptr &&
+                     &options.arena->backend() == decision->backend;
   absl::StatusOr<Region> region =
-      decision->backend->Reserve(plan.span, plan.alignment);
+      carve ? options.arena->Reserve(plan.span, plan.alignment)
+            : decision->backend->Reserve(plan.span, plan.alignment);
   if (!region.ok()) return NamingFile(elf.path, region.status());
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =
       options.copy_file_bytes && decision->path == LoadPath::kShared;
+  const bool advise = options.read_advice == LoadOptions::ReadAdvice::kAlways ||
+                      !file_was_cached;
   if (absl::Status s = MapAll(*region, file, elf, plan, copy,
-                             options.populate_writable, options.map_whole_file);
+                              options.populate_writable, options.map_whole_file,
+                              advise);
       !s.ok()) {
     return NamingFile(elf.path, s);
   }
@@ -294,9 +308,17 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
   if (options.init) {
     if (absl::Status s = options.init(*image); !s.ok()) return s;
   }
-  ImageRegistry::Global().Add(image.get());
-  image->registered_ = true;
+  if (register_now) {
+    ImageRegistry::Global().Add(image.get());
+    image->registered_ = true;
+  }
   return image;
+}
+
+void internal::RegisterAll(const std::vector<LoadedImage*>& images) {
+  ImageRegistry::Global().AddAll(
+      std::vector<const LoadedImage*>(images.begin(), images.end()));
+  for (LoadedImage* image : images) image->registered_ = true;
 }
 
 absl::Status CheckSharedPath(const ElfImage& elf,

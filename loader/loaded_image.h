@@ -17,6 +17,7 @@
 #include "absl/types/span.h"
 #include "loader/elf_image.h"
 #include "loader/load_plan.h"
+#include "platform/address_arena.h"
 #include "platform/memory_backend.h"
 
 namespace granule {
@@ -77,7 +78,38 @@ struct LoadOptions {
   // outside the segments stay read-only, except where they share a page
   // with a writable segment.
   bool map_whole_file = false;
+  // Carve the shared path's address range from this arena instead of
+  // reserving one per load (platform/address_arena.h): one mapping call
+  // fewer per load, and a released image's range is reused by the next.
+  // Used when the arena's backend is the one the shared path runs on; the
+  // malloc path ignores it. The image keeps the arena alive.
+  std::shared_ptr<AddressArena> arena;
+  // When the shared path advises a whole-file mapping's pages (loader/
+  // read_advice.h: keeps the 1:1 layout's padding out of the page cache).
+  enum class ReadAdvice {
+    // Unless the file's first bytes came from the page cache as its headers
+    // were read (File::ReadAtIfCached, no call of its own). A warm file is
+    // taken to have been loaded, and advised, or read before: advising it
+    // again costs up to one call per segment and keeps nothing out. A file
+    // of which only the first page was read since it was last cold loses the
+    // advice: its padding may then be read around. LoadImage(file, elf)
+    // cannot tell, and advises.
+    kWhenCold,
+    kAlways,
+  };
+  ReadAdvice read_advice = ReadAdvice::kWhenCold;
 };
+
+namespace internal {
+// LoadImage of an open file whose headers were read, told whether the
+// file's first bytes came from the page cache (LoadOptions::read_advice).
+// Unless `register_now`, the caller registers the image (RegisterAll).
+absl::StatusOr<std::unique_ptr<LoadedImage>> LoadOpenImage(
+    const File& file, ElfImage elf, const LoadOptions& options,
+    bool file_was_cached, bool register_now = true);
+// Registers loaded, unregistered images in one registry update.
+void RegisterAll(const std::vector<LoadedImage*>& images);
+}  // namespace internal
 
 class LoadedImage {
  public:
@@ -136,8 +168,10 @@ class LoadedImage {
   size_t relocations_applied() const { return relocations_applied_; }
 
  private:
-  friend absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
-      const File& file, ElfImage elf, const LoadOptions& options);
+  friend absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
+      const File& file, ElfImage elf, const LoadOptions& options,
+      bool file_was_cached, bool register_now);
+  friend void internal::RegisterAll(const std::vector<LoadedImage*>& images);
   LoadedImage(ElfImage elf, Region region, uint64_t load_start, uint64_t span,
               LoadPath path, std::string reason, bool file_bytes_copied);
 

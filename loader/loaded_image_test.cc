@@ -69,6 +69,43 @@ TEST(LoadedImageTest, HostSharedPathEnforcesProtections) {
   EXPECT_EQ(loaded.relocations_applied(), 2u);
 }
 
+// With an arena, images are carved from one reservation: a released image's
+// range is the next one's, relocated and protected as any other.
+TEST(LoadedImageTest, ArenaSlotsAreReusedAndProtected) {
+  absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
+  ASSERT_TRUE(host.ok());
+  LoadOptions options;
+  options.arena = AddressArena::Create(**host);
+  const std::string path = Write(Relocated());
+  uintptr_t first_base = 0;
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+        LoadImage(path, options);
+    ASSERT_TRUE(image.ok()) << image.status();
+    const LoadedImage& loaded = **image;
+    if (round == 0) first_base = loaded.base();
+    EXPECT_EQ(loaded.base(), first_base) << "round " << round;
+    EXPECT_EQ(loaded.relocations_applied(), 2u);
+    uint8_t* ro = loaded.segments()[0].data;
+    uint8_t* rw = loaded.segments()[1].data;
+    EXPECT_EQ(loaded.ProtectionAt(reinterpret_cast<uintptr_t>(rw)),
+              Protection::kReadWrite);
+    if ((*host)->traits().enforces_protection) {
+      EXPECT_TRUE(granule::testing::WriteFaults(ro));
+    }
+    EXPECT_FALSE(granule::testing::WriteFaults(rw));
+    EXPECT_EQ(options.arena->usage().live_slots, 1u);
+  }
+  EXPECT_EQ(options.arena->usage().live_slots, 0u);
+  EXPECT_EQ(options.arena->usage().regions, 1u);
+  // The heap copy does not use the shared path's arena.
+  options.path = Choice::kMalloc;
+  absl::StatusOr<std::unique_ptr<LoadedImage>> copied =
+      LoadImage(path, options);
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  EXPECT_EQ(options.arena->usage().live_slots, 0u);
+}
+
 TEST(LoadedImageTest, DynamicEntriesResolveToPointers) {
   absl::StatusOr<std::unique_ptr<LoadedImage>> image =
       LoadImage(Write(Relocated()));

@@ -51,6 +51,7 @@ TEST_P(ReadAdviceTest, SimulatorRecordsAdviceOnlyForMappingsWithPadding) {
   LoadOptions options;
   options.shared_backend = backend.get();
   options.path = LoadOptions::PathChoice::kShared;
+  options.read_advice = LoadOptions::ReadAdvice::kAlways;
   absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadImage(path, options);
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ(backend->advise_calls(), ExpectedAdvice());
@@ -71,6 +72,7 @@ TEST_P(ReadAdviceTest, RefusedAdviceLeavesTheLoadAsItWas) {
   LoadOptions options;
   options.shared_backend = backend.get();
   options.path = LoadOptions::PathChoice::kShared;
+  options.read_advice = LoadOptions::ReadAdvice::kAlways;
   backend->FailAdvice(true);
   {
     absl::StatusOr<std::unique_ptr<LoadedImage>> image =
@@ -84,6 +86,31 @@ TEST_P(ReadAdviceTest, RefusedAdviceLeavesTheLoadAsItWas) {
   }
   EXPECT_EQ(backend->live_regions(), 0u);
   EXPECT_EQ(backend->live_mappings(), 0u);
+}
+
+// By default a file whose first bytes are in the page cache is not advised
+// again; where the system cannot tell, every load advises.
+TEST_P(ReadAdviceTest, WarmFilesAreNotAdvisedAgain) {
+  const std::string path = WriteImage(GetParam());
+  absl::StatusOr<File> file = File::OpenForReading(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  std::vector<uint8_t> first(64);
+  ASSERT_TRUE(file->ReadAt(0, absl::MakeSpan(first)).ok());
+  absl::StatusOr<bool> cached = file->ReadAtIfCached(0, absl::MakeSpan(first));
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  auto backend = MakeSimulatedBackend(*FindSimulatedMachine("linux-x86_64"));
+  LoadOptions options;
+  options.shared_backend = backend.get();
+  options.path = LoadOptions::PathChoice::kShared;
+  ASSERT_TRUE(LoadImage(path, options).ok());
+  EXPECT_EQ(backend->advise_calls(), *cached ? 0 : ExpectedAdvice())
+      << (*cached ? "cached" : "the system cannot tell");
+  // Headers read by the caller: the loader cannot tell, and advises.
+  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
+  ASSERT_TRUE(elf.ok()) << elf.status();
+  const uint64_t before = backend->advise_calls();
+  ASSERT_TRUE(LoadImage(*file, *std::move(elf), options).ok());
+  EXPECT_EQ(backend->advise_calls() - before, ExpectedAdvice());
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, ReadAdviceTest,

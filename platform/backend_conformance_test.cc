@@ -2,7 +2,8 @@
 // One suite, every backend: the host's real one (POSIX or Windows, named by
 // its traits), malloc, and the simulated machines at 4K, 16K, 64K and 256K
 // pages and Windows' 4K/64K split. A rule that holds on one backend must hold
-// on all (V8's address-space tests work the same way).
+// on all (V8's address-space tests work the same way). Each backend runs
+// twice: with a Region per reservation, and with slots of an AddressArena.
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -10,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "platform/address_arena.h"
 #include "platform/host_backend_fixture.h"
 #include "platform/malloc_backend.h"
 #include "platform/memory_backend.h"
@@ -27,6 +29,7 @@ constexpr size_t kKiB = 1024;
 struct BackendCase {
   std::string name;
   std::function<std::shared_ptr<MemoryBackend>()> make;
+  bool arena = false;  // Regions are slots of an AddressArena.
 };
 
 void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.name; }
@@ -42,7 +45,7 @@ std::shared_ptr<MemoryBackend> Host() {
                                         [](MemoryBackend*) {});
 }
 
-std::vector<BackendCase> AllBackends() {
+std::vector<BackendCase> OneRegionEach() {
   return {
       {Host()->traits().name, Host},
       {"malloc", [] { return std::make_shared<MallocBackend>(); }},
@@ -54,17 +57,38 @@ std::vector<BackendCase> AllBackends() {
   };
 }
 
+std::vector<BackendCase> AllBackends() {
+  std::vector<BackendCase> cases = OneRegionEach();
+  for (BackendCase c : OneRegionEach()) {
+    c.name += "_arena";
+    c.arena = true;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
 class BackendTest : public ::testing::TestWithParam<BackendCase> {
  protected:
   void SetUp() override {
     backend_ = GetParam().make();
+    const size_t regions_at_start = backend_->live_regions();
+    if (GetParam().arena) {
+      arena_ = AddressArena::Create(*backend_);
+      // The arena's first region stays for its life: reserve it now, so the
+      // ledger below counts only the test's own regions.
+      ASSERT_TRUE(arena_->Reserve(1, 1).ok());
+    }
     regions_before_ = backend_->live_regions();
     mappings_before_ = backend_->live_mappings();
+    regions_at_start_ = regions_at_start;
   }
-  // Every test, passing or failing its checks, must leave the ledger as found.
+  // Every test, passing or failing its checks, must leave the ledger as found,
+  // and the arena none of its regions once gone.
   void TearDown() override {
     EXPECT_EQ(backend_->live_regions(), regions_before_);
     EXPECT_EQ(backend_->live_mappings(), mappings_before_);
+    arena_.reset();
+    EXPECT_EQ(backend_->live_regions(), regions_at_start_);
   }
 
   PageGeometry geometry() const { return backend_->geometry(); }
@@ -74,7 +98,9 @@ class BackendTest : public ::testing::TestWithParam<BackendCase> {
   size_t unit() const { return std::max<size_t>(granule(), 64 * kKiB); }
 
   Region Reserve(size_t size) {
-    absl::StatusOr<Region> region = backend_->Reserve(size, unit());
+    absl::StatusOr<Region> region = arena_ != nullptr
+                                         ? arena_->Reserve(size, unit())
+                                         : backend_->Reserve(size, unit());
     EXPECT_TRUE(region.ok()) << region.status();
     return std::move(*region);
   }
@@ -84,6 +110,8 @@ class BackendTest : public ::testing::TestWithParam<BackendCase> {
   }
 
   std::shared_ptr<MemoryBackend> backend_;
+  std::shared_ptr<AddressArena> arena_;
+  size_t regions_at_start_ = 0;
   size_t regions_before_ = 0;
   size_t mappings_before_ = 0;
 };

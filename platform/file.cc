@@ -54,6 +54,14 @@ absl::Status File::ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
   return internal::ReadFileAt(handle_, path_, offset, out);
 }
 
+absl::StatusOr<bool> File::ReadAtIfCached(uint64_t offset,
+                                          absl::Span<uint8_t> out) const {
+  if (offset > size_ || out.size() > size_ - offset) {
+    return ReadAt(offset, out);  // Its range error; never OK here.
+  }
+  return internal::ReadCachedFileAt(handle_, path_, offset, out);
+}
+
 namespace internal {
 
 absl::Status NotRegularFileError(const std::string& path) {

@@ -38,6 +38,14 @@ class File {
   // Reads exactly out.size() bytes at `offset`; a short read is OutOfRange.
   absl::Status ReadAt(uint64_t offset, absl::Span<uint8_t> out) const;
 
+  // ReadAt, but only from the page cache, never waiting for the disk: true
+  // when all of `out` was read so, false when some of it is not cached (or
+  // the system cannot tell: `out` then holds nothing useful and the caller
+  // reads it with ReadAt). Loaders use it to tell a warm file from a cold one
+  // without a call of its own.
+  absl::StatusOr<bool> ReadAtIfCached(uint64_t offset,
+                                      absl::Span<uint8_t> out) const;
+
   // The OS handle, for backends only: an fd on POSIX, a HANDLE on Windows.
   intptr_t native_handle() const { return handle_; }
 

@@ -37,6 +37,12 @@ absl::StatusOr<intptr_t> DuplicateForReading(int fd, const std::string& name);
 absl::Status ReadFileAt(intptr_t handle, const std::string& path,
                         uint64_t offset, absl::Span<uint8_t> out);
 
+// Reads all of `out` at `offset` (checked as for ReadFileAt) only if the page
+// cache holds it: true when read, false when the system would have to wait
+// for the disk or cannot say.
+absl::StatusOr<bool> ReadCachedFileAt(intptr_t handle, const std::string& path,
+                                      uint64_t offset, absl::Span<uint8_t> out);
+
 // The errors every OS gives in the same words.
 absl::Status NotRegularFileError(const std::string& path);
 absl::Status FileShrankError(const std::string& path, uint64_t end,

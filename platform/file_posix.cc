@@ -2,6 +2,7 @@
 // File's POSIX calls: open, fstat, pread, close. file.cc holds the rest.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,6 +57,33 @@ absl::Status ReadFileAt(intptr_t handle, const std::string& path,
     done += static_cast<size_t>(n);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ReadCachedFileAt(intptr_t handle, const std::string& path,
+                                      uint64_t offset,
+                                      absl::Span<uint8_t> out) {
+#ifdef RWF_NOWAIT
+  // Linux 4.14+: preadv2 fails with EAGAIN instead of reading from disk.
+  // Other errors (EOPNOTSUPP on some file systems, ENOSYS on older kernels)
+  // and short reads only mean "cannot tell": the caller reads normally.
+  struct iovec vector = {out.data(), out.size()};
+  ssize_t n;
+  do {
+    n = preadv2(static_cast<int>(handle), &vector, 1,
+                static_cast<off_t>(offset), RWF_NOWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0 && static_cast<size_t>(n) == out.size()) return true;
+  if (n < 0 && errno != EAGAIN && errno != EOPNOTSUPP && errno != ENOSYS &&
+      errno != EINVAL) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrFormat("preadv2('%s', %u bytes at offset %u, nowait) "
+                               "failed",
+                               path, out.size(), offset));
+  }
+#else
+  (void)handle, (void)path, (void)offset, (void)out;
+#endif
+  return false;
 }
 
 }  // namespace granule::internal

@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// File on POSIX: the errors name the call and errno's text.
+// File on POSIX: the errors name the call and errno's text; reads only from
+// the page cache.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "platform/file.h"
+#include "testing/temp_file.h"
 
 namespace granule {
 namespace {
@@ -15,6 +24,33 @@ TEST(FilePosixTest, MissingFileNamesPathAndError) {
   EXPECT_THAT(file.status().message(),
               HasSubstr("open('/nonexistent/granule.go') failed"));
   EXPECT_THAT(file.status().message(), HasSubstr("No such file"));
+}
+
+// A cached read gives the file's bytes; a file dropped from the page cache is
+// never said to be cached. Whether a warm one is depends on the kernel and
+// the file system (preadv2's RWF_NOWAIT), so both answers are accepted there.
+TEST(FilePosixTest, ReadsFromThePageCacheOnly) {
+  const std::vector<uint8_t> bytes = testing::PatternBytes(3 * 4096, 9);
+  absl::StatusOr<std::string> path = testing::WriteTempFile("cached", bytes);
+  ASSERT_TRUE(path.ok());
+  absl::StatusOr<File> file = File::OpenForReading(*path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  std::vector<uint8_t> out(4096);
+  ASSERT_TRUE(file->ReadAt(4096, absl::MakeSpan(out)).ok());
+  absl::StatusOr<bool> warm = file->ReadAtIfCached(4096, absl::MakeSpan(out));
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  if (*warm) {
+    EXPECT_EQ(out, std::vector<uint8_t>(bytes.begin() + 4096,
+                                        bytes.begin() + 8192));
+  }
+  const int fd = static_cast<int>(file->native_handle());
+  ASSERT_EQ(fdatasync(fd), 0);
+  ASSERT_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  absl::StatusOr<bool> cold = file->ReadAtIfCached(0, absl::MakeSpan(out));
+  ASSERT_TRUE(cold.ok()) << cold.status();
+  EXPECT_FALSE(*cold) << "dropped from the page cache, yet read as cached";
+  std::printf("warm file read from the page cache: %s\n",
+              *warm ? "yes" : "cannot tell");
 }
 
 }  // namespace

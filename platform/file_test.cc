@@ -57,6 +57,18 @@ TEST(FileTest, ReadPastEndIsOutOfRange) {
             absl::StatusCode::kOutOfRange);
 }
 
+TEST(FileTest, CachedReadPastEndIsOutOfRange) {
+  absl::StatusOr<std::string> path =
+      testing::WriteTempFile("short", testing::PatternBytes(10));
+  ASSERT_TRUE(path.ok());
+  absl::StatusOr<File> file = File::OpenForReading(*path);
+  ASSERT_TRUE(file.ok());
+  std::vector<uint8_t> out(8);
+  absl::StatusOr<bool> read = file->ReadAtIfCached(5, absl::MakeSpan(out));
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(read.status().message(), HasSubstr("runs past its end"));
+}
+
 TEST(FileTest, MoveTransfersOwnership) {
   absl::StatusOr<std::string> path =
       testing::WriteTempFile("move", testing::PatternBytes(64));

@@ -90,4 +90,11 @@ absl::Status ReadFileAt(intptr_t handle, const std::string& path,
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> ReadCachedFileAt(intptr_t, const std::string&, uint64_t,
+                                      absl::Span<uint8_t>) {
+  // Windows has no read that refuses to wait for the disk on a synchronous
+  // handle: say "cannot tell".
+  return false;
+}
+
 }  // namespace granule::internal

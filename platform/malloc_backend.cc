@@ -16,6 +16,7 @@ const BackendTraits& MallocBackend::traits() const {
       /*fixed_placement_reliable=*/true,
       /*enforces_protection=*/false,
       /*shares_file_pages=*/false,
+      /*carves_reservations=*/true,
   };
   return kTraits;
 }

@@ -44,6 +44,11 @@ class MallocBackend : public MemoryBackend {
   absl::Status PopulateRaw(uintptr_t address, size_t length) override;
   absl::Status ReleaseRaw(uintptr_t base, size_t size,
                           absl::Span<const MappingView> mappings) override;
+  // Heap memory stays allocated with the arena's block: nothing to undo.
+  absl::Status ResetRaw(uintptr_t, size_t,
+                        absl::Span<const MappingView>) override {
+    return absl::OkStatus();
+  }
 
  private:
   absl::Mutex mutex_;

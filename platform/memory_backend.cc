@@ -3,10 +3,12 @@
 #include "platform/memory_backend.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "platform/address_arena.h"
 
 namespace granule {
 namespace {
@@ -84,7 +86,8 @@ Region::Region(Region&& other) noexcept
     : backend_(std::exchange(other.backend_, nullptr)),
       base_(std::exchange(other.base_, 0)),
       size_(std::exchange(other.size_, 0)),
-      mappings_(std::move(other.mappings_)) {
+      mappings_(std::move(other.mappings_)),
+      arena_(std::move(other.arena_)) {
   other.mappings_.clear();
 }
 
@@ -96,6 +99,7 @@ Region& Region::operator=(Region&& other) noexcept {
     size_ = std::exchange(other.size_, 0);
     mappings_ = std::move(other.mappings_);
     other.mappings_.clear();
+    arena_ = std::move(other.arena_);
   }
   return *this;
 }
@@ -110,11 +114,16 @@ absl::Status Region::Release() {
   for (const Mapping& m : mappings_) {
     views.push_back({base_ + m.offset, m.length, m.file_backed});
   }
-  absl::Status status = backend_->ReleaseRaw(base_, size_, views);
+  const bool slot = arena_ != nullptr && backend_->traits().carves_reservations;
+  absl::Status status = slot ? backend_->ResetRaw(base_, size_, views)
+                             : backend_->ReleaseRaw(base_, size_, views);
   if (status.ok()) {
     backend_->live_regions_.fetch_sub(1);
     backend_->live_mappings_.fetch_sub(mappings_.size());
+    // A slot whose mappings could not be removed is never handed out again.
+    if (arena_ != nullptr) arena_->ReturnSlot(base_, size_);
   }
+  arena_.reset();
   backend_ = nullptr;
   base_ = 0;
   size_ = 0;
@@ -323,6 +332,14 @@ Protection Region::ProtectionAt(size_t offset) const {
   const Mapping* m = FindMapping(offset);
   if (m == nullptr) return Protection::kNone;
   return std::prev(m->runs.upper_bound(offset))->second;
+}
+
+absl::Status MemoryBackend::ResetRaw(uintptr_t address, size_t size,
+                                     absl::Span<const MappingView>) {
+  return absl::UnimplementedError(absl::StrFormat(
+      "%s: cannot return [%#x, %#x) to reserved: this backend does not carve "
+      "reservations",
+      traits().name, address, address + size));
 }
 
 absl::StatusOr<MemoryBackend*> HostMemoryBackend() {

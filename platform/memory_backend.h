@@ -67,8 +67,13 @@ struct BackendTraits {
   // File mappings share clean pages with other processes through the page
   // cache. False when file bytes are copied into private memory.
   bool shares_file_pages;
+  // A reservation can be divided into slots, each mapped and then returned
+  // to reserved-with-no-access on its own (AddressArena). Not so on Windows,
+  // where views inside a reservation need placeholders.
+  bool carves_reservations;
 };
 
+class AddressArena;
 class MemoryBackend;
 
 // An owned, reserved address range. Move-only; released on destruction.
@@ -124,10 +129,12 @@ class Region {
   size_t mapping_count() const { return mappings_.size(); }
 
   // Releases now and reports failure; the destructor calls it too. Afterwards
-  // the Region is empty (size() == 0).
+  // the Region is empty (size() == 0). A slot of an AddressArena goes back to
+  // the arena, reserved with no access, for another Region.
   absl::Status Release();
 
  private:
+  friend class AddressArena;
   friend class MemoryBackend;
 
   struct Mapping {
@@ -167,6 +174,7 @@ class Region {
   uintptr_t base_;
   size_t size_;
   std::vector<Mapping> mappings_;  // Sorted by offset, never overlapping.
+  std::shared_ptr<AddressArena> arena_;  // Set for an arena's slots.
 };
 
 class MemoryBackend {
@@ -221,8 +229,14 @@ class MemoryBackend {
   // Returns the reservation and every mapping in it to the system.
   virtual absl::Status ReleaseRaw(uintptr_t base, size_t size,
                                   absl::Span<const MappingView> mappings) = 0;
+  // Returns a slot carved from a reservation to reserved with no access: its
+  // mappings gone, the range still held (AddressArena). Only called where
+  // traits().carves_reservations; the default refuses.
+  virtual absl::Status ResetRaw(uintptr_t address, size_t size,
+                                absl::Span<const MappingView> mappings);
 
  private:
+  friend class AddressArena;
   friend class Region;
   std::atomic<size_t> live_regions_{0};
   std::atomic<size_t> live_mappings_{0};

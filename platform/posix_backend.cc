@@ -53,6 +53,7 @@ class PosixBackend final : public MemoryBackend {
         /*fixed_placement_reliable=*/true,
         /*enforces_protection=*/true,
         /*shares_file_pages=*/true,
+        /*carves_reservations=*/true,
     };
     return kTraits;
   }
@@ -151,6 +152,21 @@ class PosixBackend final : public MemoryBackend {
       return CallFailed(errno,
                         absl::StrFormat("madvise(%#x, %u, %s)", address, length,
                                         AccessAdviceName(advice)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ResetRaw(uintptr_t address, size_t size,
+                        absl::Span<const MappingView> mappings) override {
+    if (mappings.empty()) return absl::OkStatus();
+    // One fixed PROT_NONE mapping replaces every mapping in the slot, so the
+    // range is never open to another mapping (munmap would open it).
+    void* p = mmap(reinterpret_cast<void*>(address), size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+                   0);
+    if (p == MAP_FAILED) {
+      return CallFailed(errno, absl::StrFormat("mmap(%#x, %u, none, fixed)",
+                                               address, size));
     }
     return absl::OkStatus();
   }

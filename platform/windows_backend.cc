@@ -88,6 +88,9 @@ class WindowsBackend final : public MemoryBackend {
         /*fixed_placement_reliable=*/true,  // Placeholders or the retry loop.
         /*enforces_protection=*/true,
         /*shares_file_pages=*/true,
+        // Views inside a reservation need placeholders split for each one;
+        // an AddressArena reserves per slot here instead.
+        /*carves_reservations=*/false,
     };
     return kTraits;
   }

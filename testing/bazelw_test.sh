@@ -47,7 +47,7 @@ run_bazelw() {
     >"$work/out" 2>&1
 }
 build_packages=(bazel-bootstrap g++ libabsl-dev googletest libbenchmark-dev)
-test_packages=(guile-2.2-libs guile-3.0-libs guile-3.0 binutils pkg-config)
+test_packages=(guile-2.2-libs guile-3.0-libs guile-3.0 binutils pkg-config strace)
 
 # Everything installed: no apt-get, straight to bazel with the arguments.
 make_bin

@@ -4,7 +4,9 @@
 // (a) the syscall floor: open, fstat, one mmap of the whole file, mprotect of
 // each writable segment, munmap, close; and (b) Guile's own
 // load-thunk-from-file over the same files, timed inside Guile.
-// Passes are interleaved and repeated; each line reports medians.
+// Two more lines hold against the floor LoadImage with one AddressArena for
+// the process, and LoadImages over the whole corpus (then every image
+// released). Passes are interleaved and repeated; each line reports medians.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -18,12 +20,14 @@
 #include <iostream>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "loader/elf_image.h"
+#include "loader/image_batch.h"
 #include "loader/loaded_image.h"
 #include "platform/file.h"
 #include "testing/bench/bench_row.h"
@@ -111,12 +115,31 @@ bool FloorPass(const std::vector<CorpusEntry>& corpus) {
   return true;
 }
 
-bool GranulePass(const std::vector<CorpusEntry>& corpus) {
+LoadOptions SharedPath(bool arena) {
   LoadOptions options;
   options.path = LoadOptions::PathChoice::kShared;
+  if (arena) options.arena = AddressArena::Create(**HostMemoryBackend());
+  return options;
+}
+
+bool GranulePass(const std::vector<CorpusEntry>& corpus,
+                 const LoadOptions& options = SharedPath(false)) {
   for (const CorpusEntry& e : corpus) {
     absl::StatusOr<std::unique_ptr<LoadedImage>> image =
         LoadImage(e.path, options);
+    if (!image.ok()) {
+      std::cerr << "granule: " << image.status() << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool BatchPass(const std::vector<CorpusEntry>& corpus) {
+  std::vector<std::string> paths;
+  paths.reserve(corpus.size());
+  for (const CorpusEntry& e : corpus) paths.push_back(e.path);
+  for (const auto& image : LoadImages(paths, SharedPath(false))) {
     if (!image.ok()) {
       std::cerr << "granule: " << image.status() << "\n";
       return false;
@@ -202,10 +225,13 @@ absl::Status WriteList(const std::vector<CorpusEntry>& corpus,
 // `--only=floor` runs `passes` passes of that loop alone and prints no row.
 int ProfileOnly(const std::string& which,
                 const std::vector<CorpusEntry>& corpus, int passes) {
+  const LoadOptions arena = SharedPath(true);
   for (int i = 0; i < passes; ++i) {
-    if (!(which == "granule" ? GranulePass(corpus) : FloorPass(corpus))) {
-      return 1;
-    }
+    const bool ok = which == "granule" ? GranulePass(corpus)
+                    : which == "arena" ? GranulePass(corpus, arena)
+                    : which == "batch" ? BatchPass(corpus)
+                                       : FloorPass(corpus);
+    if (!ok) return 1;
   }
   std::cerr << "corpus_bench: " << passes << " " << which << " passes over "
             << corpus.size() << " files\n";
@@ -230,12 +256,14 @@ int Main(const char* argv0, const std::string& only) {
     }
     corpus.push_back(*std::move(e));
   }
-  if (only == "granule" || only == "floor") {
+  if (only == "granule" || only == "floor" || only == "arena" ||
+      only == "batch") {
     return ProfileOnly(only, corpus, 10);
   }
   if (!only.empty()) {
-    std::cerr << "corpus_bench: --only takes granule or floor, not " << only
-              << "\n";
+    std::cerr << "corpus_bench: --only takes granule, arena, batch or floor, "
+                 "not "
+              << only << "\n";
     return 1;
   }
   const std::string script = FindScript(argv0);
@@ -273,14 +301,18 @@ int Main(const char* argv0, const std::string& only) {
                                      }),
                       guile_loads.end());
   }
-  PassTimes granule_all, floor_all, granule_subset;
+  PassTimes granule_all, floor_all, granule_subset, arena_all, batch_all;
+  const LoadOptions arena = SharedPath(true);
   for (int round = 0; round < kRounds; ++round) {
     auto granule = [&] { return GranulePass(corpus); };
     auto floor = [&] { return FloorPass(corpus); };
     const bool ok = round % 2 == 0
                         ? granule_all.Run(granule) && floor_all.Run(floor)
                         : floor_all.Run(floor) && granule_all.Run(granule);
-    if (!ok) return 1;
+    if (!ok || !arena_all.Run([&] { return GranulePass(corpus, arena); }) ||
+        !batch_all.Run([&] { return BatchPass(corpus); })) {
+      return 1;
+    }
     if (!guile) continue;
     if (!granule_subset.Run([&] { return GranulePass(guile_loads); })) {
       return 1;
@@ -307,6 +339,21 @@ int Main(const char* argv0, const std::string& only) {
                 "CPU-time ratio %.3f; shared path, LoadImage+release, -c opt",
                 corpus.size(), kRounds, granule_ms * 1e3 / corpus.size(),
                 floor_ms * 1e3 / corpus.size(), cpu_ratio)});
+  for (const auto& [name, times, what] :
+       {std::make_tuple("guile_corpus_arena_vs_floor", &arena_all,
+                        "LoadImage with one AddressArena for the process"),
+        std::make_tuple("guile_corpus_batch_vs_floor", &batch_all,
+                        "LoadImages of all files, then every image released")}) {
+    const double ms = Median(times->wall);
+    PrintRow({3, name, ms, floor_ms, "ms", "<=1.2", ms <= 1.2 * floor_ms,
+              "open+fstat+mmap+mprotect(RW)+munmap+close_loop",
+              absl::StrFormat("%s; per file %.1f us vs %.1f us; CPU-time "
+                              "ratio %.3f; same rounds as above",
+                              what, ms * 1e3 / corpus.size(),
+                              floor_ms * 1e3 / corpus.size(),
+                              Median(times->cpu) /
+                                  std::max(Median(floor_all.cpu), 1e-9))});
+  }
   if (!guile) return 1;
   const double subset_ms = Median(granule_subset.wall);
   const double guile_ms = Median(guile_times.pass_ms);

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "loader/image_batch.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "loader/elf_image.h"
+#include "platform/file.h"
+
+namespace granule {
+namespace {
+
+// The batch's options: the shared backend resolved once, and an arena over
+// it unless the caller brought one. A backend that cannot be had leaves the
+// options as they were, so each load reports that error itself.
+LoadOptions BatchOptions(const LoadOptions& options) {
+  LoadOptions batch = options;
+  if (batch.path == LoadOptions::PathChoice::kMalloc) return batch;
+  if (batch.shared_backend == nullptr) {
+    absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
+    if (!host.ok()) return batch;
+    batch.shared_backend = *host;
+  }
+  if (batch.arena == nullptr) {
+    batch.arena = AddressArena::Create(*batch.shared_backend);
+  }
+  return batch;
+}
+
+absl::StatusOr<std::unique_ptr<LoadedImage>> LoadOne(
+    const std::string& path, const LoadOptions& options) {
+  absl::StatusOr<File> file = File::OpenForReading(path);
+  if (!file.ok()) return file.status();
+  bool warm = false;
+  absl::StatusOr<ElfImage> elf = ReadElfImage(*file, &warm);
+  if (!elf.ok()) return elf.status();
+  return internal::LoadOpenImage(*file, *std::move(elf), options, warm,
+                                 /*register_now=*/false);
+}
+
+// Every error of a batch names its file; the loader's already do, an init
+// hook's might not.
+absl::Status NamingPath(const std::string& path, const absl::Status& status) {
+  if (absl::StrContains(status.message(), path)) return status;
+  return absl::Status(status.code(),
+                      absl::StrCat(path, ": ", status.message()));
+}
+
+}  // namespace
+
+std::vector<absl::StatusOr<std::unique_ptr<LoadedImage>>> LoadImages(
+    absl::Span<const std::string> paths, const LoadOptions& options) {
+  const LoadOptions batch = BatchOptions(options);
+  std::vector<absl::StatusOr<std::unique_ptr<LoadedImage>>> images;
+  images.reserve(paths.size());
+  std::vector<LoadedImage*> loaded;
+  loaded.reserve(paths.size());
+  for (const std::string& path : paths) {
+    absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadOne(path, batch);
+    if (image.ok()) {
+      loaded.push_back(image->get());
+    } else {
+      image = NamingPath(path, image.status());
+    }
+    images.push_back(std::move(image));
+  }
+  internal::RegisterAll(loaded);
+  return images;
+}
+
+}  // namespace granule
