@@ -217,6 +217,18 @@ granule_status granule_load(const char* path,
 granule_status granule_load_fd(int fd, const char* name,
                                const granule_load_options* options,
                                granule_image** image);
+/* granule_load_fd for the `length` bytes at `offset` of the file: an image
+ * appended to an executable or stored in an archive. The image's offsets are
+ * relative to the window. The shared path needs `offset` to be a multiple of
+ * the allocation granularity (granule_page_geometry), as a segment's offset
+ * must be; otherwise the malloc path is taken and granule_image_reason says
+ * why (GRANULE_PATH_SHARED: FAILED_PRECONDITION with that reason). NULL
+ * `name` means "fd N at offset O". OUT_OF_RANGE, naming the offset, length
+ * and file size, when the window is empty or runs past the end of the file. */
+granule_status granule_load_fd_range(int fd, const char* name, uint64_t offset,
+                                     uint64_t length,
+                                     const granule_load_options* options,
+                                     granule_image** image);
 /* Unregisters and unmaps an image from granule_load. NULL is fine. */
 void granule_image_release(granule_image* image);
 

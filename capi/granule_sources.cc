@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Where an image can come from besides a path: an open descriptor. Each
+// Where an image can come from besides a path: an open descriptor, a window
+// of one. Each
 // source becomes a platform File and an ElfImage, then the loader's one
 // LoadImage, so every source gets the same checks and errors.
 #include <memory>
@@ -50,6 +51,30 @@ granule_status granule_load_fd(int fd, const char* name,
     absl::StatusOr<granule::File> file =
         granule::File::DuplicateDescriptor(fd, file_name);
     if (!file.ok()) return file.status();
+    return granule::capi::LoadFromFile(*file, *load_options, image);
+  });
+}
+
+granule_status granule_load_fd_range(int fd, const char* name, uint64_t offset,
+                                     uint64_t length,
+                                     const granule_load_options* options,
+                                     granule_image** image) {
+  const char* const function = __func__;
+  if (image == nullptr) return NullArgument(function, "image");
+  *image = nullptr;
+  return Guard(function, [&]() -> absl::Status {
+    absl::StatusOr<granule::LoadOptions> load_options =
+        granule::capi::ToLoadOptions(function, options);
+    if (!load_options.ok()) return load_options.status();
+    const std::string file_name =
+        name != nullptr ? std::string(name)
+                        : absl::StrCat("fd ", fd, " at offset ", offset);
+    absl::StatusOr<granule::File> file =
+        granule::File::DuplicateDescriptor(fd, file_name);
+    if (!file.ok()) return file.status();
+    if (absl::Status s = file->RestrictToWindow(offset, length); !s.ok()) {
+      return s;
+    }
     return granule::capi::LoadFromFile(*file, *load_options, image);
   });
 }

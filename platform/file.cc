@@ -25,7 +25,8 @@ absl::StatusOr<File> File::OpenForReading(const std::string& path) {
 File::File(File&& other) noexcept
     : path_(std::move(other.path_)),
       handle_(std::exchange(other.handle_, internal::kNoFileHandle)),
-      size_(other.size_) {}
+      size_(other.size_),
+      window_start_(other.window_start_) {}
 
 File& File::operator=(File&& other) noexcept {
   if (this != &other) {
@@ -33,6 +34,7 @@ File& File::operator=(File&& other) noexcept {
     path_ = std::move(other.path_);
     handle_ = std::exchange(other.handle_, internal::kNoFileHandle);
     size_ = other.size_;
+    window_start_ = other.window_start_;
   }
   return *this;
 }
@@ -51,7 +53,7 @@ absl::Status File::ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
         "read of %u bytes at offset %u of '%s' runs past its end (%u bytes)",
         out.size(), offset, path_, size_));
   }
-  return internal::ReadFileAt(handle_, path_, offset, out);
+  return internal::ReadFileAt(handle_, path_, window_start_ + offset, out);
 }
 
 namespace internal {
