@@ -229,13 +229,39 @@ granule_status granule_load_fd_range(int fd, const char* name, uint64_t offset,
                                      uint64_t length,
                                      const granule_load_options* options,
                                      granule_image** image);
+/* Loads the image held in the `size` bytes at `data`, copying them, as
+ * Guile's load-thunk-from-memory does: into fresh pages laid out as the
+ * shared path's, with its protections (copy_file_bytes), where the page
+ * geometry allows, else onto the heap. The buffer may be freed as soon as
+ * the call returns. `name` is what errors and granule_image_file() report;
+ * NULL means "memory at 0x...". */
+granule_status granule_load_memory(const void* data, uint64_t size,
+                                   const char* name,
+                                   const granule_load_options* options,
+                                   granule_image** image);
+/* Loads the image in the caller's buffer without copying it: the buffer
+ * becomes the image's memory (granule_image_path: GRANULE_LOADED_IN_PLACE).
+ * It must hold a 1:1 image, start on the image's largest p_align, and hold
+ * every segment's p_memsz; otherwise INVALID_ARGUMENT or OUT_OF_RANGE
+ * naming the field and value, and the buffer is untouched. Relocations and
+ * .bss zeros are written into it, so it must be writable; its protections
+ * are left as they are. The caller keeps it alive, and frees it, after
+ * granule_image_release. options.path must not be GRANULE_PATH_SHARED. */
+granule_status granule_load_memory_in_place(void* data, uint64_t size,
+                                            const char* name,
+                                            const granule_load_options* options,
+                                            granule_image** image);
 /* Unregisters and unmaps an image from granule_load. NULL is fine. */
 void granule_image_release(granule_image* image);
 
 /* ---- Querying a loaded image (the handle must not be NULL) ---- */
 
 typedef int32_t granule_load_path;
-enum { GRANULE_LOADED_SHARED = 0, GRANULE_LOADED_MALLOC = 1 };
+enum {
+  GRANULE_LOADED_SHARED = 0,
+  GRANULE_LOADED_MALLOC = 1,
+  GRANULE_LOADED_IN_PLACE = 2 /* granule_load_memory_in_place */
+};
 
 typedef int32_t granule_protection;
 enum {
@@ -254,7 +280,8 @@ uintptr_t granule_image_end(const granule_image* image);
 uint64_t granule_image_size(const granule_image* image); /* end - begin */
 const char* granule_image_file(const granule_image* image);
 granule_load_path granule_image_path(const granule_image* image);
-const char* granule_image_path_name(const granule_image* image); /* "shared" */
+/* "shared", "malloc", "in place". */
+const char* granule_image_path_name(const granule_image* image);
 /* Why that path: which units divided the alignment, or which did not. */
 const char* granule_image_reason(const granule_image* image);
 

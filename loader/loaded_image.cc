@@ -294,6 +294,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
       new LoadedImage(std::move(elf), *std::move(region), plan.load_start,
                       plan.span, decision->path, std::move(decision->reason),
                       copy || decision->path == LoadPath::kMalloc));
+  image->owned_backend_ = options.owned_backend;
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
   absl::StatusOr<size_t> applied =
       ApplyRelocations(memory, options.relocation_base.value_or(image->base_));

@@ -37,6 +37,9 @@ struct LoadOptions {
   // Tests pass simulated backends to reproduce other machines.
   MemoryBackend* shared_backend = nullptr;
   MemoryBackend* malloc_backend = nullptr;
+  // A backend made for this one load (an InPlaceBackend over the caller's
+  // buffer), kept by the image until its memory is released.
+  std::shared_ptr<MemoryBackend> owned_backend;
   // Make PF_X segments executable. Off by default: bytecode images such as
   // Guile's never need it.
   bool allow_execute = false;
@@ -142,6 +145,8 @@ class LoadedImage {
               LoadPath path, std::string reason, bool file_bytes_copied);
 
   ElfImage elf_;
+  // Declared before region_ so that it outlives it (LoadOptions).
+  std::shared_ptr<MemoryBackend> owned_backend_;
   Region region_;
   uintptr_t base_;
   uint64_t span_;

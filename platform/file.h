@@ -30,6 +30,15 @@ class File {
   File& operator=(const File&) = delete;
   ~File();
 
+  // A File whose bytes are the caller's `size` bytes at `data`, which must
+  // outlive it: reads copy from there. It has no native handle, so only
+  // backends that read (malloc, in place) can map it; the shared path must
+  // copy it (LoadOptions::copy_file_bytes).
+  static File OverMemory(const std::string& name, const uint8_t* data,
+                         uint64_t size);
+  // The bytes of a File made by OverMemory (at window_start()); else null.
+  const uint8_t* memory() const { return memory_; }
+
   // Makes this File the `length` bytes at `offset` of what it was: an image
   // appended to an executable or stored in an archive. Offsets given to
   // ReadAt and to the backends are then relative to the window; the OS file
@@ -60,6 +69,7 @@ class File {
   intptr_t handle_;
   uint64_t size_;
   uint64_t window_start_ = 0;
+  const uint8_t* memory_ = nullptr;
 };
 
 }  // namespace granule

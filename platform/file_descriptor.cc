@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// File over a caller's descriptor, and windows of a file: the OS-neutral
-// half. The duplicate is taken in file_descriptor_posix.cc and
+// File over a caller's descriptor or memory, and windows of a file: the
+// OS-neutral half. The duplicate is taken in file_descriptor_posix.cc and
 // file_descriptor_windows.cc.
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
@@ -17,6 +17,13 @@ absl::StatusOr<File> File::DuplicateDescriptor(int fd,
   absl::StatusOr<uint64_t> size = internal::RegularFileSize(*handle, name);
   if (!size.ok()) return size.status();
   file.size_ = *size;
+  return file;
+}
+
+File File::OverMemory(const std::string& name, const uint8_t* data,
+                      uint64_t size) {
+  File file(name, internal::kNoFileHandle, size);
+  file.memory_ = data;
   return file;
 }
 
