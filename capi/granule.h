@@ -285,6 +285,13 @@ const char* granule_image_path_name(const granule_image* image);
 /* Why that path: which units divided the alignment, or which did not. */
 const char* granule_image_reason(const granule_image* image);
 
+/* A pointer of the caller's kept with the image (a runtime's record of the
+ * module), NULL until set; granule never reads it. Setting and getting are
+ * atomic: granule_image_user_data is async-signal-safe, so a handler that
+ * found an image with granule_find_image can reach the caller's record. */
+void granule_image_set_user_data(granule_image* image, void* user_data);
+void* granule_image_user_data(const granule_image* image);
+
 typedef struct granule_segment {
   uintptr_t address;             /* Where p_vaddr landed. */
   uint64_t vaddr;                /* p_vaddr. */
@@ -326,10 +333,21 @@ granule_status granule_image_file_bytes(const granule_image* image,
 /* ---- The registry ---- */
 
 /* The loaded image whose memory holds `address`, or NULL (no error text).
- * Valid until that image is released. */
+ * Valid until that image is released: a caller that releases images on
+ * other threads orders the two itself.
+ * Lock-free, allocation-free and async-signal-safe: callable from a signal
+ * handler (a SIGSEGV handler asking whose page faulted) and while other
+ * threads load and release images. It never waits for a load or release. */
 const granule_image* granule_find_image(const void* address);
-/* How many images are loaded in this process. */
+/* How many images are loaded in this process. Async-signal-safe, as
+ * granule_find_image. */
 uint64_t granule_loaded_image_count(void);
+/* The loaded images, by address, from one consistent moment: copies up to
+ * `capacity` handles into `images` (NULL when capacity is 0) and returns how
+ * many are loaded, which may exceed `capacity`. Async-signal-safe, as
+ * granule_find_image; the handles are valid until released. */
+uint64_t granule_loaded_images(const granule_image** images,
+                               uint64_t capacity);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -213,6 +213,13 @@ const char* granule_image_reason(const granule_image* image) {
   return Image(image).reason().c_str();
 }
 
+void granule_image_set_user_data(granule_image* image, void* user_data) {
+  reinterpret_cast<granule::LoadedImage*>(image)->set_user_data(user_data);
+}
+void* granule_image_user_data(const granule_image* image) {
+  return Image(image).user_data();
+}
+
 uint32_t granule_image_segment_count(const granule_image* image) {
   return static_cast<uint32_t>(Image(image).segments().size());
 }
@@ -285,6 +292,14 @@ const granule_image* granule_find_image(const void* address) {
 
 uint64_t granule_loaded_image_count(void) {
   return granule::ImageRegistry::Global().size();
+}
+
+uint64_t granule_loaded_images(const granule_image** images,
+                               uint64_t capacity) {
+  if (images == nullptr) capacity = 0;
+  return granule::ImageRegistry::Global().List(
+      reinterpret_cast<const granule::LoadedImage**>(images),
+      static_cast<size_t>(capacity));
 }
 
 }  // extern "C"

@@ -6,6 +6,7 @@
 #ifndef GRANULE_LOADER_LOADED_IMAGE_H_
 #define GRANULE_LOADER_LOADED_IMAGE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -138,6 +139,14 @@ class LoadedImage {
   Protection ProtectionAt(uintptr_t address) const;
   size_t relocations_applied() const { return relocations_applied_; }
 
+  // A pointer the embedding runtime keeps with the image (its own record of
+  // the module); granule never reads it. Atomic, so a signal handler that
+  // found the image may read it while another thread sets it.
+  void* user_data() const { return user_data_.load(std::memory_order_acquire); }
+  void set_user_data(void* data) {
+    user_data_.store(data, std::memory_order_release);
+  }
+
  private:
   friend absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
       const File& file, ElfImage elf, const LoadOptions& options);
@@ -157,6 +166,7 @@ class LoadedImage {
   size_t relocations_applied_ = 0;
   bool registered_ = false;
   bool whole_file_ = false;
+  std::atomic<void*> user_data_{nullptr};
 };
 
 // Reads, checks, maps, relocates and registers the image at `path`. Errors
