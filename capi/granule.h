@@ -11,6 +11,31 @@
  *   library becomes GRANULE_RESOURCE_EXHAUSTED.
  * - Strings returned by the library live as long as the handle they came from
  *   (granule_last_error's until the next failure on the same thread).
+ * - Paths are byte strings: on Windows they are UTF-8 (converted to UTF-16
+ *   for the W functions; a path that is not UTF-8 is INVALID_ARGUMENT).
+ *
+ * Thread-safety, every function:
+ * - Async-signal-safe, lock-free, never waiting for another thread's load or
+ *   release (so also callable while they run): granule_find_image,
+ *   granule_loaded_image_count, granule_loaded_images,
+ *   granule_image_user_data, granule_status_name, granule_protection_name,
+ *   granule_version; and, for an image not being released, granule_image_base,
+ *   _begin, _end, _size and _path.
+ * - Thread-safe, not for signal handlers (they may allocate or lock):
+ *   granule_last_error (per thread), granule_page_geometry,
+ *   granule_load_options_init, granule_load, granule_load_fd,
+ *   granule_load_fd_range, granule_load_memory,
+ *   granule_load_memory_in_place, granule_image_release and
+ *   granule_builder_new. Loads and releases of different images run in
+ *   parallel; they wait for lookups only when several replaced registry
+ *   tables are still being read.
+ * - On one image, from any threads until it is released: every
+ *   granule_image_* query (they read what the load left; granule_image_section,
+ *   _segment, _dynamic and _file_bytes set the thread's error text on
+ *   failure) and granule_image_set_user_data (atomic). Releasing an image
+ *   while another thread still uses its handle is the caller's race.
+ * - One builder, one thread at a time: the granule_builder_* calls
+ *   (different builders are independent).
  * See capi/README.md for an overview and capi/example/vm_image.c for a
  * complete program. */
 #ifndef GRANULE_H_
@@ -23,7 +48,7 @@
  * (libgranule.so.MAJOR), granule.pc, `granule --version` and
  * granule_version() are all made from these three lines. */
 #define GRANULE_VERSION_MAJOR 0
-#define GRANULE_VERSION_MINOR 2
+#define GRANULE_VERSION_MINOR 3
 #define GRANULE_VERSION_PATCH 0
 
 #define GRANULE_VERSION_TEXT_(x) #x

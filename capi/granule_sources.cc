@@ -160,7 +160,8 @@ granule_status granule_load_memory_in_place(void* data, uint64_t size,
       return s;
     }
     auto backend = std::make_shared<granule::InPlaceBackend>(
-        static_cast<uint8_t*>(data), size, elf->load_start());
+        static_cast<uint8_t*>(data), size,
+        load_options->map_whole_file ? 0 : elf->load_start());
     load_options->path = granule::LoadOptions::PathChoice::kMalloc;
     load_options->malloc_backend = backend.get();
     load_options->owned_backend = std::move(backend);
