@@ -232,6 +232,88 @@ static void CheckLoadFd(const char* path) {
   CHECK(image == NULL);
 }
 
+/* Reads the whole file at `path` into a malloc'd buffer; *size its size. */
+static unsigned char* ReadAll(const char* path, long* size) {
+  unsigned char* bytes = NULL;
+  FILE* file = fopen(path, "rb");
+  CHECK(file != NULL);
+  if (file == NULL) return NULL;
+  CHECK(fseek(file, 0, SEEK_END) == 0);
+  *size = ftell(file);
+  CHECK(fseek(file, 0, SEEK_SET) == 0);
+  bytes = (unsigned char*)malloc((size_t)*size);
+  CHECK(bytes != NULL && fread(bytes, 1, (size_t)*size, file) == (size_t)*size);
+  fclose(file);
+  return bytes;
+}
+
+/* A 1:1 image: map_whole_file, a window, memory copied and in place, user
+ * data and enumeration. */
+static void CheckOneToOneSources(const char* path) {
+  granule_load_options options;
+  granule_image* image = NULL;
+  const granule_image* listed[4];
+  const void* data = NULL;
+  uint64_t size = 0;
+  long file_size = 0;
+  unsigned char* bytes = ReadAll(path, &file_size);
+  unsigned char* raw;
+  unsigned char* aligned;
+  int fd, record = 0;
+  if (bytes == NULL) return;
+
+  granule_load_options_init(&options);
+  options.map_whole_file = 1;
+  CHECK_OK(granule_load(path, &options, &image));
+  if (image != NULL) {
+    CHECK_OK(granule_image_file_bytes(image, &data, &size));
+    CHECK(size == (uint64_t)file_size);
+    CHECK(data != NULL && memcmp(data, bytes, 4) == 0);
+    CHECK_OK(granule_image_section(image, ".shstrtab", &data, &size));
+    CHECK(granule_image_user_data(image) == NULL);
+    granule_image_set_user_data(image, &record);
+    CHECK(granule_image_user_data(image) == &record);
+    CHECK(granule_loaded_images(listed, 4) == 1);
+    CHECK(listed[0] == image);
+  }
+  granule_image_release(image);
+
+  fd = open(path, O_RDONLY);
+  CHECK(fd >= 0);
+  CHECK_OK(granule_load_fd_range(fd, NULL, 0, (uint64_t)file_size, NULL,
+                                 &image));
+  if (image != NULL) CheckLoaded(image);
+  granule_image_release(image);
+  CHECK(granule_load_fd_range(fd, NULL, 1, (uint64_t)file_size, NULL,
+                              &image) == GRANULE_OUT_OF_RANGE);
+  CHECK(close(fd) == 0);
+
+  CHECK_OK(granule_load_memory(bytes, (uint64_t)file_size, "in memory", NULL,
+                               &image));
+  if (image != NULL) CheckLoaded(image);
+  granule_image_release(image);
+
+  raw = (unsigned char*)malloc((size_t)file_size + 65536);
+  CHECK(raw != NULL);
+  if (raw != NULL) {
+    aligned = raw + (65536 - (uintptr_t)raw % 65536) % 65536;
+    memcpy(aligned, bytes, (size_t)file_size);
+    CHECK_OK(granule_load_memory_in_place(aligned, (uint64_t)file_size,
+                                          "in place", NULL, &image));
+    if (image != NULL) {
+      CHECK(granule_image_path(image) == GRANULE_LOADED_IN_PLACE);
+      CheckLoaded(image);
+    }
+    granule_image_release(image);
+    CHECK(granule_load_memory_in_place(aligned + 8, (uint64_t)file_size - 8,
+                                       "in place", NULL, &image) ==
+          GRANULE_INVALID_ARGUMENT);
+    free(raw);
+  }
+  free(bytes);
+  CHECK(granule_loaded_images(NULL, 0) == 0);
+}
+
 static void CheckErrors(const char* path) {
   granule_load_options options;
   granule_image* image = (granule_image*)&options; /* Must become NULL. */
@@ -292,6 +374,7 @@ int main(void) {
       CHECK_OK(granule_builder_write(builder, path));
       granule_builder_free(builder);
       LoadBothPaths(path);
+      if (kLayouts[l] == GRANULE_LAYOUT_ONE_TO_ONE) CheckOneToOneSources(path);
     }
   }
   CheckLaterOptions(path);

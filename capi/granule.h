@@ -11,6 +11,32 @@
  *   library becomes GRANULE_RESOURCE_EXHAUSTED.
  * - Strings returned by the library live as long as the handle they came from
  *   (granule_last_error's until the next failure on the same thread).
+ * - Paths are byte strings: on Windows they are UTF-8 (converted to UTF-16
+ *   for the W functions; a path that is not UTF-8 is INVALID_ARGUMENT).
+ *
+ * Thread-safety, every function:
+ * - Async-signal-safe, lock-free, never waiting for another thread's load or
+ *   release (so also callable while they run): granule_find_image,
+ *   granule_loaded_image_count, granule_loaded_images,
+ *   granule_image_user_data, granule_status_name, granule_protection_name,
+ *   granule_version; and, for an image not being released, granule_image_base,
+ *   _begin, _end, _size and _path.
+ * - Thread-safe, not for signal handlers (they may allocate or lock):
+ *   granule_last_error (per thread), granule_page_geometry,
+ *   granule_load_options_init, granule_load, granule_load_fd,
+ *   granule_load_fd_range, granule_load_memory,
+ *   granule_load_memory_in_place, granule_load_many,
+ *   granule_load_many_error (per thread), granule_image_release and
+ *   granule_builder_new. Loads and releases of different images run in
+ *   parallel; they wait for lookups only when several replaced registry
+ *   tables are still being read.
+ * - On one image, from any threads until it is released: every
+ *   granule_image_* query (they read what the load left; granule_image_section,
+ *   _segment, _dynamic and _file_bytes set the thread's error text on
+ *   failure) and granule_image_set_user_data (atomic). Releasing an image
+ *   while another thread still uses its handle is the caller's race.
+ * - One builder, one thread at a time: the granule_builder_* calls
+ *   (different builders are independent).
  * See capi/README.md for an overview and capi/example/vm_image.c for a
  * complete program. */
 #ifndef GRANULE_H_
@@ -23,7 +49,7 @@
  * (libgranule.so.MAJOR), granule.pc, `granule --version` and
  * granule_version() are all made from these three lines. */
 #define GRANULE_VERSION_MAJOR 0
-#define GRANULE_VERSION_MINOR 2
+#define GRANULE_VERSION_MINOR 3
 #define GRANULE_VERSION_PATCH 0
 
 #define GRANULE_VERSION_TEXT_(x) #x
@@ -217,13 +243,51 @@ granule_status granule_load(const char* path,
 granule_status granule_load_fd(int fd, const char* name,
                                const granule_load_options* options,
                                granule_image** image);
+/* granule_load_fd for the `length` bytes at `offset` of the file: an image
+ * appended to an executable or stored in an archive. The image's offsets are
+ * relative to the window. The shared path needs `offset` to be a multiple of
+ * the allocation granularity (granule_page_geometry), as a segment's offset
+ * must be; otherwise the malloc path is taken and granule_image_reason says
+ * why (GRANULE_PATH_SHARED: FAILED_PRECONDITION with that reason). NULL
+ * `name` means "fd N at offset O". OUT_OF_RANGE, naming the offset, length
+ * and file size, when the window is empty or runs past the end of the file. */
+granule_status granule_load_fd_range(int fd, const char* name, uint64_t offset,
+                                     uint64_t length,
+                                     const granule_load_options* options,
+                                     granule_image** image);
+/* Loads the image held in the `size` bytes at `data`, copying them, as
+ * Guile's load-thunk-from-memory does: into fresh pages laid out as the
+ * shared path's, with its protections (copy_file_bytes), where the page
+ * geometry allows, else onto the heap. The buffer may be freed as soon as
+ * the call returns. `name` is what errors and granule_image_file() report;
+ * NULL means "memory at 0x...". */
+granule_status granule_load_memory(const void* data, uint64_t size,
+                                   const char* name,
+                                   const granule_load_options* options,
+                                   granule_image** image);
+/* Loads the image in the caller's buffer without copying it: the buffer
+ * becomes the image's memory (granule_image_path: GRANULE_LOADED_IN_PLACE).
+ * It must hold a 1:1 image, start on the image's largest p_align, and hold
+ * every segment's p_memsz; otherwise INVALID_ARGUMENT or OUT_OF_RANGE
+ * naming the field and value, and the buffer is untouched. Relocations and
+ * .bss zeros are written into it, so it must be writable; its protections
+ * are left as they are. The caller keeps it alive, and frees it, after
+ * granule_image_release. options.path must not be GRANULE_PATH_SHARED. */
+granule_status granule_load_memory_in_place(void* data, uint64_t size,
+                                            const char* name,
+                                            const granule_load_options* options,
+                                            granule_image** image);
 /* Unregisters and unmaps an image from granule_load. NULL is fine. */
 void granule_image_release(granule_image* image);
 
 /* ---- Querying a loaded image (the handle must not be NULL) ---- */
 
 typedef int32_t granule_load_path;
-enum { GRANULE_LOADED_SHARED = 0, GRANULE_LOADED_MALLOC = 1 };
+enum {
+  GRANULE_LOADED_SHARED = 0,
+  GRANULE_LOADED_MALLOC = 1,
+  GRANULE_LOADED_IN_PLACE = 2 /* granule_load_memory_in_place */
+};
 
 typedef int32_t granule_protection;
 enum {
@@ -242,9 +306,17 @@ uintptr_t granule_image_end(const granule_image* image);
 uint64_t granule_image_size(const granule_image* image); /* end - begin */
 const char* granule_image_file(const granule_image* image);
 granule_load_path granule_image_path(const granule_image* image);
-const char* granule_image_path_name(const granule_image* image); /* "shared" */
+/* "shared", "malloc", "in place". */
+const char* granule_image_path_name(const granule_image* image);
 /* Why that path: which units divided the alignment, or which did not. */
 const char* granule_image_reason(const granule_image* image);
+
+/* A pointer of the caller's kept with the image (a runtime's record of the
+ * module), NULL until set; granule never reads it. Setting and getting are
+ * atomic: granule_image_user_data is async-signal-safe, so a handler that
+ * found an image with granule_find_image can reach the caller's record. */
+void granule_image_set_user_data(granule_image* image, void* user_data);
+void* granule_image_user_data(const granule_image* image);
 
 typedef struct granule_segment {
   uintptr_t address;             /* Where p_vaddr landed. */
@@ -287,10 +359,21 @@ granule_status granule_image_file_bytes(const granule_image* image,
 /* ---- The registry ---- */
 
 /* The loaded image whose memory holds `address`, or NULL (no error text).
- * Valid until that image is released. */
+ * Valid until that image is released: a caller that releases images on
+ * other threads orders the two itself.
+ * Lock-free, allocation-free and async-signal-safe: callable from a signal
+ * handler (a SIGSEGV handler asking whose page faulted) and while other
+ * threads load and release images. It never waits for a load or release. */
 const granule_image* granule_find_image(const void* address);
-/* How many images are loaded in this process. */
+/* How many images are loaded in this process. Async-signal-safe, as
+ * granule_find_image. */
 uint64_t granule_loaded_image_count(void);
+/* The loaded images, by address, from one consistent moment: copies up to
+ * `capacity` handles into `images` (NULL when capacity is 0) and returns how
+ * many are loaded, which may exceed `capacity`. Async-signal-safe, as
+ * granule_find_image; the handles are valid until released. */
+uint64_t granule_loaded_images(const granule_image** images,
+                               uint64_t capacity);
 
 /* ---- Loading many images at once ---- */
 

@@ -3,6 +3,7 @@
 // granule_image* is the LoadedImage itself, so the registry's answer needs no
 // second table to become a handle.
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "capi/granule.h"
 #include "loader/image_registry.h"
 #include "loader/loaded_image.h"
+#include "platform/in_place_backend.h"
 
 namespace granule::capi {
 namespace {
@@ -108,6 +110,11 @@ absl::StatusOr<LoadOptions> ToLoadOptions(const char* function,
 
 namespace {
 
+bool InPlace(const LoadedImage& image) {
+  return std::strcmp(image.backend().traits().name, InPlaceBackend::Name()) ==
+         0;
+}
+
 granule_protection ToC(Protection protection) {
   switch (protection) {
     case Protection::kNone:
@@ -191,15 +198,26 @@ const char* granule_image_file(const granule_image* image) {
   return Image(image).elf().path.c_str();
 }
 granule_load_path granule_image_path(const granule_image* image) {
+  if (granule::capi::InPlace(Image(image))) return GRANULE_LOADED_IN_PLACE;
   return Image(image).path() == granule::LoadPath::kShared
              ? GRANULE_LOADED_SHARED
              : GRANULE_LOADED_MALLOC;
 }
 const char* granule_image_path_name(const granule_image* image) {
+  if (granule::capi::InPlace(Image(image))) {
+    return granule::InPlaceBackend::Name();
+  }
   return granule::LoadPathName(Image(image).path());
 }
 const char* granule_image_reason(const granule_image* image) {
   return Image(image).reason().c_str();
+}
+
+void granule_image_set_user_data(granule_image* image, void* user_data) {
+  reinterpret_cast<granule::LoadedImage*>(image)->set_user_data(user_data);
+}
+void* granule_image_user_data(const granule_image* image) {
+  return Image(image).user_data();
 }
 
 uint32_t granule_image_segment_count(const granule_image* image) {
@@ -274,6 +292,14 @@ const granule_image* granule_find_image(const void* address) {
 
 uint64_t granule_loaded_image_count(void) {
   return granule::ImageRegistry::Global().size();
+}
+
+uint64_t granule_loaded_images(const granule_image** images,
+                               uint64_t capacity) {
+  if (images == nullptr) capacity = 0;
+  return granule::ImageRegistry::Global().List(
+      reinterpret_cast<const granule::LoadedImage**>(images),
+      static_cast<size_t>(capacity));
 }
 
 }  // extern "C"

@@ -2,16 +2,21 @@
 // Which loaded image holds an address: what a runtime asks when it meets a
 // code or data pointer (Guile keeps the same table, sorted by address).
 // Every LoadedImage joins on load and leaves in its destructor.
+//
+// Lookups take no lock and allocate nothing, so a signal handler may make
+// them: the table is an immutable array sorted by address, published through
+// an atomic pointer. A change (under a writers' mutex) publishes a new array
+// and advances an epoch; readers count themselves in one of two slots chosen
+// by the epoch, and an old array is freed only once its epoch's slot has
+// been seen empty after the change. A reader retries only when a writer
+// advances the epoch under it, so lookups never wait for a writer; a writer
+// waits for readers only when several old arrays are still held.
 #ifndef GRANULE_LOADER_IMAGE_REGISTRY_H_
 #define GRANULE_LOADER_IMAGE_REGISTRY_H_
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <vector>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace granule {
 
@@ -19,24 +24,30 @@ class LoadedImage;
 
 class ImageRegistry {
  public:
-  // The process-wide registry LoadImage uses.
+  // The process-wide registry LoadImage uses. Constant-initialized: calling
+  // it allocates nothing, not even the first time.
   static ImageRegistry& Global();
 
-  // `image` must not overlap a registered image (regions never do).
+  // `image` must not overlap a registered image (regions never do). They
+  // take the writers' mutex and wait for earlier readers: not for signal
+  // handlers.
   void Add(const LoadedImage* image);
   // Adds many under one lock: a batch of loads (LoadImages).
   void AddAll(const std::vector<const LoadedImage*>& images);
   void Remove(const LoadedImage* image);
 
-  // The image whose region contains `address`, or null. Thread-safe; the
-  // pointer stays valid until that image is destroyed, so a caller that
-  // releases images on other threads must order the two itself.
+  // The image whose region contains `address`, or null. Lock-free and
+  // async-signal-safe. The pointer stays valid until that image is
+  // destroyed, so a caller that releases images on other threads must order
+  // the two itself.
   const LoadedImage* Find(uintptr_t address) const;
-  size_t size() const;
+  size_t size() const;  // Lock-free and async-signal-safe too.
+  // Copies up to `capacity` registered images, by address, from one
+  // consistent table into `out`; returns how many are registered. Lock-free
+  // and async-signal-safe.
+  size_t List(const LoadedImage** out, size_t capacity) const;
 
- private:
-  mutable absl::Mutex mutex_;
-  std::map<uintptr_t, const LoadedImage*> by_begin_ ABSL_GUARDED_BY(mutex_);
+  constexpr ImageRegistry() = default;
 };
 
 }  // namespace granule

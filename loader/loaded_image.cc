@@ -31,7 +31,20 @@ PlanOptions MakePlanOptions(const LoadOptions& options, bool whole_file) {
   return plan;
 }
 
+// A file window (File::RestrictToWindow) is mapped at window_start + each
+// segment's offset, so the start must sit on the units a segment must.
+absl::Status CheckWindowStart(uint64_t window_start,
+                              const PageGeometry& geometry) {
+  const uint64_t unit = geometry.allocation_granularity();
+  if (window_start % unit == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "the file window starts at offset 0x%x, not a multiple of the "
+      "allocation granularity %s",
+      window_start, FormatBytes(unit)));
+}
+
 absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
+                                        uint64_t window_start,
                                         const LoadOptions& options) {
   using Choice = LoadOptions::PathChoice;
   std::string reason = "requested by the caller";
@@ -43,8 +56,11 @@ absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
       shared = *host;
     }
     const PageGeometry geometry = shared->geometry();
+    const absl::Status window = CheckWindowStart(window_start, geometry);
     absl::StatusOr<LoadPlan> plan =
-        PlanLoad(elf, geometry, MakePlanOptions(options, /*whole_file=*/true));
+        !window.ok() ? absl::StatusOr<LoadPlan>(window)
+                     : PlanLoad(elf, geometry,
+                                MakePlanOptions(options, /*whole_file=*/true));
     if (plan.ok()) {
       return PathDecision{
           LoadPath::kShared, shared, *std::move(plan),
@@ -249,7 +265,8 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
 absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
     const File& file, ElfImage elf, const LoadOptions& options,
     bool file_was_cached, bool register_now) {
-  absl::StatusOr<PathDecision> decision = DecidePath(elf, options);
+  absl::StatusOr<PathDecision> decision =
+      DecidePath(elf, file.window_start(), options);
   if (!decision.ok()) return decision.status();
   const LoadPlan& plan = decision->plan;
   const bool carve = options.arena != nullptr &&
@@ -291,6 +308,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       new LoadedImage(std::move(elf), *std::move(region), plan.load_start,
                       plan.span, decision->path, std::move(decision->reason),
                       copy || decision->path == LoadPath::kMalloc));
+  image->owned_backend_ = options.owned_backend;
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
   absl::StatusOr<size_t> applied =
       ApplyRelocations(memory, options.relocation_base.value_or(image->base_));

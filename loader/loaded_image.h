@@ -6,6 +6,7 @@
 #ifndef GRANULE_LOADER_LOADED_IMAGE_H_
 #define GRANULE_LOADER_LOADED_IMAGE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,6 +39,9 @@ struct LoadOptions {
   // Tests pass simulated backends to reproduce other machines.
   MemoryBackend* shared_backend = nullptr;
   MemoryBackend* malloc_backend = nullptr;
+  // A backend made for this one load (an InPlaceBackend over the caller's
+  // buffer), kept by the image until its memory is released.
+  std::shared_ptr<MemoryBackend> owned_backend;
   // Make PF_X segments executable. Off by default: bytecode images such as
   // Guile's never need it.
   bool allow_execute = false;
@@ -167,6 +171,14 @@ class LoadedImage {
   Protection ProtectionAt(uintptr_t address) const;
   size_t relocations_applied() const { return relocations_applied_; }
 
+  // A pointer the embedding runtime keeps with the image (its own record of
+  // the module); granule never reads it. Atomic, so a signal handler that
+  // found the image may read it while another thread sets it.
+  void* user_data() const { return user_data_.load(std::memory_order_acquire); }
+  void set_user_data(void* data) {
+    user_data_.store(data, std::memory_order_release);
+  }
+
  private:
   friend absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       const File& file, ElfImage elf, const LoadOptions& options,
@@ -176,6 +188,8 @@ class LoadedImage {
               LoadPath path, std::string reason, bool file_bytes_copied);
 
   ElfImage elf_;
+  // Declared before region_ so that it outlives it (LoadOptions).
+  std::shared_ptr<MemoryBackend> owned_backend_;
   Region region_;
   uintptr_t base_;
   uint64_t span_;
@@ -186,6 +200,7 @@ class LoadedImage {
   size_t relocations_applied_ = 0;
   bool registered_ = false;
   bool whole_file_ = false;
+  std::atomic<void*> user_data_{nullptr};
 };
 
 // Reads, checks, maps, relocates and registers the image at `path`. Errors

@@ -4,6 +4,7 @@
 // file_posix.cc and file_windows.cc.
 #include "platform/file.h"
 
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -25,7 +26,9 @@ absl::StatusOr<File> File::OpenForReading(const std::string& path) {
 File::File(File&& other) noexcept
     : path_(std::move(other.path_)),
       handle_(std::exchange(other.handle_, internal::kNoFileHandle)),
-      size_(other.size_) {}
+      size_(other.size_),
+      window_start_(other.window_start_),
+      memory_(other.memory_) {}
 
 File& File::operator=(File&& other) noexcept {
   if (this != &other) {
@@ -33,6 +36,8 @@ File& File::operator=(File&& other) noexcept {
     path_ = std::move(other.path_);
     handle_ = std::exchange(other.handle_, internal::kNoFileHandle);
     size_ = other.size_;
+    window_start_ = other.window_start_;
+    memory_ = other.memory_;
   }
   return *this;
 }
@@ -51,7 +56,11 @@ absl::Status File::ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
         "read of %u bytes at offset %u of '%s' runs past its end (%u bytes)",
         out.size(), offset, path_, size_));
   }
-  return internal::ReadFileAt(handle_, path_, offset, out);
+  if (memory_ != nullptr) {  // File::OverMemory. memmove: may be in place.
+    std::memmove(out.data(), memory_ + window_start_ + offset, out.size());
+    return absl::OkStatus();
+  }
+  return internal::ReadFileAt(handle_, path_, window_start_ + offset, out);
 }
 
 absl::StatusOr<bool> File::ReadAtIfCached(uint64_t offset,

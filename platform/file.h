@@ -30,10 +30,29 @@ class File {
   File& operator=(const File&) = delete;
   ~File();
 
+  // A File whose bytes are the caller's `size` bytes at `data`, which must
+  // outlive it: reads copy from there. It has no native handle, so only
+  // backends that read (malloc, in place) can map it; the shared path must
+  // copy it (LoadOptions::copy_file_bytes).
+  static File OverMemory(const std::string& name, const uint8_t* data,
+                         uint64_t size);
+  // The bytes of a File made by OverMemory (at window_start()); else null.
+  const uint8_t* memory() const { return memory_; }
+
+  // Makes this File the `length` bytes at `offset` of what it was: an image
+  // appended to an executable or stored in an archive. Offsets given to
+  // ReadAt and to the backends are then relative to the window; the OS file
+  // offset is window_start() + offset. OutOfRange, naming the file, when the
+  // window is empty or runs past the end.
+  absl::Status RestrictToWindow(uint64_t offset, uint64_t length);
+
   const std::string& path() const { return path_; }
-  // Size when opened. A file that shrinks later is the caller's hazard (see
-  // docs/design.md on SIGBUS).
+  // Size when opened (of the window, when restricted to one). A file that
+  // shrinks later is the caller's hazard (see docs/design.md on SIGBUS).
   uint64_t size() const { return size_; }
+  // Where offset 0 of this File is in the OS file: 0 unless restricted to a
+  // window. Backends that map the native handle add it.
+  uint64_t window_start() const { return window_start_; }
 
   // Reads exactly out.size() bytes at `offset`; a short read is OutOfRange.
   absl::Status ReadAt(uint64_t offset, absl::Span<uint8_t> out) const;
@@ -57,6 +76,8 @@ class File {
   std::string path_;
   intptr_t handle_;
   uint64_t size_;
+  uint64_t window_start_ = 0;
+  const uint8_t* memory_ = nullptr;
 };
 
 }  // namespace granule

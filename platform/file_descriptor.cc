@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// File over a caller's descriptor: the OS-neutral half. The duplicate is
-// taken in file_descriptor_posix.cc and file_descriptor_windows.cc.
+// File over a caller's descriptor or memory, and windows of a file: the
+// OS-neutral half. The duplicate is taken in file_descriptor_posix.cc and
+// file_descriptor_windows.cc.
 #include "absl/status/status.h"
+#include "absl/strings/str_format.h"
 #include "platform/file.h"
 #include "platform/file_os.h"
 
@@ -16,6 +18,25 @@ absl::StatusOr<File> File::DuplicateDescriptor(int fd,
   if (!size.ok()) return size.status();
   file.size_ = *size;
   return file;
+}
+
+File File::OverMemory(const std::string& name, const uint8_t* data,
+                      uint64_t size) {
+  File file(name, internal::kNoFileHandle, size);
+  file.memory_ = data;
+  return file;
+}
+
+absl::Status File::RestrictToWindow(uint64_t offset, uint64_t length) {
+  // Written so that an offset or length near 2^64 cannot wrap the check.
+  if (length == 0 || offset > size_ || length > size_ - offset) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "'%s': window offset %u length %u %s (the file has %u bytes)", path_,
+        offset, length, length == 0 ? "is empty" : "runs past its end", size_));
+  }
+  window_start_ += offset;
+  size_ = length;
+  return absl::OkStatus();
 }
 
 }  // namespace granule

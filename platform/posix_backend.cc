@@ -84,12 +84,13 @@ class PosixBackend final : public MemoryBackend {
     void* p =
         mmap(reinterpret_cast<void*>(address), length, ToPosix(protection),
              MAP_PRIVATE | MAP_FIXED, static_cast<int>(file.native_handle()),
-             static_cast<off_t>(file_offset));
+             static_cast<off_t>(file.window_start() + file_offset));
     if (p == MAP_FAILED) {
       return CallFailed(
           errno, absl::StrFormat("mmap(%#x, %u, %s, '%s' at offset %#x)",
                                  address, length, ProtectionName(protection),
-                                 file.path(), file_offset));
+                                 file.path(),
+                                 file.window_start() + file_offset));
     }
     return absl::OkStatus();
   }

@@ -286,21 +286,22 @@ absl::Status WindowsBackend::MapFileRaw(uintptr_t address, const File& file,
       std::min<uint64_t>(length, file.size() - file_offset));
   const DWORD wanted = ToWin32(protection, /*file_backed=*/true);
   const bool placeholders = placeholders_.usable();
+  const uint64_t view_offset = file.window_start() + file_offset;
   const PlaceFn place = [&](uintptr_t at) -> Call {
     void* view = placeholders
                      ? placeholders_.map_view_of_file3(
                            section.handle(), GetCurrentProcess(), Pointer(at),
-                           file_offset, bytes, kMemReplacePlaceholder,
+                           view_offset, bytes, kMemReplacePlaceholder,
                            section.view_protection(), nullptr, 0)
                      : MapViewOfFileEx(section.handle(), section.view_access(),
-                                       static_cast<DWORD>(file_offset >> 32),
-                                       static_cast<DWORD>(file_offset), bytes,
+                                       static_cast<DWORD>(view_offset >> 32),
+                                       static_cast<DWORD>(view_offset), bytes,
                                        Pointer(at));
     if (view != Pointer(at)) {
       Call call = Failed(absl::StrFormat(
           "%s('%s', copy-on-write, offset %#x, %u bytes, at %#x)",
           placeholders ? "MapViewOfFile3" : "MapViewOfFileEx", file.path(),
-          file_offset, bytes, at));
+          view_offset, bytes, at));
       if (view != nullptr) {
         UnmapViewOfFile(view);
         call.error = ERROR_INVALID_ADDRESS;

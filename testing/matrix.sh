@@ -51,7 +51,8 @@ trap 'rm -rf "$work"' EXIT
 # What the tsan row tests: the targets that run threads or keep shared state.
 tsan_targets=(//loader:registry_stress_test //loader:loaded_image_test
   //loader:fault_injection_test //platform:simulated_backend_test
-  //platform:backend_conformance_test)
+  //platform:backend_conformance_test //capi:capi_registry_test
+  //capi:capi_signal_test)
 # What the cross rows test: the platform and loader suites and the fault probe.
 suites=(//platform/... //loader/... //testing:fault_probe_test)
 table=()
