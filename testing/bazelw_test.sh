@@ -103,12 +103,12 @@ for args in "test --config=s390x //platform/..." "build --config mingw64 //loade
   [ "$(tail -1 "$work/calls")" = "bazel $args" ] || fail "$args: bazel not last"
 done
 
-# A sanitizer configuration installs clang and its runtimes, and needs no
-# Abseil source.
+# A sanitizer configuration installs clang, its runtimes and llvm's
+# symbolizer (reports name functions), and needs no Abseil source.
 make_bin
 printf '%s\n' "${build_packages[@]}" "${test_packages[@]}" >"$work/installed"
 run_bazelw 0 test --config=asan //... || fail "asan: exit $?: $(cat "$work/out")"
-grep -qx "apt-get install -y -q --no-install-recommends clang-14 libclang-rt-14-dev" "$work/calls" \
+grep -qx "apt-get install -y -q --no-install-recommends clang-14 libclang-rt-14-dev llvm-14" "$work/calls" \
   || fail "asan: calls $(cat "$work/calls")"
 grep -q fetch_abseil_source "$work/calls" && fail "asan: fetched Abseil's source"
 [ "$(tail -1 "$work/calls")" = "bazel test --config=asan //..." ] || fail "asan: bazel not last"
