@@ -79,12 +79,8 @@ FileCheck CheckFile(const std::string& path,
 
 std::string FormatFileCheck(const FileCheck& check,
                             absl::Span<const PageSizeChoice> page_sizes) {
-  if (!check.error.ok()) {
-    // Most messages already start with the path.
-    return absl::StrFormat(
-        "%s: invalid: %s\n", check.path,
-        absl::StripPrefix(check.error.message(), check.path + ": "));
-  }
+  // The reason is printed once, as the command's error on stderr.
+  if (!check.error.ok()) return absl::StrFormat("%s: invalid\n", check.path);
   const ElfImage& elf = *check.elf;
   std::string out = absl::StrFormat(
       "%s: %s, machine %s, layout %s, 64 KiB alignment contract %s\n",
@@ -189,7 +185,11 @@ CommandResult RunCheck(const std::vector<std::string>& files,
   } else {
     absl::StrAppend(&result.report, FormatCheckTotals(totals));
   }
-  if (!totals.all_shared()) result.exit_code = kExitFailed;
+  if (totals.files_invalid > 0) {
+    result.exit_code = kExitFailed;
+  } else if (!totals.all_shared()) {
+    result.exit_code = kExitWouldCopy;
+  }
   return result;
 }
 

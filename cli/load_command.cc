@@ -71,9 +71,9 @@ void LoadTotals::Add(std::optional<LoadPath> path, int64_t micros) {
 
 std::string FormatLoadTotals(const LoadTotals& t) {
   return absl::StrFormat(
-      "loading %d files took %.3f ms (%.0f files/s): shared %d (%.3f ms), "
+      "loading %d %s took %.3f ms (%.0f files/s): shared %d (%.3f ms), "
       "malloc %d (%.3f ms), failed %d\n",
-      t.files(), Millis(t.micros()), FilesPerSecond(t.files(), t.micros()),
+      t.files(), t.files() == 1 ? "file" : "files", Millis(t.micros()), FilesPerSecond(t.files(), t.micros()),
       t.shared, Millis(t.shared_micros), t.malloc, Millis(t.malloc_micros),
       t.failed);
 }

@@ -329,13 +329,13 @@ TEST(RunMapTest, ErrorsNameTheFileOrTheArgument) {
 }
 
 TEST(RunMapTest, RefusesMorePagesThanItCanDraw) {
-  const std::string path = WriteFourKiBImage(/*rw_memsz=*/2 << 20);
-  // 8-byte pages: 0.25 Mi of them, under the cap; 1-byte pages: 2 Mi, over.
-  EXPECT_EQ(RunMap({path}, "4k,8", MapFormat::kText).exit_code, kExitOk);
-  CommandResult result = RunMap({path}, "4k,1", MapFormat::kText);
+  const std::string path = WriteFourKiBImage(/*rw_memsz=*/512 << 20);
+  // 4 KiB pages: 128 Ki of them, under the cap; 1 KiB pages: 512 Ki, over.
+  EXPECT_EQ(RunMap({path}, "64k,4k", MapFormat::kText).exit_code, kExitOk);
+  CommandResult result = RunMap({path}, "4k,1k", MapFormat::kText);
   EXPECT_EQ(result.exit_code, kExitUsage);
   ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_THAT(result.errors[0], HasSubstr("page size '1' cuts " + path));
+  EXPECT_THAT(result.errors[0], HasSubstr("page size '1k' cuts " + path));
   EXPECT_TRUE(result.report.empty());
 }
 
