@@ -57,11 +57,12 @@ TEST(CheckTest, SixtyFourKiBImageIsSharedUpToSixtyFourKiBPages) {
                               "does not divide p_align 64 KiB"));
   const std::string json = FileCheckJson(check, sizes);
   EXPECT_THAT(json, HasSubstr("\"meets_alignment_contract\":true"));
-  EXPECT_THAT(json, HasSubstr("{\"index\":2,\"offset\":131072,\"vaddr\":"
-                              "131072,\"filesz\":24576,\"memsz\":24576,"
-                              "\"flags\":\"RW\",\"align\":65536}"));
+  EXPECT_THAT(json, HasSubstr("{\"index\":2,\"type\":\"LOAD\",\"flags\":"
+                              "\"RW\",\"offset\":\"0x20000\",\"vaddr\":"
+                              "\"0x20000\",\"filesz\":24576,\"memsz\":24576,"
+                              "\"align\":65536}"));
   EXPECT_THAT(json, HasSubstr("{\"token\":\"256k\",\"page_size\":262144,"
-                              "\"allocation_granularity\":262144,\"path\":"
+                              "\"allocation_granularity\":262144,\"load_path\":"
                               "\"malloc\",\"reason\":\"page size 256 KiB"));
 }
 
@@ -93,7 +94,7 @@ TEST(CheckTest, UnreadableFilesAreReportedByName) {
                           ": not an ELF file: e_ident magic byte 0 is 0x74"));
   EXPECT_THAT(run.report, Not(HasSubstr("magic")));
   EXPECT_EQ(FileCheckJson(check, PageSizes("4k")),
-            "{\"path\":\"" + *text + "\",\"error\":\"" + *text +
+            "{\"file\":\"" + *text + "\",\"error\":\"" + *text +
                 ": not an ELF file: e_ident magic byte 0 is 0x74\"}");
 }
 

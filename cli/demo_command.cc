@@ -103,7 +103,7 @@ std::string DemoText(const DemoFacts& f) {
 
 std::string OutcomeJson(const LoadOutcome& outcome) {
   return JsonObject()
-      .String("path", LoadPathName(outcome.path))
+      .String("load_path", LoadPathName(outcome.path))
       .String("reason", outcome.reason)
       .Build();
 }
@@ -114,7 +114,7 @@ std::string DemoJson(const DemoFacts& f) {
     pointers.push_back(JsonObject()
                            .String("place", p.place)
                            .String("target", p.target)
-                           .Number("value", p.value)
+                           .Hex("value", p.value)
                            .String("seen", p.seen)
                            .Build());
   }
@@ -128,7 +128,7 @@ std::string DemoJson(const DemoFacts& f) {
   for (const MachineFacts& m : f.machines) {
     machines.push_back(
         JsonObject()
-            .String("machine", m.machine->label)
+            .String("label", m.machine->label)
             .Number("page_size", m.machine->page_size)
             .Number("allocation_granularity", m.machine->granularity)
             .Raw("aligned_64k", OutcomeJson(m.aligned_64k))

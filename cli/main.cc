@@ -26,6 +26,8 @@
 #include "cli/load_command.h"
 #include "cli/map_command.h"
 #include "cli/platform_report.h"
+#include "cli/report_json.h"
+#include "cli/visible_text.h"
 #include "platform/memory_backend.h"
 
 ABSL_FLAG(bool, json, false, "print the report as one JSON object");
@@ -128,16 +130,33 @@ const std::map<std::string, Command>& Commands() {
 }
 
 // The report goes to stdout; each error once to stderr, and after a bad
-// command line a one-line hint rather than the whole usage.
-int Finish(const std::string& command, const CommandResult& result) {
-  absl::PrintF("%s", result.report);
+// command line a one-line hint rather than the whole usage. With --json,
+// stdout always gets one JSON object, an error object if there is no report.
+int Finish(const std::string& command, const CommandResult& result,
+           bool json) {
+  if (!json) {
+    absl::PrintF("%s", result.report);
+  } else if (result.report.empty()) {
+    absl::PrintF("%s", JsonFailure(command, result.exit_code, result.errors));
+  } else {
+    absl::PrintF("%s", JsonReport(command, result.exit_code, result.report));
+  }
   for (const std::string& error : result.errors) {
-    absl::FPrintF(stderr, "granule %s: %s\n", command, error);
+    absl::FPrintF(stderr, "granule %s: %s\n", command, VisibleText(error));
   }
   if (result.exit_code == kExitUsage) {
     absl::FPrintF(stderr, "%s\n", UsageHint(command));
   }
   return result.exit_code;
+}
+
+// Before the flags are parsed: did the user ask for JSON?
+bool AsksForJson(const std::vector<std::string>& argv) {
+  for (const std::string& arg : argv) {
+    if (arg == "--") break;
+    if (arg == "--json" || arg == "--json=true" || arg == "-json") return true;
+  }
+  return false;
 }
 
 // A flag given to a command that does not use it is a mistake worth naming.
@@ -180,10 +199,15 @@ int Help(const std::vector<std::string>& names) {
   return kExitOk;
 }
 
-int UsageFailure(const std::string& command, absl::string_view message) {
-  absl::FPrintF(stderr, "granule%s: %s\n%s\n",
-                command.empty() ? "" : " " + command, message,
-                UsageHint(command));
+int UsageFailure(const std::string& command, absl::string_view message,
+                 bool json) {
+  CommandResult result;
+  result.exit_code = kExitUsage;
+  result.errors.push_back(std::string(message));
+  if (!command.empty()) return Finish(command, result, json);
+  if (json) absl::PrintF("%s", JsonFailure("", kExitUsage, result.errors));
+  absl::FPrintF(stderr, "granule: %s\n%s\n", VisibleText(message),
+                UsageHint(""));
   return kExitUsage;
 }
 
@@ -205,7 +229,8 @@ int Run(int argc, char** argv) {
   const std::vector<std::string> raw(argv, argv + argc);
   absl::StatusOr<NormalizedArgs> normalized = NormalizeArgs(raw);
   if (!normalized.ok()) {
-    return UsageFailure(CommandNamed(raw), normalized.status().message());
+    return UsageFailure(CommandNamed(raw), normalized.status().message(),
+                        AsksForJson(raw));
   }
   std::vector<char*> abseil_argv;
   for (std::string& arg : normalized->argv) abseil_argv.push_back(arg.data());
@@ -219,23 +244,25 @@ int Run(int argc, char** argv) {
     return Help({names.begin(), names.begin() + std::min<size_t>(
                                                    names.size(), 1)});
   }
-  if (names.empty()) return UsageFailure("", "expected a command");
+  const bool json = absl::GetFlag(FLAGS_json);
+  if (names.empty()) return UsageFailure("", "expected a command", json);
   const std::string& name = names[0];
   const CommandDoc* doc = FindCommandDoc(name);
   auto command = Commands().find(name);
   if (doc == nullptr || command == Commands().end()) {
-    return UsageFailure("", absl::StrFormat("unknown command '%s'", name));
+    return UsageFailure("", absl::StrFormat("unknown command '%s'", name),
+                        json);
   }
   if (absl::Status s = CheckFlagsApply(*doc, normalized->flags_used);
       !s.ok()) {
-    return UsageFailure(name, s.message());
+    return UsageFailure(name, s.message(), json);
   }
   if (command->second.page_size_default != nullptr &&
       normalized->flags_used.count("page_size") == 0) {
     absl::SetFlag(&FLAGS_page_size, command->second.page_size_default);
   }
   const std::vector<std::string> args(names.begin() + 1, names.end());
-  return Finish(name, command->second.run(args, absl::GetFlag(FLAGS_json)));
+  return Finish(name, command->second.run(args, json), json);
 }
 
 }  // namespace

@@ -284,11 +284,12 @@ TEST(MapSvgTest, TheWellFormednessCheckCatchesBrokenDocuments) {
 TEST(MapJsonTest, CarriesCellsConflictsAndVerdicts) {
   const std::string json = MapJson(MapOf(WriteFourKiBImage(), "4k,64k"));
   EXPECT_THAT(json, HasSubstr("\"token\":\"4k\",\"page_size\":4096,"
-                              "\"allocation_granularity\":4096,\"path\":"
+                              "\"allocation_granularity\":4096,\"load_path\":"
                               "\"shared\""));
   EXPECT_THAT(json, HasSubstr("\"cells\":\"RXWz\",\"conflicts\":[]"));
-  EXPECT_THAT(json, HasSubstr("\"cells\":\"!\",\"conflicts\":[{\"start\":0,"
-                              "\"end\":65536,\"segments\":[0,1,2]}]"));
+  EXPECT_THAT(json, HasSubstr("\"cells\":\"!\",\"conflicts\":[{\"start\":"
+                              "\"0x0\",\"end\":\"0x10000\",\"segments\":"
+                              "[0,1,2]}]"));
 }
 
 TEST(RunMapTest, DrawsTextSvgOrJson) {
