@@ -21,9 +21,14 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
+// The demo image with 16 KiB of .bss after its 8 KiB of data: 24 KiB of RW.
 std::string WriteDemoImage(uint64_t alignment) {
   const std::string path = granule::testing::TempPath("image.go");
-  absl::Status written = WriteImage(DemoImageSpec(alignment), path);
+  ImageSpec spec = DemoImageSpec(alignment);
+  SectionSpec bss{".bss", SectionAccess::kReadWrite};
+  bss.zero_size = 16 * 1024;
+  spec.sections.push_back(bss);
+  absl::Status written = WriteImage(spec, path);
   EXPECT_TRUE(written.ok()) << written;
   return path;
 }
@@ -150,8 +155,9 @@ TEST(ImageReportTest, SharedLoadShowsWhatTheKernelEnforces) {
   }
   EXPECT_EQ(report->segments[1].flags, "RX");
   EXPECT_EQ(report->segments[2].pages->pages, 6u);  // 24 KiB of 4 KiB pages.
-  // RELA, RELASZ, RELAENT from the writer, then the two of the spec.
-  ASSERT_EQ(report->dynamic.size(), 5u);
+  // RELA, RELASZ, RELAENT from the writer, the two of the spec, then the
+  // five of the writer's symbol table.
+  ASSERT_EQ(report->dynamic.size(), 10u);
   EXPECT_EQ(report->dynamic[0].tag, "RELA");
   EXPECT_TRUE(report->dynamic[0].pointer.has_value());
   EXPECT_EQ(report->dynamic[1].tag, "RELASZ");

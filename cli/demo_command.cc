@@ -14,11 +14,11 @@ namespace {
 
 std::string Intro() {
   return absl::StrFormat(
-      "granule demo: a sample image (constants R, code RX, %s of data RW "
-      "whose first\ntwo words are relative relocations, %s of bss), "
-      "segments aligned to 64 KiB,\nwritten to a scratch file and loaded "
-      "twice on this machine.\n\n",
-      FormatBytes(kDemoDataBytes), FormatBytes(kDemoBssBytes));
+      "granule demo: a sample image in the shape of a Guile .go file "
+      "(constants R, code RX,\n%s of data RW whose first two words are "
+      "relative relocations), segments\naligned to 64 KiB, written to a "
+      "scratch file and loaded twice on this machine.\n\n",
+      FormatBytes(kDemoDataBytes));
 }
 
 // One word, for the table: the full story is in the note under it.

@@ -28,9 +28,13 @@ using ::testing::Not;
 
 std::string Repeat(char c, size_t n) { return std::string(n, c); }
 
+// The demo image with 16 KiB of .bss, so the maps show zero-filled memory.
 std::string WriteDemo(uint64_t alignment, Layout layout) {
   ImageSpec spec = DemoImageSpec(alignment);
   spec.layout = layout;
+  SectionSpec bss{".bss", SectionAccess::kReadWrite};
+  bss.zero_size = 16 * 1024;
+  spec.sections.push_back(bss);
   const std::string path = granule::testing::TempPath("demo.go");
   EXPECT_TRUE(WriteImage(spec, path).ok());
   return path;
