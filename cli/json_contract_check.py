@@ -47,6 +47,8 @@ def walk(value, where, context):
             if key in SIZE_KEYS and not (isinstance(item, int) and
                                          not isinstance(item, bool)):
                 fail(f"{context}: {here} = {item!r} is not a number")
+            if key == "summary" and not isinstance(item, dict):
+                fail(f"{context}: {here} is not the totals object")
             if key.endswith("_hex") and isinstance(item, str):
                 try:
                     bytes.fromhex(item)
@@ -160,6 +162,7 @@ if report:
 report, _, _ = run(["map", "--json", image], 0)
 if report:
     expect(report["file"] == image, f"map's file: {report}")
+    expect("ELF64" in report["overview"], f"map's overview: {report}")
     expect([b["token"] for b in report["page_sizes"]] == ["4k", "16k", "64k"],
            f"map's page sizes: {report}")
 

@@ -246,7 +246,7 @@ std::string MapJson(const ImageMap& map) {
   for (const PageBand& band : map.bands) bands.push_back(BandJson(band));
   return JsonObject()
       .FileName("file", map.path)
-      .String("summary", map.summary)
+      .String("overview", map.summary)
       .Hex("start", map.start)
       .Hex("end", map.end)
       .Raw("segments", JsonArray(segments))
