@@ -50,7 +50,7 @@ while IFS=$'\t' read -r name stage expected; do
       expect_in "$name" "check's stderr" "$err" "granule check: $file: $expected"
       ;;
     shared)  # Refused at every default page size, with the reason.
-      expect_exit "$name" check 1
+      expect_exit "$name" check 3
       expect_in "$name" "check's report" "$out" "$file: ELF"
       expect_in "$name" "check's report" "$out" "malloc: $expected"
       ;;

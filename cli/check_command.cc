@@ -5,6 +5,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "cli/json.h"
+#include "cli/report_json.h"
+#include "cli/visible_text.h"
 #include "loader/loaded_image.h"
 #include "loader/relocation_types.h"
 #include "loader/relocator.h"
@@ -26,18 +28,6 @@ absl::StatusOr<ElfImage> ReadImage(const std::string& path) {
 std::string VerdictText(const absl::Status& verdict) {
   if (verdict.ok()) return "shared";
   return absl::StrCat("malloc: ", verdict.message());
-}
-
-std::string SegmentJson(const Segment& s) {
-  return JsonObject()
-      .Number("index", s.index)
-      .Number("offset", s.offset)
-      .Number("vaddr", s.vaddr)
-      .Number("filesz", s.filesz)
-      .Number("memsz", s.memsz)
-      .String("flags", s.FlagString())
-      .Number("align", s.align)
-      .Build();
 }
 
 }  // namespace
@@ -79,16 +69,14 @@ FileCheck CheckFile(const std::string& path,
 
 std::string FormatFileCheck(const FileCheck& check,
                             absl::Span<const PageSizeChoice> page_sizes) {
+  // The reason is printed once, as the command's error on stderr.
   if (!check.error.ok()) {
-    // Most messages already start with the path.
-    return absl::StrFormat(
-        "%s: invalid: %s\n", check.path,
-        absl::StripPrefix(check.error.message(), check.path + ": "));
+    return absl::StrFormat("%s: invalid\n", VisibleText(check.path));
   }
   const ElfImage& elf = *check.elf;
   std::string out = absl::StrFormat(
       "%s: %s, machine %s, layout %s, 64 KiB alignment contract %s\n",
-      check.path, elf.variant.ToString(), MachineName(elf.machine),
+      VisibleText(check.path), elf.variant.ToString(), MachineName(elf.machine),
       LayoutName(elf.layout), elf.MeetsAlignmentContract() ? "met" : "not met");
   absl::StrAppendFormat(&out, "  %-9s %-10s %-10s %-10s %-10s %-5s %s\n",
                         "PT_LOAD", "offset", "vaddr", "filesz", "memsz",
@@ -112,31 +100,23 @@ std::string FormatFileCheck(const FileCheck& check,
 std::string FileCheckJson(const FileCheck& check,
                           absl::Span<const PageSizeChoice> page_sizes) {
   JsonObject object;
-  object.String("path", check.path);
+  object.FileName("file", check.path);
   if (!check.error.ok()) {
     return object.String("error", check.error.message()).Build();
   }
   const ElfImage& elf = *check.elf;
   std::vector<std::string> segments, verdicts;
-  for (const Segment* s : elf.LoadSegments())
-    segments.push_back(SegmentJson(*s));
+  for (const Segment* s : elf.LoadSegments()) {
+    segments.push_back(SegmentJson(*s).Build());
+  }
   for (size_t i = 0; i < page_sizes.size(); ++i) {
-    const absl::Status& verdict = check.verdicts[i];
-    verdicts.push_back(
-        JsonObject()
-            .String("token", page_sizes[i].token)
-            .Number("page_size", page_sizes[i].geometry.page_size())
-            .Number("allocation_granularity",
-                    page_sizes[i].geometry.allocation_granularity())
-            .String("path", verdict.ok() ? "shared" : "malloc")
-            .String("reason", verdict.message())
-            .Build());
+    verdicts.push_back(VerdictJson(page_sizes[i], check.verdicts[i]).Build());
   }
   return object.String("variant", elf.variant.ToString())
       .String("machine", MachineName(elf.machine))
       .String("layout", LayoutName(elf.layout))
       .Bool("meets_alignment_contract", elf.MeetsAlignmentContract())
-      .Raw("load_segments", JsonArray(segments))
+      .Raw("segments", JsonArray(segments))
       .Raw("verdicts", JsonArray(verdicts))
       .Build();
 }
@@ -189,7 +169,11 @@ CommandResult RunCheck(const std::vector<std::string>& files,
   } else {
     absl::StrAppend(&result.report, FormatCheckTotals(totals));
   }
-  if (!totals.all_shared()) result.exit_code = kExitFailed;
+  if (totals.files_invalid > 0) {
+    result.exit_code = kExitFailed;
+  } else if (!totals.all_shared()) {
+    result.exit_code = kExitWouldCopy;
+  }
   return result;
 }
 

@@ -16,13 +16,19 @@
 namespace granule::cli {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
+// The demo image with 16 KiB of .bss after its 8 KiB of data: 24 KiB of RW.
 std::string WriteDemoImage(uint64_t alignment) {
   const std::string path = granule::testing::TempPath("image.go");
-  absl::Status written = WriteImage(DemoImageSpec(alignment), path);
+  ImageSpec spec = DemoImageSpec(alignment);
+  SectionSpec bss{".bss", SectionAccess::kReadWrite};
+  bss.zero_size = 16 * 1024;
+  spec.sections.push_back(bss);
+  absl::Status written = WriteImage(spec, path);
   EXPECT_TRUE(written.ok()) << written;
   return path;
 }
@@ -56,11 +62,12 @@ TEST(CheckTest, SixtyFourKiBImageIsSharedUpToSixtyFourKiBPages) {
                               "does not divide p_align 64 KiB"));
   const std::string json = FileCheckJson(check, sizes);
   EXPECT_THAT(json, HasSubstr("\"meets_alignment_contract\":true"));
-  EXPECT_THAT(json, HasSubstr("{\"index\":2,\"offset\":131072,\"vaddr\":"
-                              "131072,\"filesz\":24576,\"memsz\":24576,"
-                              "\"flags\":\"RW\",\"align\":65536}"));
+  EXPECT_THAT(json, HasSubstr("{\"index\":2,\"type\":\"LOAD\",\"flags\":"
+                              "\"RW\",\"offset\":\"0x20000\",\"vaddr\":"
+                              "\"0x20000\",\"filesz\":24576,\"memsz\":24576,"
+                              "\"align\":65536}"));
   EXPECT_THAT(json, HasSubstr("{\"token\":\"256k\",\"page_size\":262144,"
-                              "\"allocation_granularity\":262144,\"path\":"
+                              "\"allocation_granularity\":262144,\"load_path\":"
                               "\"malloc\",\"reason\":\"page size 256 KiB"));
 }
 
@@ -83,12 +90,16 @@ TEST(CheckTest, UnreadableFilesAreReportedByName) {
   const FileCheck check = CheckFile(*text, PageSizes("4k"));
   EXPECT_FALSE(check.error.ok());
   EXPECT_FALSE(check.elf.has_value());
-  EXPECT_EQ(FormatFileCheck(check, PageSizes("4k")),
-            *text +
-                ": invalid: not an ELF file: e_ident magic byte 0 is "
-                "0x74\n");
+  // The reason is the command's error, printed once on stderr.
+  EXPECT_EQ(FormatFileCheck(check, PageSizes("4k")), *text + ": invalid\n");
+  CommandResult run = RunCheck({*text}, "4k", false);
+  EXPECT_EQ(run.exit_code, kExitFailed);
+  EXPECT_THAT(run.errors,
+              ElementsAre(*text +
+                          ": not an ELF file: e_ident magic byte 0 is 0x74"));
+  EXPECT_THAT(run.report, Not(HasSubstr("magic")));
   EXPECT_EQ(FileCheckJson(check, PageSizes("4k")),
-            "{\"path\":\"" + *text + "\",\"error\":\"" + *text +
+            "{\"file\":\"" + *text + "\",\"error\":\"" + *text +
                 ": not an ELF file: e_ident magic byte 0 is 0x74\"}");
 }
 
@@ -101,8 +112,9 @@ TEST(CheckTest, TotalsAndExitCodes) {
               HasSubstr("checked 2 files: 4 (file, page size) pairs shared, "
                         "0 refused (malloc path), 0 invalid\n"));
 
+  // Valid, but copied on 256 KiB pages: not the code of a broken file.
   CommandResult refused = RunCheck({good}, "256k", true);
-  EXPECT_EQ(refused.exit_code, kExitFailed);
+  EXPECT_EQ(refused.exit_code, kExitWouldCopy);
   EXPECT_THAT(refused.report,
               HasSubstr("\"summary\":{\"files\":1,\"pairs_shared\":0,"
                         "\"pairs_refused\":1,\"files_invalid\":0}}\n"));
@@ -143,8 +155,9 @@ TEST(ImageReportTest, SharedLoadShowsWhatTheKernelEnforces) {
   }
   EXPECT_EQ(report->segments[1].flags, "RX");
   EXPECT_EQ(report->segments[2].pages->pages, 6u);  // 24 KiB of 4 KiB pages.
-  // RELA, RELASZ, RELAENT from the writer, then the two of the spec.
-  ASSERT_EQ(report->dynamic.size(), 5u);
+  // RELA, RELASZ, RELAENT from the writer, the two of the spec, then the
+  // five of the writer's symbol table.
+  ASSERT_EQ(report->dynamic.size(), 10u);
   EXPECT_EQ(report->dynamic[0].tag, "RELA");
   EXPECT_TRUE(report->dynamic[0].pointer.has_value());
   EXPECT_EQ(report->dynamic[1].tag, "RELASZ");

@@ -13,6 +13,10 @@ namespace granule::cli {
 inline constexpr int kExitOk = 0;      // The work was done.
 inline constexpr int kExitFailed = 1;  // The work failed; errors say why.
 inline constexpr int kExitUsage = 2;   // The command line was wrong.
+// check: every file is valid, but on some page size an image would be copied
+// to the heap (the malloc path). Scripts that gate on "shares everywhere"
+// tell it apart from a broken file.
+inline constexpr int kExitWouldCopy = 3;
 
 struct CommandResult {
   int exit_code = kExitOk;

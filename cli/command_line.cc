@@ -107,10 +107,14 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(
   return out;
 }
 
-std::string FlagsHelp(absl::string_view defined_in) {
+std::string FlagsHelp(absl::string_view defined_in,
+                      const std::set<std::string>& only) {
   std::vector<absl::CommandLineFlag*> flags;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (absl::EndsWith(flag->Filename(), defined_in)) flags.push_back(flag);
+    if (!absl::EndsWith(flag->Filename(), defined_in)) continue;
+    if (only.empty() || only.count(std::string(name)) > 0) {
+      flags.push_back(flag);
+    }
   }
   std::sort(flags.begin(), flags.end(),
             [](const auto* a, const auto* b) { return a->Name() < b->Name(); });

@@ -32,8 +32,10 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(
     const std::vector<std::string>& argv);
 
 // The flags defined in files whose path ends with `defined_in`, as
-// "  --page-size=VALUE  help text (default: ...)" lines, sorted by name.
-std::string FlagsHelp(absl::string_view defined_in);
+// "  --page-size=VALUE  help text (default: ...)" lines, sorted by name;
+// only those named in `only` (Abseil names) when it is not empty.
+std::string FlagsHelp(absl::string_view defined_in,
+                      const std::set<std::string>& only = {});
 
 }  // namespace granule::cli
 

@@ -14,11 +14,11 @@ namespace {
 
 std::string Intro() {
   return absl::StrFormat(
-      "granule demo: a sample image (constants R, code RX, %s of data RW "
-      "whose first\ntwo words are relative relocations, %s of bss), "
-      "segments aligned to 64 KiB,\nwritten to a scratch file and loaded "
-      "twice on this machine.\n\n",
-      FormatBytes(kDemoDataBytes), FormatBytes(kDemoBssBytes));
+      "granule demo: a sample image in the shape of a Guile .go file "
+      "(constants R, code RX,\n%s of data RW whose first two words are "
+      "relative relocations), segments\naligned to 64 KiB, written to a "
+      "scratch file and loaded twice on this machine.\n\n",
+      FormatBytes(kDemoDataBytes));
 }
 
 // One word, for the table: the full story is in the note under it.
@@ -103,7 +103,7 @@ std::string DemoText(const DemoFacts& f) {
 
 std::string OutcomeJson(const LoadOutcome& outcome) {
   return JsonObject()
-      .String("path", LoadPathName(outcome.path))
+      .String("load_path", LoadPathName(outcome.path))
       .String("reason", outcome.reason)
       .Build();
 }
@@ -114,7 +114,7 @@ std::string DemoJson(const DemoFacts& f) {
     pointers.push_back(JsonObject()
                            .String("place", p.place)
                            .String("target", p.target)
-                           .Number("value", p.value)
+                           .Hex("value", p.value)
                            .String("seen", p.seen)
                            .Build());
   }
@@ -128,7 +128,7 @@ std::string DemoJson(const DemoFacts& f) {
   for (const MachineFacts& m : f.machines) {
     machines.push_back(
         JsonObject()
-            .String("machine", m.machine->label)
+            .String("label", m.machine->label)
             .Number("page_size", m.machine->page_size)
             .Number("allocation_granularity", m.machine->granularity)
             .Raw("aligned_64k", OutcomeJson(m.aligned_64k))

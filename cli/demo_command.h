@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `granule demo`: the loader end to end on a built-in sample. Writes a small
-// image (constants, code, relocated data, bss), loads it by the shared path
+// image (constants, code, relocated data), loads it by the shared path
 // and by the malloc path, shows what the kernel enforces and which pages are
 // shared, proves the two loads agree byte for byte and that relocated
 // pointers point at the right bytes, then replays the load on simulated

@@ -32,6 +32,7 @@ ImageSpec DemoImageSpec(uint64_t segment_alignment) {
   ImageSpec spec;
   spec.variant = {sizeof(void*) == 8, HostIsBigEndian()};
   spec.machine = elf::kMachineNone;
+  spec.os_abi = elf::kOsAbiGuile;
   spec.layout = Layout::kOneToOne;
   spec.segment_alignment = segment_alignment;
   spec.relocation_format = RelocationFormat::kRela;
@@ -45,9 +46,8 @@ ImageSpec DemoImageSpec(uint64_t segment_alignment) {
   for (size_t i = 0; i < data.bytes.size(); ++i) {
     data.bytes[i] = static_cast<uint8_t>(i * 7 + 1);  // Not zeros: on disk.
   }
-  SectionSpec bss = MakeSection(".bss", SectionAccess::kReadWrite);
-  bss.zero_size = kDemoBssBytes;
-  spec.sections = {rodata, text, data, bss};
+  // No .bss: Guile's loader wants p_filesz == p_memsz.
+  spec.sections = {rodata, text, data};
 
   const uint64_t word = spec.variant.word_size();
   spec.relocations = {{{".data", 0}, {".rodata", 0}},

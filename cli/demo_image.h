@@ -15,10 +15,10 @@ namespace granule::cli {
 inline constexpr char kDemoGreeting[] = "hello from .rodata";
 inline constexpr uint8_t kDemoCode[] = {0x90, 0x90, 0xc3};  // nop; nop; ret
 inline constexpr uint64_t kDemoDataBytes = 8 * 1024;        // Two 4 KiB pages.
-inline constexpr uint64_t kDemoBssBytes = 16 * 1024;
 
-// Constants (R), code (RX), data (RW) whose first two words are relative
-// relocations pointing at the greeting and at the code, and bss; in the
+// A Guile-shaped image (EM_NONE, EI_OSABI 255, the 1:1 layout, no zero-filled
+// memory): constants (R), code (RX), data (RW) whose first two words are
+// relative relocations pointing at the greeting and at the code; in the
 // host's word size and byte order so the demo can follow the pointers, with
 // segments aligned to `segment_alignment` (64 KiB, or 4 KiB for the old
 // layout).

@@ -102,9 +102,9 @@ TEST(DemoTest, TextAndJsonReports) {
   EXPECT_THAT(*json, HasSubstr("\"seen\":\"\\\"hello from .rodata\\\"\""));
   EXPECT_THAT(*json, HasSubstr("\"compared_paths\":[\"shared\",\"malloc\"]"));
   EXPECT_THAT(*json,
-              HasSubstr("{\"machine\":\"256 KiB pages (hypothetical)\","
+              HasSubstr("{\"label\":\"256 KiB pages (hypothetical)\","
                         "\"page_size\":262144,\"allocation_granularity\":"
-                        "262144,\"aligned_64k\":{\"path\":\"malloc\","
+                        "262144,\"aligned_64k\":{\"load_path\":\"malloc\","
                         "\"reason\":\"page size 256 KiB does not divide"));
   EXPECT_THAT(*json, HasSubstr("\"this_machine\":{\"page_size\":"));
   EXPECT_EQ(ScratchLeftIn(TestDir()), 0);

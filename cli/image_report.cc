@@ -9,6 +9,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "cli/json.h"
+#include "cli/report_json.h"
+#include "cli/visible_text.h"
 #include "loader/elf_format.h"
 
 namespace granule::cli {
@@ -48,7 +50,9 @@ absl::StatusOr<SegmentReport> DescribeSegment(
   report.vaddr = segment.header->vaddr;
   report.size = segment.size;
   report.flags = segment.header->FlagString();
+  report.header = *segment.header;
   const auto begin = reinterpret_cast<uintptr_t>(segment.data);
+  report.address = begin;
   report.source =
       enforced ? ProtectionSource::kRecorded : ProtectionSource::kNotEnforced;
   if (enforced && segment.size > 0) {
@@ -88,12 +92,9 @@ void AppendLine(std::string& out, absl::string_view line) {
   absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(line), "\n");
 }
 
-std::string SegmentJson(const SegmentReport& s) {
-  JsonObject object;
-  object.Number("index", s.index)
-      .Number("vaddr", s.vaddr)
-      .Number("size", s.size)
-      .String("flags", s.flags)
+std::string LoadedSegmentJson(const SegmentReport& s) {
+  JsonObject object = SegmentJson(s.header);
+  object.Hex("address", s.address)
       .String("protection", s.protection)
       .String("protection_source", ProtectionSourceName(s.source));
   if (s.pages) {
@@ -111,8 +112,8 @@ std::string SegmentJson(const SegmentReport& s) {
 
 std::string EntryJson(const DynamicReport& d) {
   JsonObject object;
-  object.String("tag", d.tag).Number("value", d.value);
-  if (d.pointer) object.Number("pointer", *d.pointer);
+  object.String("tag", d.tag).Hex("value", d.value);
+  if (d.pointer) object.Hex("address", *d.pointer);
   if (!d.meaning.empty()) object.String("meaning", d.meaning);
   return object.Build();
 }
@@ -184,7 +185,8 @@ std::string PageSummaryText(const PageSummary& pages) {
 
 std::string FormatImageReport(const ImageReport& report,
                               std::optional<int64_t> micros) {
-  std::string out = absl::StrFormat("%s: %s path, %s backend\n", report.file,
+  std::string out = absl::StrFormat("%s: %s path, %s backend\n",
+                                    VisibleText(report.file),
                                     LoadPathName(report.path), report.backend);
   absl::StrAppendFormat(&out, "  why        %s\n", report.reason);
   absl::StrAppendFormat(&out, "  base       0x%x\n", report.base);
@@ -224,15 +226,15 @@ std::string ImageReportJson(const ImageReport& report,
                             std::optional<int64_t> micros) {
   std::vector<std::string> segments, dynamic;
   for (const SegmentReport& s : report.segments) {
-    segments.push_back(SegmentJson(s));
+    segments.push_back(LoadedSegmentJson(s));
   }
   for (const DynamicReport& d : report.dynamic) dynamic.push_back(EntryJson(d));
   JsonObject object;
-  object.String("file", report.file)
-      .String("path", LoadPathName(report.path))
+  object.FileName("file", report.file)
+      .String("load_path", LoadPathName(report.path))
       .String("reason", report.reason)
       .String("backend", report.backend)
-      .Number("base", report.base)
+      .Hex("base", report.base)
       .Bool("protection_enforced", report.protection_enforced)
       .Bool("file_bytes_copied", report.file_bytes_copied)
       .Number("relocations_applied", report.relocations_applied);

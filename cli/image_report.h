@@ -30,6 +30,8 @@ struct SegmentReport {
   uint64_t vaddr;
   uint64_t size;      // p_memsz.
   std::string flags;  // p_flags: "R", "RW", "RX".
+  Segment header;     // As read from the file.
+  uintptr_t address;  // Where the segment is in this process.
   // The protection of its pages: "RW", or "R+RW" when pages differ, in page
   // order (PT_GNU_RELRO).
   std::string protection;

@@ -4,12 +4,25 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/visible_text.h"
 
 namespace granule::cli {
 
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";
-  for (char c : text) {
+  while (!text.empty()) {
+    const char c = text[0];
+    const size_t length = Utf8SequenceLength(text);
+    if (length > 1) {
+      out.append(text.data(), length);
+      text.remove_prefix(length);
+      continue;
+    }
+    text.remove_prefix(1);
+    if (length == 0) {
+      absl::StrAppendFormat(&out, "\\\\x%02x", static_cast<unsigned char>(c));
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -74,6 +87,19 @@ JsonObject& JsonObject::Bool(absl::string_view key, bool value) {
 JsonObject& JsonObject::Null(absl::string_view key) {
   Key(key);
   body_ += "null";
+  return *this;
+}
+
+JsonObject& JsonObject::Hex(absl::string_view key, uint64_t value) {
+  Key(key);
+  absl::StrAppendFormat(&body_, "\"0x%x\"", value);
+  return *this;
+}
+
+JsonObject& JsonObject::FileName(absl::string_view key,
+                                 absl::string_view name) {
+  String(key, name);
+  if (!IsUtf8(name)) String(absl::StrCat(key, "_hex"), HexBytes(name));
   return *this;
 }
 

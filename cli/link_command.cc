@@ -6,6 +6,7 @@
 #include "cli/check_command.h"
 #include "cli/json.h"
 #include "cli/link_description.h"
+#include "cli/visible_text.h"
 #include "loader/image_writer.h"
 #include "platform/file.h"
 
@@ -80,8 +81,8 @@ CommandResult RunLink(const std::vector<std::string>& args,
   }
   if (json) {
     result.report = JsonObject()
-                        .String("description", description)
-                        .String("output", output)
+                        .FileName("description", description)
+                        .FileName("output", output)
                         .Number("sections", spec->sections.size())
                         .Number("relocations", spec->relocations.size())
                         .String("relocation_format",
@@ -92,7 +93,8 @@ CommandResult RunLink(const std::vector<std::string>& args,
                     "\n";
   } else {
     result.report = absl::StrFormat(
-        "linked %s -> %s: %s, %s (%s), %s\n%s", description, output,
+        "linked %s -> %s: %s, %s (%s), %s\n%s", VisibleText(description),
+        VisibleText(output),
         Counted(spec->sections.size(), "section", "sections"),
         Counted(spec->relocations.size(), "relocation", "relocations"),
         RelocationFormatName(spec->relocation_format),

@@ -35,6 +35,17 @@ std::string ErrorForLine(const std::string& line) {
   return ErrorFor(std::string(kBase) + line + "\n");
 }
 
+TEST(LinkDescriptionTest, ZeroFilledSections) {
+  absl::StatusOr<ImageSpec> spec = ParseLinkDescription(
+      "section .data rw fill 16 0\nsection .bss rw align 8 zero 4096\n",
+      "bss");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_EQ(spec->sections.size(), 2u);
+  EXPECT_EQ(spec->sections[1].name, ".bss");
+  EXPECT_TRUE(spec->sections[1].bytes.empty());
+  EXPECT_EQ(spec->sections[1].zero_size, 4096u);
+}
+
 TEST(LinkDescriptionTest, ParsesTheSample) {
   absl::StatusOr<std::string> text = ReadTextFile("cli/testdata/sample.image");
   ASSERT_TRUE(text.ok()) << text.status();
@@ -44,7 +55,8 @@ TEST(LinkDescriptionTest, ParsesTheSample) {
   EXPECT_EQ(spec->machine, elf::kMachineNone);
   EXPECT_EQ(spec->layout, Layout::kOneToOne);
   EXPECT_EQ(spec->relocation_format, RelocationFormat::kRela);
-  ASSERT_EQ(spec->sections.size(), 4u);
+  EXPECT_EQ(spec->os_abi, 255);  // Guile's loader accepts no other.
+  ASSERT_EQ(spec->sections.size(), 3u);
   EXPECT_EQ(spec->sections[0].name, ".rodata");
   EXPECT_EQ(std::string(spec->sections[0].bytes.begin(),
                         spec->sections[0].bytes.end()),
@@ -52,7 +64,6 @@ TEST(LinkDescriptionTest, ParsesTheSample) {
   EXPECT_EQ(spec->sections[1].access, SectionAccess::kReadExecute);
   EXPECT_EQ(spec->sections[1].bytes, (std::vector<uint8_t>{0x90, 0x90, 0xc3}));
   EXPECT_EQ(spec->sections[2].bytes, std::vector<uint8_t>(16, 0));
-  EXPECT_EQ(spec->sections[3].zero_size, 4096u);
   ASSERT_EQ(spec->relocations.size(), 2u);
   EXPECT_EQ(spec->relocations[1].place.offset, 8u);
   EXPECT_EQ(spec->relocations[1].target.section, ".text");

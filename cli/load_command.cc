@@ -71,9 +71,9 @@ void LoadTotals::Add(std::optional<LoadPath> path, int64_t micros) {
 
 std::string FormatLoadTotals(const LoadTotals& t) {
   return absl::StrFormat(
-      "loading %d files took %.3f ms (%.0f files/s): shared %d (%.3f ms), "
+      "loading %d %s took %.3f ms (%.0f files/s): shared %d (%.3f ms), "
       "malloc %d (%.3f ms), failed %d\n",
-      t.files(), Millis(t.micros()), FilesPerSecond(t.files(), t.micros()),
+      t.files(), t.files() == 1 ? "file" : "files", Millis(t.micros()), FilesPerSecond(t.files(), t.micros()),
       t.shared, Millis(t.shared_micros), t.malloc, Millis(t.malloc_micros),
       t.failed);
 }
@@ -125,16 +125,21 @@ CommandResult RunLoad(const std::vector<std::string>& files,
       options.arena = AddressArena::Create(**host);
     }
   }
-  const bool detailed = flags.verbose || files.size() <= kDetailedFileLimit;
+  // A script reads every file; a person past 20 files, the totals.
+  const bool detailed =
+      flags.json || flags.verbose || files.size() <= kDetailedFileLimit;
 
   LoadTotals totals;
-  std::vector<std::string> json_files, json_failures;
-  auto fail = [&](const absl::Status& error, int64_t micros) {
-    totals.Add(std::nullopt, micros);
-    result.errors.push_back(std::string(error.message()));
-    json_failures.push_back(JsonString(error.message()));
-  };
+  std::vector<std::string> json_files;
   for (const std::string& file : files) {
+    auto fail = [&](const absl::Status& error, int64_t micros) {
+      totals.Add(std::nullopt, micros);
+      result.errors.push_back(std::string(error.message()));
+      json_files.push_back(JsonObject()
+                               .FileName("file", file)
+                               .String("error", error.message())
+                               .Build());
+    };
     TimedLoad load = LoadTimed(file, options);
     if (!load.image.ok()) {
       fail(load.image.status(), load.micros);
@@ -156,9 +161,8 @@ CommandResult RunLoad(const std::vector<std::string>& files,
     totals.Add((*load.image)->path(), load.micros);
   }
   if (flags.json) {
-    JsonObject object;
-    if (detailed) object.Raw("files", JsonArray(json_files));
-    result.report = object.Raw("failures", JsonArray(json_failures))
+    result.report = JsonObject()
+                        .Raw("files", JsonArray(json_files))
                         .Raw("summary", LoadTotalsJson(totals))
                         .Build() +
                     "\n";

@@ -17,8 +17,8 @@
 
 namespace granule::cli {
 
-// Up to this many files, every file is reported; past it, only totals unless
-// --verbose.
+// Up to this many files, every file is reported as text; past it, only
+// totals unless --verbose. The JSON report always lists every file.
 inline constexpr size_t kDetailedFileLimit = 20;
 
 struct LoadFlags {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The granule command: checks the command line, then hands it to one
 // subcommand. Each prints a report (text, or one JSON object with --json) and
-// exits 0, 1 when the work failed, 2 when the command line is wrong.
+// exits with one of the codes in cli/command.h (listed by --help).
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -12,7 +13,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -21,64 +21,46 @@
 #include "cli/command.h"
 #include "cli/command_line.h"
 #include "cli/demo_command.h"
+#include "cli/help_text.h"
 #include "cli/link_command.h"
 #include "cli/load_command.h"
 #include "cli/map_command.h"
 #include "cli/platform_report.h"
+#include "cli/report_json.h"
+#include "cli/visible_text.h"
 #include "platform/memory_backend.h"
 
 ABSL_FLAG(bool, json, false, "print the report as one JSON object");
 ABSL_FLAG(std::string, page_size, granule::cli::kDefaultPageSizes,
-          "check, map: the machines to judge for, as a comma-separated list "
-          "of SIZE or PAGE/GRANULARITY (k and m suffixes); map's default is "
+          "the machines to judge for, as a comma-separated list of SIZE "
+          "or PAGE/GRANULARITY: powers of two from 1k to 1g (k, m and g "
+          "suffixes), granularity at least the page size; map's default is "
           "4k,16k,64k");
 ABSL_FLAG(std::string, path, "auto",
-          "load: auto (shared when this machine allows), shared, or malloc");
+          "auto (shared when this machine allows), shared, or malloc");
 ABSL_FLAG(bool, allow_exec, false,
-          "load: make executable segments executable (else read-only)");
+          "make executable segments executable (else read-only)");
 ABSL_FLAG(bool, copy, false,
-          "load: read the file into private memory instead of mapping it, so "
+          "read the file into private memory instead of mapping it, so "
           "later changes to the file cannot reach the image (no page "
           "sharing)");
 ABSL_FLAG(bool, populate, false,
-          "load: fault in the writable file pages in one call before "
+          "fault in the writable file pages in one call before "
           "relocating, instead of one fault per page written");
 ABSL_FLAG(std::string, relocation_base, "",
-          "load: relocate as if the image's address 0 were at this address "
+          "relocate as if the image's address 0 were at this address "
           "(e.g. 0x10000000 for an ELF32 image on a 64-bit host)");
 ABSL_FLAG(bool, verbose, false,
-          "load: report every file, not only the totals, past 20 files");
-ABSL_FLAG(bool, svg, false, "map: draw an SVG document instead of text");
-ABSL_FLAG(std::string, output, "", "link: the image file to write (-o)");
+          "report every file, not only the totals, past 20 files");
+ABSL_FLAG(bool, svg, false, "draw an SVG document instead of text");
+ABSL_FLAG(std::string, output, "", "the image file to write (-o)");
 
 namespace granule::cli {
 namespace {
 
-constexpr char kUsageText[] =
-    "granule COMMAND [ARGUMENTS] [FLAGS]\n\n"
-    "Commands:\n"
-    "  info              page size, allocation granularity and memory "
-    "backend here\n"
-    "  check FILE...     which path each ELF image would take, per page "
-    "size\n"
-    "  load FILE...      load each image; the path taken, protections, "
-    "dynamic\n"
-    "                    entries, timings\n"
-    "  link DESCRIPTION -o OUT\n"
-    "                    write the image a text description specifies\n"
-    "                    (see cli/testdata/sample.image)\n"
-    "  map FILE          draw the image's segments against 4K/16K/64K page\n"
-    "                    boundaries and mark the pages two protections share\n"
-    "                    (text, --svg or --json)\n"
-    "  demo              write a sample image, load it by both paths here "
-    "and on\n"
-    "                    simulated 4K/16K/64K/256K-page and Windows "
-    "machines\n";
-
 struct Command {
   // Runs the command on its positional arguments (after the command name).
   CommandResult (*run)(const std::vector<std::string>& args, bool json);
-  std::set<std::string> flags;  // Besides --json.
   // When set, --page-size's default for this command.
   const char* page_size_default = nullptr;
 };
@@ -136,47 +118,97 @@ CommandResult Map(const std::vector<std::string>& args, bool json) {
 
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
-      {"info", {Info, {}}},
-      {"check", {Check, {"page_size"}}},
-      {"load",
-       {Load,
-        {"path", "allow_exec", "copy", "populate", "relocation_base",
-         "verbose"}}},
-      {"link", {Link, {"output"}}},
+      {"info", {Info}},
+      {"check", {Check}},
+      {"load", {Load}},
+      {"link", {Link}},
       // Not check's default: 4k/64k draws the same pages as 4k.
-      {"map", {Map, {"page_size", "svg"}, kDefaultMapPageSizes}},
-      {"demo", {RunDemo, {}}},
+      {"map", {Map, kDefaultMapPageSizes}},
+      {"demo", {RunDemo}},
   };
   return *commands;
 }
 
-std::string HelpText() {
-  return absl::StrCat(kUsageText, "\nFlags:\n", FlagsHelp("cli/main.cc"));
-}
-
-int Finish(const std::string& command, const CommandResult& result) {
-  absl::PrintF("%s", result.report);
+// The report goes to stdout; each error once to stderr, and after a bad
+// command line a one-line hint rather than the whole usage. With --json,
+// stdout always gets one JSON object, an error object if there is no report.
+int Finish(const std::string& command, const CommandResult& result,
+           bool json) {
+  if (!json) {
+    absl::PrintF("%s", result.report);
+  } else if (result.report.empty()) {
+    absl::PrintF("%s", JsonFailure(command, result.exit_code, result.errors));
+  } else {
+    absl::PrintF("%s", JsonReport(command, result.exit_code, result.report));
+  }
   for (const std::string& error : result.errors) {
-    absl::FPrintF(stderr, "granule %s: %s\n", command, error);
+    absl::FPrintF(stderr, "granule %s: %s\n", command, VisibleText(error));
   }
   if (result.exit_code == kExitUsage) {
-    absl::FPrintF(stderr, "\n%s", kUsageText);
+    absl::FPrintF(stderr, "%s\n", UsageHint(command));
   }
   return result.exit_code;
 }
 
+// Before the flags are parsed: did the user ask for JSON?
+bool AsksForJson(const std::vector<std::string>& argv) {
+  for (const std::string& arg : argv) {
+    if (arg == "--") break;
+    if (arg == "--json" || arg == "--json=true" || arg == "-json") return true;
+  }
+  return false;
+}
+
 // A flag given to a command that does not use it is a mistake worth naming.
-absl::Status CheckFlagsApply(const std::string& command_name,
-                             const Command& command,
+absl::Status CheckFlagsApply(const CommandDoc& doc,
                              const std::set<std::string>& used) {
   for (const std::string& flag : used) {
-    if (flag != "json" && command.flags.count(flag) == 0) {
+    if (flag != "json" && doc.flags.count(flag) == 0) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "--%s does not apply to %s", absl::StrReplaceAll(flag, {{"_", "-"}}),
-          command_name));
+          doc.name));
     }
   }
   return absl::OkStatus();
+}
+
+// The first argument naming a command, for the hint after a bad flag.
+std::string CommandNamed(const std::vector<std::string>& argv) {
+  for (size_t i = 1; i < argv.size(); ++i) {
+    if (FindCommandDoc(argv[i]) != nullptr) return argv[i];
+  }
+  return "";
+}
+
+// `granule help [COMMAND]`, `granule [COMMAND] --help`.
+int Help(const std::vector<std::string>& names) {
+  if (names.empty()) {
+    absl::PrintF("%s", GeneralHelp());
+    return kExitOk;
+  }
+  const CommandDoc* doc = FindCommandDoc(names[0]);
+  if (doc == nullptr || names.size() > 1) {
+    absl::FPrintF(stderr, "granule help: %s\n%s\n",
+                  doc == nullptr
+                      ? absl::StrFormat("unknown command '%s'", names[0])
+                      : std::string("expects at most one COMMAND"),
+                  UsageHint(""));
+    return kExitUsage;
+  }
+  absl::PrintF("%s", CommandHelp(*doc));
+  return kExitOk;
+}
+
+int UsageFailure(const std::string& command, absl::string_view message,
+                 bool json) {
+  CommandResult result;
+  result.exit_code = kExitUsage;
+  result.errors.push_back(std::string(message));
+  if (!command.empty()) return Finish(command, result, json);
+  if (json) absl::PrintF("%s", JsonFailure("", kExitUsage, result.errors));
+  absl::FPrintF(stderr, "granule: %s\n%s\n", VisibleText(message),
+                UsageHint(""));
+  return kExitUsage;
 }
 
 // `bazel run` starts the command in its runfiles tree; file arguments are
@@ -189,49 +221,48 @@ void EnterWorkingDirectoryOfBazelRun() {
 }
 
 int Run(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsageText);
   EnterWorkingDirectoryOfBazelRun();
   if (argc == 2 && std::string(argv[1]) == "--version") {
     absl::PrintF("granule %s\n", GRANULE_VERSION_STRING);
     return kExitOk;
   }
-  absl::StatusOr<NormalizedArgs> normalized =
-      NormalizeArgs(std::vector<std::string>(argv, argv + argc));
+  const std::vector<std::string> raw(argv, argv + argc);
+  absl::StatusOr<NormalizedArgs> normalized = NormalizeArgs(raw);
   if (!normalized.ok()) {
-    absl::FPrintF(stderr, "granule: %s\n\n%s", normalized.status().message(),
-                  HelpText());
-    return kExitUsage;
-  }
-  if (normalized->help) {
-    absl::PrintF("%s", HelpText());
-    return kExitOk;
+    return UsageFailure(CommandNamed(raw), normalized.status().message(),
+                        AsksForJson(raw));
   }
   std::vector<char*> abseil_argv;
   for (std::string& arg : normalized->argv) abseil_argv.push_back(arg.data());
-  std::vector<char*> positional = absl::ParseCommandLine(
+  const std::vector<char*> positional = absl::ParseCommandLine(
       static_cast<int>(abseil_argv.size()), abseil_argv.data());
-  if (positional.size() < 2) {
-    absl::FPrintF(stderr, "granule: expected a command\n\n%s", HelpText());
-    return kExitUsage;
+  std::vector<std::string> names(positional.begin() + 1, positional.end());
+  if (!names.empty() && names[0] == "help") {
+    return Help({names.begin() + 1, names.end()});
   }
-  const std::string name = positional[1];
+  if (normalized->help) {
+    return Help({names.begin(), names.begin() + std::min<size_t>(
+                                                   names.size(), 1)});
+  }
+  const bool json = absl::GetFlag(FLAGS_json);
+  if (names.empty()) return UsageFailure("", "expected a command", json);
+  const std::string& name = names[0];
+  const CommandDoc* doc = FindCommandDoc(name);
   auto command = Commands().find(name);
-  if (command == Commands().end()) {
-    absl::FPrintF(stderr, "granule: unknown command '%s'\n\n%s", name,
-                  HelpText());
-    return kExitUsage;
+  if (doc == nullptr || command == Commands().end()) {
+    return UsageFailure("", absl::StrFormat("unknown command '%s'", name),
+                        json);
   }
-  if (absl::Status s =
-          CheckFlagsApply(name, command->second, normalized->flags_used);
+  if (absl::Status s = CheckFlagsApply(*doc, normalized->flags_used);
       !s.ok()) {
-    return Finish(name, UsageError(std::string(s.message())));
+    return UsageFailure(name, s.message(), json);
   }
   if (command->second.page_size_default != nullptr &&
       normalized->flags_used.count("page_size") == 0) {
     absl::SetFlag(&FLAGS_page_size, command->second.page_size_default);
   }
-  const std::vector<std::string> args(positional.begin() + 2, positional.end());
-  return Finish(name, command->second.run(args, absl::GetFlag(FLAGS_json)));
+  const std::vector<std::string> args(names.begin() + 1, names.end());
+  return Finish(name, command->second.run(args, json), json);
 }
 
 }  // namespace

@@ -15,9 +15,10 @@ namespace granule::cli {
 
 inline constexpr char kDefaultMapPageSizes[] = "4k,16k,64k";
 
-// More pages than this in one band (a 1-byte page size over a large image)
-// is refused: the drawing would be the image's size in characters.
-inline constexpr uint64_t kMaxPagesPerBand = uint64_t{1} << 20;
+// More pages than this in one band (1 KiB pages over a large image) is
+// refused: each page is a character. The largest image the loader takes
+// (1 GiB) fits at 4 KiB pages.
+inline constexpr uint64_t kMaxPagesPerBand = uint64_t{1} << 18;
 
 enum class MapFormat { kText, kSvg, kJson };
 

@@ -28,9 +28,13 @@ using ::testing::Not;
 
 std::string Repeat(char c, size_t n) { return std::string(n, c); }
 
+// The demo image with 16 KiB of .bss, so the maps show zero-filled memory.
 std::string WriteDemo(uint64_t alignment, Layout layout) {
   ImageSpec spec = DemoImageSpec(alignment);
   spec.layout = layout;
+  SectionSpec bss{".bss", SectionAccess::kReadWrite};
+  bss.zero_size = 16 * 1024;
+  spec.sections.push_back(bss);
   const std::string path = granule::testing::TempPath("demo.go");
   EXPECT_TRUE(WriteImage(spec, path).ok());
   return path;
@@ -284,11 +288,12 @@ TEST(MapSvgTest, TheWellFormednessCheckCatchesBrokenDocuments) {
 TEST(MapJsonTest, CarriesCellsConflictsAndVerdicts) {
   const std::string json = MapJson(MapOf(WriteFourKiBImage(), "4k,64k"));
   EXPECT_THAT(json, HasSubstr("\"token\":\"4k\",\"page_size\":4096,"
-                              "\"allocation_granularity\":4096,\"path\":"
+                              "\"allocation_granularity\":4096,\"load_path\":"
                               "\"shared\""));
   EXPECT_THAT(json, HasSubstr("\"cells\":\"RXWz\",\"conflicts\":[]"));
-  EXPECT_THAT(json, HasSubstr("\"cells\":\"!\",\"conflicts\":[{\"start\":0,"
-                              "\"end\":65536,\"segments\":[0,1,2]}]"));
+  EXPECT_THAT(json, HasSubstr("\"cells\":\"!\",\"conflicts\":[{\"start\":"
+                              "\"0x0\",\"end\":\"0x10000\",\"segments\":"
+                              "[0,1,2]}]"));
 }
 
 TEST(RunMapTest, DrawsTextSvgOrJson) {
@@ -329,13 +334,13 @@ TEST(RunMapTest, ErrorsNameTheFileOrTheArgument) {
 }
 
 TEST(RunMapTest, RefusesMorePagesThanItCanDraw) {
-  const std::string path = WriteFourKiBImage(/*rw_memsz=*/2 << 20);
-  // 8-byte pages: 0.25 Mi of them, under the cap; 1-byte pages: 2 Mi, over.
-  EXPECT_EQ(RunMap({path}, "4k,8", MapFormat::kText).exit_code, kExitOk);
-  CommandResult result = RunMap({path}, "4k,1", MapFormat::kText);
+  const std::string path = WriteFourKiBImage(/*rw_memsz=*/512 << 20);
+  // 4 KiB pages: 128 Ki of them, under the cap; 1 KiB pages: 512 Ki, over.
+  EXPECT_EQ(RunMap({path}, "64k,4k", MapFormat::kText).exit_code, kExitOk);
+  CommandResult result = RunMap({path}, "4k,1k", MapFormat::kText);
   EXPECT_EQ(result.exit_code, kExitUsage);
   ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_THAT(result.errors[0], HasSubstr("page size '1' cuts " + path));
+  EXPECT_THAT(result.errors[0], HasSubstr("page size '1k' cuts " + path));
   EXPECT_TRUE(result.report.empty());
 }
 

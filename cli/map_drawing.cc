@@ -8,6 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/json.h"
+#include "cli/report_json.h"
+#include "cli/visible_text.h"
 #include "loader/elf_format.h"
 #include "platform/page_geometry.h"
 
@@ -182,19 +184,6 @@ std::string BandText(const ImageMap& map, const PageBand& band,
   return out;
 }
 
-std::string SegmentJson(const DrawnSegment& s) {
-  return JsonObject()
-      .Number("index", s.index)
-      .String("type", s.type)
-      .String("flags", s.flags)
-      .Number("start", s.start)
-      .Number("end", s.end)
-      .Number("zero_from", s.zero_from)
-      .Number("file_offset", s.file_offset)
-      .Number("file_end", s.file_end)
-      .Build();
-}
-
 std::string BandJson(const PageBand& band) {
   std::vector<std::string> conflicts;
   for (const ConflictPage& page : band.conflicts) {
@@ -202,19 +191,13 @@ std::string BandJson(const PageBand& band) {
     for (int index : page.segment_indexes)
       indexes.push_back(absl::StrCat(index));
     conflicts.push_back(JsonObject()
-                            .Number("start", page.start)
-                            .Number("end", page.end)
+                            .Hex("start", page.start)
+                            .Hex("end", page.end)
                             .Raw("segments", JsonArray(indexes))
                             .Build());
   }
-  return JsonObject()
-      .String("token", band.page_size.token)
-      .Number("page_size", band.page_size.geometry.page_size())
-      .Number("allocation_granularity",
-              band.page_size.geometry.allocation_granularity())
-      .String("path", band.verdict.ok() ? "shared" : "malloc")
-      .String("reason", band.verdict.message())
-      .Number("first_page", band.first_page)
+  return VerdictJson(band.page_size, band.verdict)
+      .Hex("first_page", band.first_page)
       .String("cells", band.cells)
       .Raw("conflicts", JsonArray(conflicts))
       .Build();
@@ -238,7 +221,8 @@ std::string BandHeadline(const PageBand& band) {
 std::string DrawMapText(const ImageMap& map) {
   const AddressFormat hex(map);
   // The path alone on the first line: the only line that may be wide.
-  std::string out = absl::StrCat(map.path, ":\n  ", map.summary, "\n");
+  std::string out =
+      absl::StrCat(VisibleText(map.path), ":\n  ", map.summary, "\n");
   absl::StrAppend(&out, SegmentTable(map, hex), kLegend);
   for (const PageBand& band : map.bands) {
     absl::StrAppend(&out, BandText(map, band, hex));
@@ -248,21 +232,23 @@ std::string DrawMapText(const ImageMap& map) {
 
 std::string MapJson(const ImageMap& map) {
   std::vector<std::string> segments, holes, bands;
-  for (const DrawnSegment& s : map.segments) segments.push_back(SegmentJson(s));
+  for (const DrawnSegment& s : map.segments) {
+    segments.push_back(SegmentJson(s.header).Build());
+  }
   for (const AddressHole& hole : map.holes) {
     holes.push_back(JsonObject()
-                        .Number("start", hole.start)
-                        .Number("end", hole.end)
+                        .Hex("start", hole.start)
+                        .Hex("end", hole.end)
                         .Number("after", hole.after_index)
                         .Number("before", hole.before_index)
                         .Build());
   }
   for (const PageBand& band : map.bands) bands.push_back(BandJson(band));
   return JsonObject()
-      .String("path", map.path)
-      .String("summary", map.summary)
-      .Number("start", map.start)
-      .Number("end", map.end)
+      .FileName("file", map.path)
+      .String("overview", map.summary)
+      .Hex("start", map.start)
+      .Hex("end", map.end)
       .Raw("segments", JsonArray(segments))
       .Raw("holes", JsonArray(holes))
       .Raw("page_sizes", JsonArray(bands))

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/map_drawing.h"
+#include "cli/visible_text.h"
 
 namespace granule::cli {
 namespace {
@@ -17,9 +18,11 @@ constexpr double kTitleHeight = 56, kBandHeight = 104, kTrackHeight = 36;
 constexpr double kLabelCharWidth = 6.2;  // 10px monospace, a little spare.
 constexpr uint64_t kMaxTicks = 512;      // Beyond this, every n-th boundary.
 
+// XML 1.0 allows no control characters, even escaped, and SVG text is
+// UTF-8: VisibleText shows such bytes as \xHH first.
 std::string Escaped(absl::string_view text) {
   std::string out;
-  for (char c : text) {
+  for (char c : VisibleText(text)) {
     switch (c) {
       case '&':
         out += "&amp;";
@@ -33,8 +36,8 @@ std::string Escaped(absl::string_view text) {
       case '"':
         out += "&quot;";
         break;
-      default:  // XML 1.0 allows no control characters, even escaped.
-        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+      default:
+        out += c;
     }
   }
   return out;

@@ -4,28 +4,17 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "cli/report_json.h"
 #include "loader/elf_format.h"
 #include "loader/relocation_types.h"
 
 namespace granule::cli {
 namespace {
 
-std::string TypeName(uint32_t type) {
-  switch (type) {
-    case elf::kPtLoad:
-      return "LOAD";
-    case elf::kPtDynamic:
-      return "DYNAMIC";
-    case elf::kPtGnuRelro:
-      return "GNU_RELRO";
-  }
-  return absl::StrFormat("0x%x", type);
-}
-
 DrawnSegment Drawn(const Segment& s) {
-  return DrawnSegment{s.index,  TypeName(s.type),   s.FlagString(),
-                      s.vaddr,  s.vaddr_end(),      s.vaddr + s.filesz,
-                      s.offset, s.offset + s.filesz};
+  return DrawnSegment{s.index,  SegmentTypeName(s.type), s.FlagString(),
+                      s.vaddr,  s.vaddr_end(),           s.vaddr + s.filesz,
+                      s.offset, s.offset + s.filesz,     s};
 }
 
 // PT_LOAD segments by address, each followed by the PT_DYNAMIC and

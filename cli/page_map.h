@@ -29,6 +29,7 @@ struct DrawnSegment {
   uint64_t zero_from;    // p_vaddr + p_filesz: zero-filled from here to end.
   uint64_t file_offset;  // [p_offset, p_offset + p_filesz) in the file.
   uint64_t file_end;
+  Segment header;  // As read, for the JSON report.
   bool is_load() const { return type == "LOAD"; }
 };
 

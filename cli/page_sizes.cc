@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/page_sizes.h"
 
+#include <string>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -21,8 +23,10 @@ absl::StatusOr<uint64_t> ParseByteCount(absl::string_view text) {
   absl::string_view digits = text;
   if (!digits.empty()) {
     const char suffix = absl::ascii_tolower(digits.back());
-    if (suffix == 'k' || suffix == 'm') {
-      multiplier = suffix == 'k' ? 1024 : 1024 * 1024;
+    const uint64_t multipliers[] = {1024, 1024 * 1024, 1024 * 1024 * 1024};
+    const size_t which = std::string("kmg").find(suffix);
+    if (which != std::string::npos) {
+      multiplier = multipliers[which];
       digits.remove_suffix(1);
     }
   }
@@ -33,8 +37,8 @@ absl::StatusOr<uint64_t> ParseByteCount(absl::string_view text) {
   if (!all_digits || !absl::SimpleAtoi(digits, &count) ||
       count > UINT64_MAX / multiplier) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "'%s' is not a byte count (expected digits with an optional k or m "
-        "suffix, such as 4096, 4k or 1m)",
+        "'%s' is not a byte count (expected digits with an optional k, m or "
+        "g suffix, such as 4096, 4k or 1m)",
         text));
   }
   return count * multiplier;
@@ -58,6 +62,14 @@ absl::StatusOr<PageSizeChoice> ParsePageSizeToken(absl::string_view token) {
   absl::StatusOr<PageGeometry> geometry =
       PageGeometry::Create(page, granularity);
   if (!geometry.ok()) return BadToken(token, geometry.status().message());
+  for (const uint64_t unit : {page, granularity}) {
+    if (unit < kMinPageSize || unit > kMaxPageSize) {
+      return BadToken(token, absl::StrFormat(
+                                 "%u bytes is outside 1 KiB to 1 GiB, the "
+                                 "page sizes and granularities judged",
+                                 unit));
+    }
+  }
   return PageSizeChoice{std::string(token), *geometry};
 }
 

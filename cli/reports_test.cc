@@ -69,8 +69,9 @@ TEST(PageSizesTest, ByteCounts) {
     EXPECT_FALSE(count.ok()) << bad << " -> " << *count;
   }
   EXPECT_EQ(ParseByteCount("4q").status().message(),
-            "'4q' is not a byte count (expected digits with an optional k or "
-            "m suffix, such as 4096, 4k or 1m)");
+            "'4q' is not a byte count (expected digits with an optional k, "
+            "m or g suffix, such as 4096, 4k or 1m)");
+  EXPECT_EQ(*ParseByteCount("1G"), uint64_t{1} << 30);
 }
 
 TEST(PageSizesTest, TokensGiveGeometries) {
@@ -98,8 +99,24 @@ TEST(PageSizesTest, BadTokensAreNamed) {
             "64k or 4k/64k");
   EXPECT_EQ(ParsePageSizeToken("4x").status().message(),
             "page size '4x': '4x' is not a byte count (expected digits with "
-            "an optional k or m suffix, such as 4096, 4k or 1m)");
+            "an optional k, m or g suffix, such as 4096, 4k or 1m)");
   EXPECT_TRUE(absl::IsInvalidArgument(ParsePageSizeToken("4x").status()));
+}
+
+// A power of two, but no machine's page: a typo for 1k, or for 1m.
+TEST(PageSizesTest, SizesOutsideOneKibToOneGibAreRefused) {
+  EXPECT_EQ(ParsePageSizeToken("1").status().message(),
+            "page size '1': 1 bytes is outside 1 KiB to 1 GiB, the page sizes "
+            "and granularities judged");
+  EXPECT_EQ(ParsePageSizeToken("512").status().message(),
+            "page size '512': 512 bytes is outside 1 KiB to 1 GiB, the page "
+            "sizes and granularities judged");
+  EXPECT_EQ(ParsePageSizeToken("4k/2g").status().message(),
+            "page size '4k/2g': 2147483648 bytes is outside 1 KiB to 1 GiB, "
+            "the page sizes and granularities judged");
+  for (const char* edge : {"1k", "1g", "1k/1g"}) {
+    EXPECT_TRUE(ParsePageSizeToken(edge).ok()) << edge;
+  }
 }
 
 TEST(PageSizesTest, Lists) {

@@ -40,14 +40,16 @@ inline constexpr uint32_t kPfX = 1, kPfW = 2, kPfR = 4;
 
 // Section header types and flags.
 inline constexpr uint32_t kShtNull = 0, kShtProgbits = 1, kShtStrtab = 3,
-                          kShtRela = 4, kShtDynamic = 6, kShtNobits = 8,
-                          kShtRel = 9, kShtRelr = 19;
+                          kShtRela = 4, kShtHash = 5, kShtDynamic = 6,
+                          kShtNobits = 8, kShtRel = 9, kShtDynsym = 11,
+                          kShtRelr = 19;
 inline constexpr uint64_t kShfWrite = 1, kShfAlloc = 2, kShfExecinstr = 4;
 
 // Dynamic tags.
 inline constexpr int64_t kDtNull = 0, kDtPltgot = 3, kDtHash = 4,
                          kDtStrtab = 5, kDtSymtab = 6, kDtRela = 7,
-                         kDtRelasz = 8, kDtRelaent = 9, kDtInit = 12,
+                         kDtRelasz = 8, kDtRelaent = 9, kDtStrsz = 10,
+                         kDtSyment = 11, kDtInit = 12,
                          kDtFini = 13, kDtRel = 17, kDtRelsz = 18,
                          kDtRelent = 19, kDtDebug = 21, kDtJmprel = 23,
                          kDtInitArray = 25, kDtFiniArray = 26,

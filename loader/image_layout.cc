@@ -13,8 +13,9 @@ namespace {
 
 // Names of the sections the writer adds itself; a spec section may not take
 // one, or two headers would answer to it.
-constexpr const char* kGeneratedNames[] = {".rela.dyn", ".rel.dyn", ".relr.dyn",
-                                           ".dynamic", ".shstrtab"};
+constexpr const char* kGeneratedNames[] = {
+    ".hash",     ".dynsym",  ".dynstr",  ".rela.dyn",
+    ".rel.dyn",  ".relr.dyn", ".dynamic", ".shstrtab"};
 
 // Section indexes from 0xff00 up are reserved (SHN_LORESERVE).
 constexpr uint64_t kMaxSectionHeaders = 0xff00;
@@ -166,6 +167,27 @@ absl::Status StartSegment(const ImageSpec& spec, const PlacedSegment& prev,
 }
 
 // Appends every section's name to .shstrtab.
+// .hash, .dynsym and .dynstr, in the R segment; sizes per
+// GeneratedSymbolBytes.
+void AddSymbolSections(const ImageSpec& spec, ImageLayout& layout,
+                       std::vector<int>& r_members) {
+  const ElfVariant variant = spec.variant;
+  const uint64_t symbol = variant.is64 ? kSymbolSize64 : kSymbolSize32;
+  const uint64_t hash_word = HashWordSize(spec);
+  auto add = [&](int& index, PlacedSection section) {
+    index = static_cast<int>(layout.sections.size());
+    r_members.push_back(index);
+    layout.sections.push_back(std::move(section));
+  };
+  add(layout.hash_index, {".hash", 0, elf::kShtHash, elf::kShfAlloc,
+                          hash_word, hash_word * kHashWords, hash_word});
+  add(layout.dynsym_index,
+      {".dynsym", 0, elf::kShtDynsym, elf::kShfAlloc,
+       static_cast<uint64_t>(variant.word_size()), symbol, symbol});
+  add(layout.dynstr_index,
+      {".dynstr", 0, elf::kShtStrtab, elf::kShfAlloc, 1, 1});
+}
+
 absl::Status NameSections(ImageLayout& layout) {
   layout.shstrtab.assign(1, '\0');
   for (PlacedSection& s : layout.sections) {
@@ -223,8 +245,9 @@ absl::Status ValidateSections(const ImageSpec& spec) {
         "segment alignment %u is smaller than the %s word size %d",
         spec.segment_alignment, spec.variant.ToString(), word));
   }
-  // The null section, the table, .dynamic and .shstrtab join the spec's.
-  if (spec.sections.size() + 4 > kMaxSectionHeaders) {
+  // The null section, .hash, .dynsym, .dynstr, the table, .dynamic and
+  // .shstrtab join the spec's.
+  if (spec.sections.size() + 7 > kMaxSectionHeaders) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%d sections: ELF section indexes end at %#x",
                         spec.sections.size(), kMaxSectionHeaders - 1));
@@ -237,6 +260,10 @@ absl::Status ValidateSections(const ImageSpec& spec) {
   return absl::OkStatus();
 }
 
+uint64_t HashWordSize(const ImageSpec& spec) {
+  return spec.variant.is64 && spec.machine == elf::kMachineS390 ? 8 : 4;
+}
+
 absl::StatusOr<ImageLayout> LayOutImage(const ImageSpec& spec,
                                         const GeneratedSections& generated) {
   const elf::ClassSizes& sizes = spec.variant.sizes();
@@ -246,6 +273,7 @@ absl::StatusOr<ImageLayout> LayOutImage(const ImageSpec& spec,
     layout.sections.push_back(FromSpec(s));
   }
   std::vector<int> r_members = GroupMembers(spec, SectionAccess::kRead);
+  AddSymbolSections(spec, layout, r_members);
   if (!generated.table_name.empty()) {
     layout.table_index = static_cast<int>(layout.sections.size());
     r_members.push_back(layout.table_index);

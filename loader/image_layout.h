@@ -27,6 +27,15 @@ struct PlacedSection {
   uint64_t vaddr = 0;
 };
 
+// The empty dynamic symbol table: one null Elf_Sym, a one-byte .dynstr, a
+// .hash of one bucket and one chain (nbucket, nchain, bucket[0], chain[0]).
+inline constexpr uint64_t kSymbolSize32 = 16, kSymbolSize64 = 24;
+inline constexpr uint64_t kHashWords = 4;
+
+// The size of a .hash word: 4 bytes, but 8 on 64-bit s390 (as glibc and
+// binutils have it).
+uint64_t HashWordSize(const ImageSpec& spec);
+
 struct PlacedSegment {
   uint32_t flags;  // PF_*.
   uint64_t offset, vaddr, filesz, memsz;
@@ -43,9 +52,14 @@ struct GeneratedSections {
 };
 
 struct ImageLayout {
-  // Spec sections in spec order, then the relocation table (if any), then
-  // .dynamic: section header k + 1 describes sections[k].
+  // Spec sections in spec order, then .hash, .dynsym, .dynstr, the
+  // relocation table (if any) and .dynamic: section header k + 1 describes
+  // sections[k].
   std::vector<PlacedSection> sections;
+  // The gABI's dynamic symbol table, empty but for the null symbol: the
+  // relocation table and .dynamic link to it and its string table, and a
+  // dynamic object must have DT_HASH, DT_SYMTAB and DT_STRTAB.
+  int hash_index = 0, dynsym_index = 0, dynstr_index = 0;
   int table_index = -1;  // Into `sections`; -1 without a table.
   int dynamic_index = 0;
   std::vector<PlacedSegment> loads;  // R, then RX and RW when present.

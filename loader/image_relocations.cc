@@ -98,8 +98,10 @@ image_layout::GeneratedSections TableShape(const ImageSpec& spec) {
   const elf::ClassSizes& sizes = spec.variant.sizes();
   const uint64_t count = spec.relocations.size();
   image_layout::GeneratedSections shape;
-  // The entries DT_REL*/DT_REL*SZ/DT_REL*ENT, the spec's, DT_NULL.
-  shape.dynamic_count = (count > 0 ? 3 : 0) + spec.dynamic.size() + 1;
+  // The entries DT_REL*/DT_REL*SZ/DT_REL*ENT, the spec's, the five of the
+  // symbol table (DT_HASH, DT_STRTAB, DT_SYMTAB, DT_STRSZ, DT_SYMENT),
+  // DT_NULL.
+  shape.dynamic_count = (count > 0 ? 3 : 0) + spec.dynamic.size() + 5 + 1;
   if (count == 0) return shape;
   switch (spec.relocation_format) {
     case RelocationFormat::kRela:

@@ -41,6 +41,13 @@ class Encoder {
   std::vector<uint8_t> bytes_;
 };
 
+// Entries the writer adds for its symbol table.
+bool IsSymbolTableTag(int64_t tag) {
+  return tag == elf::kDtHash || tag == elf::kDtStrtab ||
+         tag == elf::kDtSymtab || tag == elf::kDtStrsz ||
+         tag == elf::kDtSyment;
+}
+
 bool IsRelocationTag(int64_t tag) {
   switch (tag) {
     case elf::kDtRela:
@@ -73,6 +80,10 @@ absl::Status CheckDynamicTags(const ImageSpec& spec) {
     if (IsRelocationTag(d.tag)) {
       return InvalidDynamic(
           i, d.tag, "relocation entries are written from the relocations");
+    }
+    if (IsSymbolTableTag(d.tag)) {
+      return InvalidDynamic(
+          i, d.tag, "the writer adds the symbol table's entries itself");
     }
     if (!spec.variant.is64 && (d.tag < INT32_MIN || d.tag > INT32_MAX)) {
       return InvalidDynamic(i, d.tag, "the tag does not fit ELF32's d_tag");
@@ -133,6 +144,13 @@ absl::StatusOr<std::vector<DynamicEntry>> DynamicEntries(
     }
     entries.push_back({d.tag, value});
   }
+  const PlacedSection& dynsym = layout.sections[layout.dynsym_index];
+  const PlacedSection& dynstr = layout.sections[layout.dynstr_index];
+  entries.push_back({elf::kDtHash, layout.sections[layout.hash_index].vaddr});
+  entries.push_back({elf::kDtStrtab, dynstr.vaddr});
+  entries.push_back({elf::kDtSymtab, dynsym.vaddr});
+  entries.push_back({elf::kDtStrsz, dynstr.size});
+  entries.push_back({elf::kDtSyment, dynsym.entsize});
   entries.push_back({elf::kDtNull, 0});
   return entries;
 }
@@ -196,7 +214,16 @@ std::vector<uint8_t> EncodeHeaders(const ImageSpec& spec,
   return std::move(e.bytes());
 }
 
-void PutSectionHeader(Encoder& e, const PlacedSection& s, uint32_t link = 0) {
+// .hash: one bucket, one chain, both empty (index 0, the null symbol).
+std::vector<uint8_t> EncodeHash(const ImageSpec& spec) {
+  Encoder e(spec.variant);
+  const int word = static_cast<int>(image_layout::HashWordSize(spec));
+  for (uint64_t value : {1, 1, 0, 0}) e.Put(word, value);
+  return std::move(e.bytes());
+}
+
+void PutSectionHeader(Encoder& e, const PlacedSection& s, uint32_t link = 0,
+                      uint32_t info = 0) {
   e.Put(4, s.name_offset);
   e.Put(4, s.type);
   e.Word(s.flags);
@@ -204,7 +231,7 @@ void PutSectionHeader(Encoder& e, const PlacedSection& s, uint32_t link = 0) {
   e.Word(s.offset);
   e.Word(s.size);
   e.Put(4, link);
-  e.Put(4, 0);  // sh_info.
+  e.Put(4, info);
   e.Word(s.alignment);
   e.Word(s.entsize);
 }
@@ -216,14 +243,25 @@ std::vector<uint8_t> EncodeSectionTable(ElfVariant variant,
   e.bytes().assign(layout.shstrtab.begin(), layout.shstrtab.end());
   e.Pad(layout.shoff - layout.shstrtab_offset);
   PutSectionHeader(e, PlacedSection{"", 0, elf::kShtNull, 0, 0});
-  // .dynamic's sh_link must name a string table (readelf warns otherwise).
-  // No entry refers to a string, so .shstrtab serves. The relocation table
-  // links to no symbol table: its relocations use none.
-  const uint32_t shstrtab_index = static_cast<uint32_t>(layout.shnum - 1);
+  // The gABI's links: .dynamic and .dynsym to the dynamic string table,
+  // .hash and REL/RELA tables to the dynamic symbol table (whose only symbol,
+  // index 0, the relative relocations name). sh_info of .dynsym is one past
+  // its last local symbol. RELR entries name no symbol and link to nothing.
+  const auto header = [](int index) { return static_cast<uint32_t>(index + 1); };
   for (size_t i = 0; i < layout.sections.size(); ++i) {
-    PutSectionHeader(
-        e, layout.sections[i],
-        static_cast<int>(i) == layout.dynamic_index ? shstrtab_index : 0);
+    const int index = static_cast<int>(i);
+    const PlacedSection& s = layout.sections[i];
+    uint32_t link = 0, info = 0;
+    if (index == layout.dynamic_index) link = header(layout.dynstr_index);
+    if (index == layout.dynsym_index) {
+      link = header(layout.dynstr_index);
+      info = 1;
+    }
+    if (index == layout.hash_index ||
+        (index == layout.table_index && s.type != elf::kShtRelr)) {
+      link = header(layout.dynsym_index);
+    }
+    PutSectionHeader(e, s, link, info);
   }
   PlacedSection shstrtab{".shstrtab", 0, elf::kShtStrtab, 0, 1};
   shstrtab.name_offset =
@@ -349,8 +387,15 @@ absl::StatusOr<ImageBytes> BuildImage(const ImageSpec& spec) {
       image_relocations::EncodeTable(spec, relative_type, relocations);
   const std::vector<uint8_t> dynamic_bytes =
       EncodeDynamic(spec.variant, *dynamic);
+  const std::vector<uint8_t> hash = EncodeHash(spec);
+  const std::vector<uint8_t> symbols(
+      layout->sections[layout->dynsym_index].size, 0);  // The null symbol.
+  const std::vector<uint8_t> strings(1, 0);             // The empty name.
   std::vector<const std::vector<uint8_t>*> contents;
   for (const SectionSpec& s : spec.sections) contents.push_back(&s.bytes);
+  contents.push_back(&hash);
+  contents.push_back(&symbols);
+  contents.push_back(&strings);
   if (layout->table_index >= 0) contents.push_back(&table);
   contents.push_back(&dynamic_bytes);
 

@@ -243,10 +243,12 @@ TEST_P(ImageWriterLayoutTest, NoRelocationsMeansNoTableAndNoEntries) {
   EXPECT_TRUE(elf.relocation_sections.empty());
   std::vector<std::string> names;
   for (const ReadelfSection& s : elf.sections) names.push_back(s.name);
-  EXPECT_THAT(names, ElementsAre("", ".rodata", ".dynamic", ".shstrtab"));
-  EXPECT_THAT(elf.dynamic,
-              ElementsAre(ReadelfDynamic{elf::kDtGuileVmVersion, 0x300},
-                          ReadelfDynamic{0, 0}));
+  EXPECT_THAT(names, ElementsAre("", ".rodata", ".hash", ".dynsym", ".dynstr",
+                                 ".dynamic", ".shstrtab"));
+  ASSERT_EQ(elf.dynamic.size(), 7u);  // The spec's, the symbol table's, NULL.
+  EXPECT_EQ(elf.dynamic[0], (ReadelfDynamic{elf::kDtGuileVmVersion, 0x300}));
+  EXPECT_EQ(elf.dynamic[1].tag, elf::kDtHash);
+  EXPECT_EQ(elf.dynamic[6], (ReadelfDynamic{0, 0}));
   ASSERT_EQ(elf.segments.size(), 2u);  // R and DYNAMIC.
 }
 

@@ -149,8 +149,8 @@ TEST_P(ImageWriterVariantTest, ElfHeader) {
   EXPECT_EQ(elf_.Header("Size of section headers"),
             variant.is64 ? "64 (bytes)" : "40 (bytes)");
   EXPECT_EQ(elf_.Header("Number of program headers"), "4");
-  EXPECT_EQ(elf_.Header("Number of section headers"), "8");
-  EXPECT_EQ(elf_.Header("Section header string table index"), "7");
+  EXPECT_EQ(elf_.Header("Number of section headers"), "11");
+  EXPECT_EQ(elf_.Header("Section header string table index"), "10");
 }
 
 TEST_P(ImageWriterVariantTest, SectionTable) {
@@ -161,20 +161,35 @@ TEST_P(ImageWriterVariantTest, SectionTable) {
     flags.push_back(s.flags);
   }
   EXPECT_THAT(names, ElementsAre("", ".rodata", ".bss", ".text", ".data",
-                                 TableName(), ".dynamic", ".shstrtab"));
+                                 ".hash", ".dynsym", ".dynstr", TableName(),
+                                 ".dynamic", ".shstrtab"));
   const char* table_types[] = {"RELA", "REL", "RELR"};
   EXPECT_THAT(
       types, ElementsAre("NULL", "PROGBITS", "NOBITS", "PROGBITS", "PROGBITS",
+                         "HASH", "DYNSYM", "STRTAB",
                          table_types[static_cast<int>(spec_.relocation_format)],
                          "DYNAMIC", "STRTAB"));
-  EXPECT_THAT(flags, ElementsAre("", "A", "WA", "AX", "WA", "A", "A", ""));
+  EXPECT_THAT(flags, ElementsAre("", "A", "WA", "AX", "WA", "A", "A", "A", "A",
+                                 "A", ""));
+  // The gABI's links: .hash and REL/RELA to .dynsym (6), .dynsym and
+  // .dynamic to .dynstr (7); RELR names no symbol.
+  EXPECT_EQ(Section(".hash").link, 6u);
+  EXPECT_EQ(Section(".dynsym").link, 7u);
+  EXPECT_EQ(Section(".dynsym").info, 1u);
+  EXPECT_EQ(Section(".dynamic").link, 7u);
+  EXPECT_EQ(Section(TableName()).link,
+            spec_.relocation_format == RelocationFormat::kRelr ? 0u : 6u);
+  EXPECT_EQ(Section(".dynsym").size, spec_.variant.is64 ? 24u : 16u);
+  EXPECT_EQ(Section(".dynstr").size, 1u);
+  EXPECT_EQ(Section(".hash").size, 16u);
   EXPECT_EQ(Section(".rodata").size, 100u);
   EXPECT_EQ(Section(".bss").size, 1000u);
   EXPECT_EQ(Section(".text").size, 300u);
   EXPECT_EQ(Section(".data").size, 4096u);
   EXPECT_EQ(Section(".rodata").align, 16u);
   EXPECT_EQ(Section(".dynamic").entsize, 2u * word_);
-  EXPECT_EQ(Section(".dynamic").size, 8u * 2 * word_);  // 3 + 4 + DT_NULL.
+  // 3 of the table, 4 of the spec, 5 of the symbol table, DT_NULL.
+  EXPECT_EQ(Section(".dynamic").size, 13u * 2 * word_);
   const uint64_t entsizes[] = {3u * word_, 2u * word_, uint64_t(word_)};
   EXPECT_EQ(Section(TableName()).entsize,
             entsizes[static_cast<int>(spec_.relocation_format)]);
@@ -203,15 +218,21 @@ TEST_P(ImageWriterVariantTest, ProgramHeaders) {
   }
   EXPECT_EQ(dynamic.align, uint64_t(word_));
 
-  // R: the headers, .rodata, the table, .dynamic, in that order.
+  // R: the headers, .rodata, the symbol table, the relocation table,
+  // .dynamic, in that order.
   const uint64_t headers = spec_.variant.is64 ? 64 + 4 * 56 : 52 + 4 * 32;
-  const ReadelfSection &rodata = Section(".rodata"),
+  const ReadelfSection &rodata = Section(".rodata"), &hash = Section(".hash"),
+                       &dynsym = Section(".dynsym"),
+                       &dynstr = Section(".dynstr"),
                        &table = Section(TableName()),
                        &dyn = Section(".dynamic");
   EXPECT_EQ(r.offset, 0u);
   EXPECT_EQ(r.vaddr, 0u);
   EXPECT_EQ(rodata.offset, AlignUp(headers, 16));
-  EXPECT_EQ(table.offset, AlignUp(rodata.offset + rodata.size, word_));
+  EXPECT_EQ(hash.offset, AlignUp(rodata.offset + rodata.size, 4));
+  EXPECT_EQ(dynsym.offset, AlignUp(hash.offset + hash.size, word_));
+  EXPECT_EQ(dynstr.offset, dynsym.offset + dynsym.size);
+  EXPECT_EQ(table.offset, AlignUp(dynstr.offset + dynstr.size, word_));
   EXPECT_EQ(dyn.offset, AlignUp(table.offset + table.size, word_));
   EXPECT_EQ(r.filesz, dyn.offset + dyn.size);
   EXPECT_EQ(r.memsz, r.filesz);
@@ -256,7 +277,8 @@ TEST_P(ImageWriterVariantTest, ProgramHeaders) {
             absl::StrFormat("%d (bytes into file)", shoff));
   struct stat st;
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
-  EXPECT_EQ(uint64_t(st.st_size), shoff + 8 * (spec_.variant.is64 ? 64 : 40));
+  EXPECT_EQ(uint64_t(st.st_size),
+            shoff + 11 * (spec_.variant.is64 ? 64 : 40));
 }
 
 TEST_P(ImageWriterVariantTest, DynamicEntries) {
@@ -271,7 +293,13 @@ TEST_P(ImageWriterVariantTest, DynamicEntries) {
                   ReadelfDynamic{0x37146002, Section(".text").addr + 4},
                   ReadelfDynamic{0x37146003, 0x304},
                   ReadelfDynamic{0x37146000, Section(".data").addr},
-                  ReadelfDynamic{0x37146001, 4096}, ReadelfDynamic{0, 0}));
+                  ReadelfDynamic{0x37146001, 4096},
+                  ReadelfDynamic{gabi::kDtHash, Section(".hash").addr},
+                  ReadelfDynamic{gabi::kDtStrtab, Section(".dynstr").addr},
+                  ReadelfDynamic{gabi::kDtSymtab, Section(".dynsym").addr},
+                  ReadelfDynamic{gabi::kDtStrsz, 1},
+                  ReadelfDynamic{gabi::kDtSyment, Section(".dynsym").entsize},
+                  ReadelfDynamic{0, 0}));
 }
 
 TEST_P(ImageWriterVariantTest, Relocations) {

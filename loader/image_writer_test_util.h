@@ -19,6 +19,8 @@ namespace granule {
 namespace gabi {
 inline constexpr uint32_t kPtLoad = 1, kPtDynamic = 2;
 inline constexpr uint32_t kPfX = 1, kPfW = 2, kPfR = 4;
+inline constexpr int64_t kDtHash = 4, kDtStrtab = 5, kDtSymtab = 6,
+                         kDtStrsz = 10, kDtSyment = 11;
 }  // namespace gabi
 
 // readelf's report on `path`. If readelf cannot run or its output cannot be

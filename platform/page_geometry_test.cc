@@ -37,7 +37,7 @@ TEST(PageGeometryTest, RejectsGranularityBelowPageSize) {
             "allocation granularity 4096 is smaller than the page size 65536");
 }
 
-// The shared-path condition of the seed: 64 KiB is the least common multiple.
+// The shared-path condition: 64 KiB is the least common multiple.
 TEST(PageGeometryTest, SixtyFourKiBAlignmentFitsAllButLargerPages) {
   const uint64_t align = 64 * kKiB;
   EXPECT_TRUE(PageGeometry::Create(4 * kKiB, 4 * kKiB)->Divides(align));

@@ -18,7 +18,8 @@ SimulatedBackend Machine(size_t page, size_t granularity) {
   return SimulatedBackend(*PageGeometry::Create(page, granularity));
 }
 
-// The seed's bug, reproduced: on a 64 KiB-page kernel a segment that starts
+// Guile's 64 KiB-page crash, reproduced: on a 64 KiB-page kernel a segment
+// that starts
 // on a 4 KiB boundary cannot be made writable.
 TEST(SimulatedBackendTest, SixtyFourKiBPagesRejectFourKiBProtect) {
   SimulatedBackend machine = Machine(64 * kKiB, 64 * kKiB);

@@ -46,8 +46,10 @@ run_bazelw() {
   STATE="$work" PATH="$work/bin" FAKE_UID="$uid" /bin/bash "$work/repo/bazelw" "$@" \
     >"$work/out" 2>&1
 }
-build_packages=(bazel-bootstrap g++ libabsl-dev googletest libbenchmark-dev)
-test_packages=(guile-2.2-libs guile-3.0-libs guile-3.0 binutils pkg-config strace)
+build_packages=(bazel-bootstrap g++ libabsl-dev googletest libbenchmark-dev
+  nlohmann-json3-dev)
+test_packages=(guile-2.2-libs guile-3.0-libs binutils pkg-config elfutils
+  libxml2-utils guile-3.0 python3 strace)
 
 # Everything installed: no apt-get, straight to bazel with the arguments.
 make_bin
@@ -57,7 +59,8 @@ run_bazelw 0 || fail "all installed: exit $?"
 
 # Root with two packages missing: update, install exactly those, then bazel.
 make_bin
-printf '%s\n' bazel-bootstrap g++ googletest "${test_packages[@]}" >"$work/installed"
+printf '%s\n' bazel-bootstrap g++ googletest nlohmann-json3-dev "${test_packages[@]}" \
+  >"$work/installed"
 run_bazelw 0 || fail "root install: exit $?: $(cat "$work/out")"
 grep -q "^apt-get install .* libabsl-dev libbenchmark-dev$" "$work/calls" \
   || fail "root install: calls $(cat "$work/calls")"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Row 3 of the benchmarks: every compiled module of Debian's guile-3.0,
+// The Guile corpus: every compiled module of Debian's guile-3.0,
 // loaded and released by granule (shared path, one process), against
 // (a) the syscall floor: open, fstat, one mmap of the whole file, mprotect of
 // each writable segment, munmap, close; and (b) Guile's own
@@ -269,7 +269,7 @@ int Main(const char* argv0, const std::string& only) {
   const std::string script = FindScript(argv0);
   const bool guile = HaveGuile() && !script.empty();
   if (!guile) {
-    std::cerr << "corpus_bench: row 3(b) needs `guile` (Debian package "
+    std::cerr << "corpus_bench: the comparison with Guile's loader needs `guile` (Debian package "
                  "guile-3.0) and "
               << kScript << " (in this target's runfiles)\n";
   }

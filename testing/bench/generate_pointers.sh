@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Writes the C file of row 1's reference library: N static pointers into a
+# Writes the C file of the relocation benchmark's reference library: N static pointers into a
 # byte array, each a R_X86_64_RELATIVE (or the machine's relative relocation)
 # once built -O2 -fPIC into a shared library. Usage: generate_pointers.sh N OUT
 set -euo pipefail

@@ -1,5 +1,5 @@
 ;;; SPDX-License-Identifier: Apache-2.0
-;;; Row 3(b) of the benchmarks: Guile's own loader over the corpus.
+;;; The Guile corpus benchmark's comparison: Guile's own loader over the corpus.
 ;;; Usage: guile --no-auto-compile guile_load_thunks.scm LIST PASSES
 ;;; LIST holds one .go path per line. The first pass loads every file inside
 ;;; a catch, to find the files that do not load standalone (reported as

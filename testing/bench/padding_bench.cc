@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Row 6 of the benchmarks: the 64 KiB padding between segments costs neither
+// Padding: the 64 KiB padding between segments costs neither
 // memory nor disk. An image in the 1:1 layout is written, dropped from the
 // page cache, loaded and every segment byte touched; mincore then counts the
 // padding pages (between one segment's last page and the next one's first)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Row 4 of issue 6: a 64 MiB RW segment whose pages relocations write at
+// Populating writable pages: a 64 MiB RW segment whose pages relocations write at
 // load, loaded lazily (one copy-on-write fault per page written) and with
 // LoadOptions::populate_writable (one MADV_POPULATE_WRITE call, or a touch
 // per page where the kernel lacks it), then every page read once (the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Row 1 of issue 6: an image with 100,000 relative relocations, written by
+// Relocations: an image with 100,000 relative relocations, written by
 // granule's writer (RELA and RELR), loaded and released, against dlopen
 // (RTLD_NOW) and dlclose of the equivalent shared library built by the
 // system compiler -O2 -fPIC from 100,000 static pointers

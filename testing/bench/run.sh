@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The benchmark suite of issue 6, in one command:
+# The benchmark suite, in one command:
 #   testing/bench/run.sh [OUTPUT_DIR]      (default: docs/benchmarks)
 # Installs what it needs from Debian (gnuplot-nox; guile-3.0 for the Guile
 # corpus row), builds every //testing/bench:*_bench target with -c opt, runs
@@ -74,7 +74,7 @@ png="$out_dir/loader_vs_references.png"
 gnuplot <<GNUPLOT
 set terminal pngcairo size 1100,600 noenhanced
 set output "$png"
-set title "granule against its references (issue 6): ratio per line, target as a bar"
+set title "granule against its references: ratio per line, target as a bar"
 set datafile separator "\t"
 set style data histograms
 set style histogram clustered gap 1

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Row 5 of the benchmarks: N processes load the same 64 MiB image (mostly
+// Sharing: N processes load the same 64 MiB image (mostly
 // read-only data, some writable) and hold it, every read-only page read and
 // every writable page written. The parent sums each child's Pss over the
 // mappings inside the image's address range (/proc/PID/smaps). On the shared

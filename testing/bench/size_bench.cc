@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Row 2 of issue 6: does a load cost the same for a 1 MiB and a 1 GiB image?
+// Image size: does a load cost the same for a 1 MiB and a 1 GiB image?
 // Both are written by granule's writer in the 1:1 layout with the same
 // sections (R, RX, RW; no relocations, so nothing is written at load); only
 // p_align differs (512 KiB against 512 MiB), so the file and the span are

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Runs every granule command with --json, as a script would, and checks each
+output against docs/json.md with a strict parser: one object, schema 1, the
+exit code inside it equal to the process's, addresses and offsets as hex
+strings, sizes as numbers, one segment shape, every file present, an error
+object when there is no report. Then file names that are not UTF-8 or hold
+quotes, '<', '&' or a newline: valid JSON, valid SVG (xmllint), and text
+output that shows the bytes as \\xHH.
+
+Usage: json_contract_check.py GRANULE SAMPLE_DESCRIPTION SCRATCH_DIR
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+granule, sample, scratch = sys.argv[1:4]
+failures = []
+
+
+def fail(message):
+    failures.append(message)
+    print("FAIL:", message)
+
+
+HEX_KEYS = {"offset", "vaddr", "base", "address", "value", "start", "end",
+            "first_page"}
+SIZE_KEYS = {"filesz", "memsz", "align", "page_size", "allocation_granularity",
+             "size", "image_alignment", "exit_code", "schema", "index"}
+SEGMENT_KEYS = ["index", "type", "flags", "offset", "vaddr", "filesz", "memsz",
+                "align"]
+HEX = re.compile(r"^0x[0-9a-f]+$")
+
+
+def walk(value, where, context):
+    if isinstance(value, dict):
+        if "path" in value:
+            fail(f"{context}: {where} has 'path'; file names are 'file', "
+                 "the load path 'load_path'")
+        for key, item in value.items():
+            here = f"{where}.{key}"
+            if key in HEX_KEYS and not (isinstance(item, str) and HEX.match(item)):
+                fail(f"{context}: {here} = {item!r} is not a hex string")
+            if key in SIZE_KEYS and not (isinstance(item, int) and
+                                         not isinstance(item, bool)):
+                fail(f"{context}: {here} = {item!r} is not a number")
+            if key == "summary" and not isinstance(item, dict):
+                fail(f"{context}: {here} is not the totals object")
+            if key.endswith("_hex") and isinstance(item, str):
+                try:
+                    bytes.fromhex(item)
+                except ValueError:
+                    fail(f"{context}: {here} = {item!r} is not hex bytes")
+            if key == "segments" and isinstance(item, list) and item and \
+                    isinstance(item[0], dict):
+                for i, segment in enumerate(item):
+                    missing = [k for k in SEGMENT_KEYS if k not in segment]
+                    if missing:
+                        fail(f"{context}: {here}[{i}] lacks {missing}")
+            walk(item, here, context)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            walk(item, f"{where}[{i}]", context)
+
+
+def run(args, want_code, context=None):
+    """Runs granule; returns (parsed JSON, stdout bytes, stderr bytes)."""
+    context = context or " ".join(os.fsdecode(a) for a in args)
+    done = subprocess.run([granule] + args, capture_output=True)
+    if done.returncode != want_code:
+        fail(f"{context}: exit {done.returncode}, want {want_code}; "
+             f"stderr: {done.stderr!r}")
+    if "--json" not in args:
+        return None, done.stdout, done.stderr
+    try:
+        text = done.stdout.decode("utf-8", errors="strict")
+        if text.count("\n") != 1 or not text.endswith("\n"):
+            fail(f"{context}: not one line: {text!r}")
+        report = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        fail(f"{context}: not UTF-8 JSON ({error}): {done.stdout!r}")
+        return None, done.stdout, done.stderr
+    if not isinstance(report, dict):
+        fail(f"{context}: not an object: {report!r}")
+        return None, done.stdout, done.stderr
+    if report.get("schema") != 1:
+        fail(f"{context}: schema {report.get('schema')!r}, want 1")
+    if report.get("exit_code") != done.returncode:
+        fail(f"{context}: exit_code {report.get('exit_code')!r} but the "
+             f"process exited {done.returncode}")
+    if not isinstance(report.get("command"), str):
+        fail(f"{context}: no command name")
+    if done.returncode != 0 and len(report) == 4 and \
+            not isinstance(report.get("error"), str):
+        fail(f"{context}: failure without an error: {report!r}")
+    walk(report, "", context)
+    return report, done.stdout, done.stderr
+
+
+def expect(condition, message):
+    if not condition:
+        fail(message)
+
+
+image = os.path.join(scratch, "sample.go")
+report, _, _ = run(["link", sample, "-o", image, "--json"], 0)
+if report:
+    expect(report["command"] == "link", f"link's command: {report}")
+    expect(report["image"]["file"] == image, f"link's image.file: {report}")
+    expect(report["output"] == image, f"link's output: {report}")
+
+report, _, _ = run(["info", "--json"], 0)
+if report:
+    expect(report["page_size"] == os.sysconf("SC_PAGESIZE"),
+           f"info's page_size: {report}")
+
+report, _, _ = run(["check", "--json", image], 0)
+if report:
+    (only,) = report["files"]
+    expect(only["file"] == image, f"check's file: {only}")
+    expect([v["load_path"] for v in only["verdicts"]] == ["shared"] * 4,
+           f"check's verdicts: {only}")
+    expect(all(s["type"] == "LOAD" for s in only["segments"]),
+           f"check's segments: {only}")
+run(["check", "--json", "--page-size=256k", image], 3)
+text_file = os.path.join(scratch, "notes.txt")
+with open(text_file, "w") as out:
+    out.write("not an ELF image\n")
+report, _, _ = run(["check", "--json", text_file], 1)
+if report:
+    expect("not an ELF file" in report["files"][0]["error"],
+           f"check's error: {report}")
+
+# More files than the text report details: JSON lists each, failures too.
+copies = []
+for i in range(25):
+    copies.append(os.path.join(scratch, f"copy{i}.go"))
+    shutil.copyfile(image, copies[-1])
+missing = os.path.join(scratch, "missing.go")
+report, _, _ = run(["load", "--json"] + copies + [missing], 1,
+                   "load --json of 26 files")
+if report:
+    files = report["files"]
+    expect([f["file"] for f in files] == copies + [missing],
+           f"load --json does not list the 26 files in order: "
+           f"{[f['file'] for f in files]}")
+    expect("error" in files[-1] and "segments" not in files[-1],
+           f"load's failed file: {files[-1]}")
+    expect(report["summary"]["files"] == 26 and
+           report["summary"]["failed"] == 1, f"load's summary: {report}")
+    loaded = files[0]
+    expect(loaded["load_path"] in ("shared", "malloc"), f"load: {loaded}")
+    expect(int(loaded["base"], 16) % 65536 == 0, f"load's base: {loaded}")
+    for segment in loaded["segments"]:
+        address = int(segment["address"], 16)
+        expect(address == int(loaded["base"], 16) + int(segment["vaddr"], 16),
+               f"load's segment address: {segment} base {loaded['base']}")
+
+report, _, _ = run(["map", "--json", image], 0)
+if report:
+    expect(report["file"] == image, f"map's file: {report}")
+    expect("ELF64" in report["overview"], f"map's overview: {report}")
+    expect([b["token"] for b in report["page_sizes"]] == ["4k", "16k", "64k"],
+           f"map's page sizes: {report}")
+
+report, _, _ = run(["demo", "--json"], 0)
+if report:
+    expect(len(report["loads"]) == 2, f"demo's loads: {report}")
+
+# Failures: an error object, never empty output.
+for args, code in [
+        (["map", "--json", missing], 1),
+        (["map", "--json"], 2),
+        (["map", "--json", "--svg", image], 2),
+        (["link", "--json", sample], 2),
+        (["link", "--json", missing, "-o", os.path.join(scratch, "x.go")], 1),
+        (["load", "--json", "--path=sideways", image], 2),
+        (["check", "--json", "--page-size=1", image], 2),
+        (["info", "--json", "--bogus"], 2),
+        (["frobnicate", "--json"], 2),
+        (["--json"], 2),
+]:
+    report, _, _ = run(args, code)
+    if report:
+        expect(isinstance(report.get("error"), str) and report["error"],
+               f"{args}: no error in {report}")
+
+# File names as bytes. Valid UTF-8 (even with quotes, '<', '&', a newline)
+# comes back exactly; other bytes as \xHH, with the exact bytes in file_hex.
+names = {
+    b"bad\xffname.go": ("bad\\xffname.go", "bad\\xffname.go"),
+    b'quote"d.go': ('quote"d.go', 'quote"d.go'),
+    b"a<b&c>.go": ("a<b&c>.go", "a<b&c>.go"),
+    b"new\nline.go": ("new\nline.go", "new\\x0aline.go"),
+}
+for raw, (in_json, in_text) in names.items():
+    path = os.path.join(os.fsencode(scratch), raw)
+    shutil.copyfile(image, path)
+    want_json = os.path.join(scratch, in_json)
+    for command in (["check"], ["load"], ["map"]):
+        report, _, _ = run(command + ["--json", path], 0,
+                           f"{command[0]} --json of {raw!r}")
+        if not report:
+            continue
+        entry = report if command == ["map"] else report["files"][0]
+        expect(entry["file"] == want_json,
+               f"{command[0]} --json file of {raw!r}: {entry['file']!r}")
+        if b"\xff" in raw:
+            expect(bytes.fromhex(entry.get("file_hex", "")) == path,
+                   f"{command[0]} --json file_hex of {raw!r}: {entry}")
+        else:
+            expect("file_hex" not in entry,
+                   f"{command[0]} --json file_hex for a UTF-8 name: {entry}")
+    _, out, _ = run(["check", path], 0, f"check of {raw!r}")
+    first = out.decode("utf-8", errors="strict").splitlines()[0]
+    expect(first.startswith(os.path.join(scratch, in_text) + ": ELF64"),
+           f"check's text names {raw!r} as {first!r}")
+    _, svg, _ = run(["map", "--svg", path], 0, f"map --svg of {raw!r}")
+    if shutil.which("xmllint"):
+        lint = subprocess.run(["xmllint", "--noout", "-"], input=svg,
+                              capture_output=True)
+        expect(lint.returncode == 0,
+               f"map --svg of {raw!r} is not XML: {lint.stderr!r}")
+    else:
+        fail("xmllint is missing (libxml2-utils)")
+    # An error message naming the file: shown, not copied, on stderr.
+    gone = path + b".missing"
+    _, _, err = run(["check", gone], 1, f"check of a missing {raw!r}")
+    expect(os.path.join(scratch, in_text).encode() in err and b"\xff" not in err,
+           f"check's error for {raw!r}: {err!r}")
+
+print(f"{len(failures)} failures" if failures else "json contract: all passed")
+sys.exit(1 if failures else 0)
