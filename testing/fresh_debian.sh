@@ -18,6 +18,8 @@ logs=${TMPDIR:-/tmp}/granule-fresh-logs
 cleanup() {
   # The commands' logs outlive the root.
   mkdir -p "$logs" && cp "$root"/src/*.log "$logs/" 2>/dev/null && echo "logs kept in $logs"
+  # host_variants.sh's own logs (one per variant) are inside the root.
+  cp -r "$root"/tmp/granule-host-variants "$logs/" 2>/dev/null || true
   # Bazel leaves a server running in the chroot; stop it before unmounting.
   if [ -x "$root/usr/bin/bazel" ] && [ -d "$root/src/granule" ]; then
     chroot "$root" /bin/bash -c "cd /src/granule && bazel shutdown" >/dev/null 2>&1 || true

@@ -25,7 +25,11 @@ failures=0
 report() {
   local name=$1 status=$2 log=$3
   echo "$name: exit $status; $(grep -E '^Executed|tests? pass|FAILED' "$log" | tail -1)"
-  [ "$status" = 0 ] || failures=$((failures + 1))
+  if [ "$status" != 0 ]; then
+    failures=$((failures + 1))
+    # The log may hold no test summary at all (the run never reached Bazel).
+    tail -n 15 "$log" | sed 's/^/  | /'
+  fi
 }
 
 run_with_thp() {
