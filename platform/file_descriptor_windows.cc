@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // A HANDLE of granule's own on the file behind a C runtime descriptor:
-// _get_osfhandle, then DuplicateHandle with the same access, not inheritable,
-// so the caller may close its fd at any time after the load.
+// _get_osfhandle, then ReOpenFile for reading, not inheritable, so the caller
+// may close its fd at any time after the load. Not DuplicateHandle: a
+// duplicate shares the file object and its position, and ReadFile at an
+// offset on a synchronous handle moves that position, the caller's too.
 #include <io.h>
 #include <windows.h>
 
@@ -22,16 +24,27 @@ absl::StatusOr<intptr_t> DuplicateForReading(int fd, const std::string& name) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "'%s': fd %d is not an open C runtime descriptor", name, fd));
   }
-  HANDLE process = GetCurrentProcess();
-  HANDLE copy = nullptr;
-  if (!DuplicateHandle(process, reinterpret_cast<HANDLE>(os_handle), process,
-                       &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+  // A read of no bytes at the current position moves nothing and fails on a
+  // handle without read access (a write-only fd), which the POSIX backend
+  // refuses too; ReOpenFile alone would not, as it opens the file anew.
+  const HANDLE given = reinterpret_cast<HANDLE>(os_handle);
+  char unused = 0;
+  DWORD read = 0;
+  if (!ReadFile(given, &unused, 0, &read, nullptr)) {
     return Win32Error(
         GetLastError(),
-        absl::StrFormat("DuplicateHandle('%s', fd %d, DUPLICATE_SAME_ACCESS)",
-                        name, fd));
+        absl::StrFormat("ReadFile('%s', fd %d, 0 bytes): not readable", name,
+                        fd));
   }
-  return reinterpret_cast<intptr_t>(copy);
+  HANDLE own = ReOpenFile(given, GENERIC_READ,
+                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                          0);
+  if (own == INVALID_HANDLE_VALUE) {
+    return Win32Error(
+        GetLastError(),
+        absl::StrFormat("ReOpenFile('%s', fd %d, GENERIC_READ)", name, fd));
+  }
+  return reinterpret_cast<intptr_t>(own);
 }
 
 }  // namespace granule::internal
