@@ -234,7 +234,7 @@ granule_status granule_load(const char* path,
  * `name` is what errors and granule_image_file() report; NULL means
  * "fd N". The fd stays the caller's: granule reads it with pread (its file
  * position does not move) through a duplicate it takes for the load
- * (F_DUPFD_CLOEXEC; DuplicateHandle on Windows) and closes before returning,
+ * (F_DUPFD_CLOEXEC; ReOpenFile on Windows) and closes before returning,
  * so no descriptor of granule's outlives the call. A shared-path mapping
  * keeps the file's pages reachable on its own: the caller may close fd
  * right after the call. Errors: a negative, closed or write-only fd, or one

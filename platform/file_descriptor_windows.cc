@@ -36,9 +36,9 @@ absl::StatusOr<intptr_t> DuplicateForReading(int fd, const std::string& name) {
         absl::StrFormat("ReadFile('%s', fd %d, 0 bytes): not readable", name,
                         fd));
   }
-  HANDLE own = ReOpenFile(given, GENERIC_READ,
-                          FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                          0);
+  constexpr DWORD kShareAll =
+      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+  HANDLE own = ReOpenFile(given, GENERIC_READ, kShareAll, 0);
   if (own == INVALID_HANDLE_VALUE) {
     return Win32Error(
         GetLastError(),
