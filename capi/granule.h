@@ -28,8 +28,8 @@
  *   granule_load_memory_in_place, granule_load_many,
  *   granule_load_many_error (per thread), granule_image_release and
  *   granule_builder_new. Loads and releases of different images run in
- *   parallel; they wait for lookups only when several replaced registry
- *   tables are still being read.
+ *   parallel; each waits for the lookups already under way (a binary
+ *   search each) before freeing the registry table it replaced.
  * - On one image, from any threads until it is released: every
  *   granule_image_* query (they read what the load left; granule_image_section,
  *   _segment, _dynamic and _file_bytes set the thread's error text on

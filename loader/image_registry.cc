@@ -57,46 +57,28 @@ class ReadGuard {
   uint32_t slot_;
 };
 
-// Tables replaced but perhaps still held by a reader, each with the reader
-// slot of the epoch its replacement ended. Once that slot is seen empty
-// after the change, no reader can hold the table: readers counted there
-// later saw a newer epoch, so they loaded a newer table.
-struct Retired {
-  const Table* table;
-  uint32_t slot;
-};
-ABSL_CONST_INIT std::vector<Retired>* retired ABSL_GUARDED_BY(writers) =
-    nullptr;
-// Past this many, a writer waits for the oldest one's readers rather than
-// keep more: bounded memory even when readers never pause.
-constexpr size_t kMaxRetired = 8;
-
-void FreeUnheld(bool wait_for_oldest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
-  if (wait_for_oldest) {
-    while (readers[retired->front().slot].load() != 0) {
-      std::this_thread::yield();
-    }
+// Waits until no lookup can still hold a table that `current` no longer
+// points to. A reader holding it counted itself under an epoch no later
+// than the present one, E, in slot E&1, or (a reader of epoch E-1 not yet
+// done) in the other slot. Ending E and seeing slot E&1 empty, then ending
+// E+1 and seeing the other slot empty, outlasts both: a reader counted
+// after an epoch ended rechecked the new epoch, so it loaded the new table.
+// Readers that arrive meanwhile count in the other slot than the one
+// awaited, so the wait cannot starve. A lookup is one binary search.
+void WaitForReaders() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
+  for (int flip = 0; flip < 2; ++flip) {
+    const uint32_t ending = epoch.load();
+    epoch.store(ending + 1);
+    while (readers[ending & 1].load() != 0) std::this_thread::yield();
   }
-  auto unheld = [](const Retired& r) {
-    if (readers[r.slot].load() != 0) return false;
-    delete r.table;
-    return true;
-  };
-  retired->erase(std::remove_if(retired->begin(), retired->end(), unheld),
-                 retired->end());
 }
 
-// Publishes `next`; the table it replaces is freed once no reader can hold
-// it, at this change or a later one. A writer does not wait for readers
-// unless kMaxRetired tables are waiting already.
+// Publishes `next` and frees the table it replaces once no lookup holds it.
 void Publish(const Table* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
   const Table* old = current.exchange(next);
-  const uint32_t ending = epoch.load();
-  epoch.store(ending + 1);
   if (old == nullptr) return;
-  if (retired == nullptr) retired = new std::vector<Retired>;
-  retired->push_back({old, ending & 1});
-  FreeUnheld(retired->size() > kMaxRetired);
+  WaitForReaders();
+  delete old;
 }
 
 const Entry* FindEntry(const Table& table, uintptr_t address) {

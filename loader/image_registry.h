@@ -6,11 +6,11 @@
 // Lookups take no lock and allocate nothing, so a signal handler may make
 // them: the table is an immutable array sorted by address, published through
 // an atomic pointer. A change (under a writers' mutex) publishes a new array
-// and advances an epoch; readers count themselves in one of two slots chosen
-// by the epoch, and an old array is freed only once its epoch's slot has
-// been seen empty after the change. A reader retries only when a writer
-// advances the epoch under it, so lookups never wait for a writer; a writer
-// waits for readers only when several old arrays are still held.
+// and frees the old one after a grace period: readers count themselves in
+// one of two slots chosen by an epoch, and the writer ends the epoch twice,
+// each time waiting for the slot it ended to empty. A reader retries only
+// when a writer advances the epoch under it, so lookups never wait for a
+// writer; a writer waits only for the lookups already under way.
 #ifndef GRANULE_LOADER_IMAGE_REGISTRY_H_
 #define GRANULE_LOADER_IMAGE_REGISTRY_H_
 
