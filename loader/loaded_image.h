@@ -71,7 +71,7 @@ struct LoadOptions {
   // (Region::Populate: MADV_POPULATE_WRITE on Linux 5.14+). Bytes and
   // protections are the same either way. Off by default: it pays for every
   // writable page, written or not, and only wins when relocations touch
-  // most of them; docs/benchmarks.md (row 4) has the figures. An error from
+  // most of them; docs/benchmarks.md (populate_bench) has the figures. An error from
   // it fails the load.
   bool populate_writable = false;
   // Map (or, on the malloc path and with copy_file_bytes, copy) the whole

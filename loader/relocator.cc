@@ -188,7 +188,7 @@ class Relocator {
         continue;
       }
       // Naming the entry is only for errors: a StrFormat for every entry
-      // cost more than applying it (issue 6, row 1). An entry that fails is
+      // cost more than applying it (relocation_bench). An entry that fails is
       // applied again with its name, which fails the same way before any
       // write (Place checks, Store checks before it stores).
       absl::Status s = ApplyRelEntry(entry, rela, relative, Unnamed());

@@ -15,7 +15,7 @@
 namespace granule::bench {
 
 struct BenchRow {
-  int row = 0;               // 1..6: its line in docs/benchmarks.md.
+  int row = 0;               // Sort key: the program's place in the table.
   std::string name;          // Short, no spaces.
   double granule = 0;        // granule's figure,
   double reference = 0;      // and what it is held against, in `unit`.

@@ -82,8 +82,9 @@ set style fill solid 0.8 border -1
 set logscale y
 set ylabel "granule / reference (log scale; lower is better)"
 set xtics rotate by -35 font ",9"
+set rmargin 12
 set key top left
-plot "$data" using 6:xticlabels(sprintf("%s: %s", stringcolumn(1), stringcolumn(2))) title "ratio", \
+plot "$data" using 6:xticlabels(2) title "ratio", \
      "" using 9 title "target (at most)"
 GNUPLOT
 echo "run.sh: wrote $data and $png" >&2
