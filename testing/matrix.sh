@@ -55,6 +55,11 @@ tsan_targets=(//loader:registry_stress_test //loader:loaded_image_test
   //capi:capi_signal_test)
 # What the cross rows test: the platform and loader suites and the fault probe.
 suites=(//platform/... //loader/... //testing:fault_probe_test)
+# The C API's tests that Windows runs too: loading from a descriptor (its
+# own per-OS code), a window, memory, whole files, batches and lookups.
+windows_capi_tests=(//capi:capi_test //capi:capi_sources_test
+  //capi:capi_whole_file_test //capi:capi_memory_test
+  //capi:capi_registry_test //capi:granule_batch_test)
 table=()
 notes=()
 failures=0
@@ -235,14 +240,15 @@ windows_row() {
   local prefix="${XDG_CACHE_HOME:-$HOME/.cache}/granule/wine/prefix"
   local wineserver=/usr/lib/wine/wineserver
   local row_start=$SECONDS  # The row's time includes this build.
-  ./bazelw build --config=mingw64 "${suites[@]}" >"$work/windows-build.log" 2>&1
+  ./bazelw build --config=mingw64 "${suites[@]}" "${windows_capi_tests[@]}" >"$work/windows-build.log" 2>&1
   # host_facts runs first under the wrapper, which makes the prefix.
   host_facts --config=mingw64 >/dev/null
   # Its server would expire: replace it by one that stays until killed.
   WINEPREFIX=$prefix "$wineserver" --kill >/dev/null 2>&1
   WINEPREFIX=$prefix "$wineserver" --wait >/dev/null 2>&1
   WINEPREFIX=$prefix "$wineserver" --persistent
-  bazel_row windows "Wine (wine64), mingw-w64 build" --config=mingw64 -- "${suites[@]}"
+  bazel_row windows "Wine (wine64), mingw-w64 build" --config=mingw64 -- \
+    "${suites[@]}" "${windows_capi_tests[@]}"
   WINEPREFIX=$prefix "$wineserver" --kill >/dev/null 2>&1
 }
 
