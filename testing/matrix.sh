@@ -138,10 +138,12 @@ bazel_row() {
 }
 
 # The VM rows run every platform and loader test that needs no tool of the
-# host's: readelf and Debian's Guile files are not in the virtual machine.
+# host's: readelf, strace (under which load_passes runs) and Debian's Guile
+# files are not in the virtual machine.
 vm_tests() {
   local universe="//platform/... + //loader/... + //testing:fault_probe_test"
-  ./bazelw query "tests($universe) except rdeps($universe, //testing:readelf + //testing:guile_corpus)" \
+  local host_only="//testing:readelf + //testing:guile_corpus + //testing:load_passes"
+  ./bazelw query "tests($universe) except rdeps($universe, $host_only)" \
     2>/dev/null | sort
 }
 
