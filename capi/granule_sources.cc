@@ -31,9 +31,12 @@ absl::Status LoadFromFile(const File& file, const LoadOptions& options,
   return absl::OkStatus();
 }
 
-std::string MemoryName(const char* name, const void* data) {
-  return name != nullptr ? std::string(name)
-                         : absl::StrFormat("memory at %p", data);
+// The caller's buffer as a File, named by `name` or by its address.
+granule::File MemoryFile(const char* name, const void* data, uint64_t size) {
+  return granule::File::OverMemory(
+      name != nullptr ? std::string(name)
+                      : absl::StrFormat("memory at %p", data),
+      static_cast<const uint8_t*>(data), size);
 }
 
 // What granule_load_memory_in_place needs of the caller's buffer, checked
@@ -130,9 +133,7 @@ granule_status granule_load_memory(const void* data, uint64_t size,
     // No file to map: the shared path's layout and protections over copied
     // bytes, or the heap copy.
     load_options->copy_file_bytes = true;
-    const granule::File file = granule::File::OverMemory(
-        granule::capi::MemoryName(name, data),
-        static_cast<const uint8_t*>(data), size);
+    const granule::File file = granule::capi::MemoryFile(name, data, size);
     return granule::capi::LoadFromFile(file, *load_options, image);
   });
 }
@@ -149,9 +150,7 @@ granule_status granule_load_memory_in_place(void* data, uint64_t size,
     absl::StatusOr<granule::LoadOptions> load_options =
         granule::capi::ToLoadOptions(function, options);
     if (!load_options.ok()) return load_options.status();
-    const granule::File file = granule::File::OverMemory(
-        granule::capi::MemoryName(name, data),
-        static_cast<const uint8_t*>(data), size);
+    const granule::File file = granule::capi::MemoryFile(name, data, size);
     absl::StatusOr<granule::ElfImage> elf = granule::ReadElfImage(file);
     if (!elf.ok()) return elf.status();
     if (absl::Status s =
