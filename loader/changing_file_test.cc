@@ -19,6 +19,7 @@
 #include "testing/fault_probe.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
+#include "testing/fault_injecting_backend.h"
 
 namespace granule {
 namespace {
@@ -112,7 +113,7 @@ TEST(CopyFileBytesTest, MallocPathIgnoresTheOptionAndAlwaysCopies) {
 // simulated machine sees it and fault injection reaches each of them.
 TEST(CopyFileBytesTest, EverySimulatedFailureLeavesNothingBehind) {
   const std::string path = WriteVersionedImage(3);
-  SimulatedBackend machine(*PageGeometry::Create(16384, 65536));
+  testing::FaultInjectingBackend machine(*PageGeometry::Create(16384, 65536));
   LoadOptions options;
   options.shared_backend = &machine;
   options.path = LoadOptions::PathChoice::kShared;

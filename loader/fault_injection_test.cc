@@ -27,6 +27,7 @@
 #include "testing/open_files.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
+#include "testing/fault_injecting_backend.h"
 
 namespace granule {
 namespace {
@@ -173,10 +174,10 @@ std::vector<ImageCase> AllImages() {
 // Both backends simulated, so both keep a ledger and either can fail.
 struct Machines {
   explicit Machines(const Route& route)
-      : shared(MakeSimulatedBackend(*FindSimulatedMachine(route.machine))),
+      : shared(testing::MakeFaultInjectingBackend(*FindSimulatedMachine(route.machine))),
         heap(*PageGeometry::Create(1, 1)) {}
-  std::unique_ptr<SimulatedBackend> shared;
-  SimulatedBackend heap;
+  std::unique_ptr<testing::FaultInjectingBackend> shared;
+  testing::FaultInjectingBackend heap;
 };
 
 // The zero-filled tail of every segment must read as zeros when init runs.
@@ -277,7 +278,7 @@ TEST_P(FaultSweepTest, EveryFailedCallLeavesNothingBehind) {
   // One backend serves a load; the other is not even reserved on.
   ASSERT_TRUE(shared_calls == 0 || heap_calls == 0)
       << shared_calls << " shared and " << heap_calls << " heap calls";
-  SimulatedBackend& used = shared_calls ? *machines.shared : machines.heap;
+  testing::FaultInjectingBackend& used = shared_calls ? *machines.shared : machines.heap;
   const uint64_t calls = shared_calls + heap_calls;
   ASSERT_GE(calls, 3u);  // Reserve, map R, map RW at least.
 

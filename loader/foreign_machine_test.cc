@@ -20,6 +20,7 @@
 #include "loader/loaded_image.h"
 #include "platform/simulated_machines.h"
 #include "testing/temp_file.h"
+#include "testing/fault_injecting_backend.h"
 
 namespace granule {
 namespace {
@@ -265,8 +266,8 @@ TEST_P(ForeignMachineTest, ImageAlignedTo4KiBIsRefusedWithTheReason) {
   ASSERT_TRUE(reference.ok()) << reference.status();
   ExpectGuileShapedProtections(**reference);
 
-  const std::unique_ptr<SimulatedBackend> simulated =
-      MakeSimulatedBackend(machine());
+  const std::unique_ptr<testing::FaultInjectingBackend> simulated =
+      testing::MakeFaultInjectingBackend(machine());
   absl::StatusOr<std::unique_ptr<LoadedImage>> image =
       Load(path, simulated.get(), Choice::kAuto);
   ASSERT_TRUE(image.ok()) << image.status();

@@ -18,6 +18,7 @@
 #include "testing/fault_probe.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
+#include "testing/fault_injecting_backend.h"
 
 namespace granule {
 namespace {
@@ -268,7 +269,7 @@ TEST(LoadedImageTest, EveryBackendFailureLeavesNothingBehind) {
   elf.segments.push_back({0, elf::kPtGnuRelro, elf::kPfR, 0x10000, 0x10000,
                           0x1000, 0x1000, 1});
   const std::string path = Write(elf);
-  SimulatedBackend machine(Geometry(4096, 4096));
+  testing::FaultInjectingBackend machine(Geometry(4096, 4096));
   LoadOptions options;
   options.shared_backend = &machine;
   options.path = Choice::kShared;

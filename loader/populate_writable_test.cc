@@ -14,6 +14,7 @@
 #include "loader/loaded_image.h"
 #include "platform/simulated_machines.h"
 #include "testing/temp_file.h"
+#include "testing/fault_injecting_backend.h"
 
 namespace granule {
 namespace {
@@ -101,7 +102,8 @@ TEST_P(PopulateWritableTest, SimulatorRecordsOneCallPerWritableFileRange) {
   for (const SimulatedMachine& machine : SimulatedMachines()) {
     if (!machine.granule_runs_this_view) continue;
     SCOPED_TRACE(machine.name);
-    std::unique_ptr<SimulatedBackend> backend = MakeSimulatedBackend(machine);
+    std::unique_ptr<testing::FaultInjectingBackend> backend =
+        testing::MakeFaultInjectingBackend(machine);
     LoadOptions options;
     options.shared_backend = backend.get();
     std::unique_ptr<LoadedImage> lazy = Load(path, options, false);
@@ -118,7 +120,7 @@ TEST_P(PopulateWritableTest, SimulatorRecordsOneCallPerWritableFileRange) {
 
 TEST_P(PopulateWritableTest, FailedPopulateFailsTheLoadAndLeavesNothing) {
   const std::string path = WriteImage(GetParam());
-  auto backend = MakeSimulatedBackend(*FindSimulatedMachine("linux-x86_64"));
+  auto backend = testing::MakeFaultInjectingBackend(*FindSimulatedMachine("linux-x86_64"));
   LoadOptions options;
   options.shared_backend = backend.get();
   options.path = LoadOptions::PathChoice::kShared;

@@ -14,6 +14,7 @@
 #include "loader/loaded_image.h"
 #include "platform/simulated_machines.h"
 #include "testing/temp_file.h"
+#include "testing/fault_injecting_backend.h"
 
 namespace granule {
 namespace {
@@ -47,7 +48,7 @@ class ReadAdviceTest : public ::testing::TestWithParam<Layout> {
 
 TEST_P(ReadAdviceTest, SimulatorRecordsAdviceOnlyForMappingsWithPadding) {
   const std::string path = WriteImage(GetParam());
-  auto backend = MakeSimulatedBackend(*FindSimulatedMachine("linux-x86_64"));
+  auto backend = testing::MakeFaultInjectingBackend(*FindSimulatedMachine("linux-x86_64"));
   LoadOptions options;
   options.shared_backend = backend.get();
   options.path = LoadOptions::PathChoice::kShared;
@@ -68,7 +69,7 @@ TEST_P(ReadAdviceTest, SimulatorRecordsAdviceOnlyForMappingsWithPadding) {
 // Advice is a hint: refused, the load still succeeds with the same bytes.
 TEST_P(ReadAdviceTest, RefusedAdviceLeavesTheLoadAsItWas) {
   const std::string path = WriteImage(GetParam());
-  auto backend = MakeSimulatedBackend(*FindSimulatedMachine("linux-x86_64"));
+  auto backend = testing::MakeFaultInjectingBackend(*FindSimulatedMachine("linux-x86_64"));
   LoadOptions options;
   options.shared_backend = backend.get();
   options.path = LoadOptions::PathChoice::kShared;
@@ -98,7 +99,7 @@ TEST_P(ReadAdviceTest, WarmFilesAreNotAdvisedAgain) {
   ASSERT_TRUE(file->ReadAt(0, absl::MakeSpan(first)).ok());
   absl::StatusOr<bool> cached = file->ReadAtIfCached(0, absl::MakeSpan(first));
   ASSERT_TRUE(cached.ok()) << cached.status();
-  auto backend = MakeSimulatedBackend(*FindSimulatedMachine("linux-x86_64"));
+  auto backend = testing::MakeFaultInjectingBackend(*FindSimulatedMachine("linux-x86_64"));
   LoadOptions options;
   options.shared_backend = backend.get();
   options.path = LoadOptions::PathChoice::kShared;

@@ -12,6 +12,7 @@
 #include "platform/simulated_backend.h"
 #include "testing/fault_probe.h"
 #include "testing/temp_file.h"
+#include "testing/fault_injecting_backend.h"
 
 namespace granule {
 namespace {
@@ -21,7 +22,7 @@ constexpr size_t kUnit = AddressArena::kSlotUnit;
 
 
 TEST(AddressArenaTest, ReusesAReleasedSlot) {
-  SimulatedBackend backend(*PageGeometry::Create(4 * kKiB, 4 * kKiB));
+  testing::FaultInjectingBackend backend(*PageGeometry::Create(4 * kKiB, 4 * kKiB));
   std::shared_ptr<AddressArena> arena = AddressArena::Create(backend);
   absl::StatusOr<Region> first = arena->Reserve(3 * kUnit, kUnit);
   ASSERT_TRUE(first.ok()) << first.status();
@@ -102,7 +103,7 @@ TEST(AddressArenaTest, HonoursLargerAlignments) {
 }
 
 TEST(AddressArenaTest, PassesOnBadArgumentsAndFailures) {
-  SimulatedBackend backend(*PageGeometry::Create(4 * kKiB, 4 * kKiB));
+  testing::FaultInjectingBackend backend(*PageGeometry::Create(4 * kKiB, 4 * kKiB));
   std::shared_ptr<AddressArena> arena = AddressArena::Create(backend);
   EXPECT_EQ(arena->Reserve(0, kUnit).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -27,7 +27,6 @@ PageGeometry MallocBackend::geometry() const {
 
 absl::StatusOr<uintptr_t> MallocBackend::ReserveRaw(size_t size,
                                                     size_t alignment) {
-  if (absl::Status s = BeforeRawCall("reserve"); !s.ok()) return s;
   // Left uninitialised: only mapped ranges are readable, and mapping fills
   // them.
   void* p = ::operator new (size, std::align_val_t{alignment}, std::nothrow);
@@ -45,7 +44,6 @@ absl::StatusOr<uintptr_t> MallocBackend::ReserveRaw(size_t size,
 absl::Status MallocBackend::MapFileRaw(uintptr_t address, const File& file,
                                        uint64_t file_offset, size_t length,
                                        Protection) {
-  if (absl::Status s = BeforeRawCall("map file"); !s.ok()) return s;
   // Like a kernel, fill the whole (page-rounded) length: file bytes while the
   // file lasts, then zeros.
   uint8_t* out = reinterpret_cast<uint8_t*>(address);
@@ -60,18 +58,17 @@ absl::Status MallocBackend::MapFileRaw(uintptr_t address, const File& file,
 
 absl::Status MallocBackend::MapZeroedRaw(uintptr_t address, size_t length,
                                          Protection) {
-  if (absl::Status s = BeforeRawCall("map zeroed"); !s.ok()) return s;
   std::memset(reinterpret_cast<void*>(address), 0, length);
   return absl::OkStatus();
 }
 
 absl::Status MallocBackend::ProtectRaw(uintptr_t, size_t, Protection, bool) {
   // Region records the protection; there is nothing to enforce.
-  return BeforeRawCall("protect");
+  return absl::OkStatus();
 }
 
 absl::Status MallocBackend::PopulateRaw(uintptr_t, size_t) {
-  return BeforeRawCall("populate");
+  return absl::OkStatus();
 }
 
 absl::Status MallocBackend::ReleaseRaw(uintptr_t base, size_t,

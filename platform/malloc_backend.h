@@ -25,12 +25,6 @@ class MallocBackend : public MemoryBackend {
   PageGeometry geometry() const override;
 
  protected:
-  // Called first by every raw operation but release; an error fails the
-  // call before it touches memory. The simulator injects faults here.
-  virtual absl::Status BeforeRawCall(const char* /*operation*/) {
-    return absl::OkStatus();
-  }
-
   absl::StatusOr<uintptr_t> ReserveRaw(size_t size, size_t alignment) override;
   absl::Status MapFileRaw(uintptr_t address, const File& file,
                           uint64_t file_offset, size_t length,
@@ -39,8 +33,7 @@ class MallocBackend : public MemoryBackend {
                             Protection protection) override;
   absl::Status ProtectRaw(uintptr_t address, size_t length,
                           Protection protection, bool file_backed) override;
-  // Heap memory is present already: only counted (and failed) by the
-  // simulator.
+  // Heap memory is present already: nothing to do.
   absl::Status PopulateRaw(uintptr_t address, size_t length) override;
   absl::Status ReleaseRaw(uintptr_t base, size_t size,
                           absl::Span<const MappingView> mappings) override;

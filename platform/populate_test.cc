@@ -10,6 +10,7 @@
 #include "platform/malloc_backend.h"
 #include "platform/simulated_backend.h"
 #include "testing/temp_file.h"
+#include "testing/fault_injecting_backend.h"
 
 namespace granule {
 namespace {
@@ -79,7 +80,7 @@ TEST_F(PopulateTest, RefusesWhatIsNotWholeReadWritePagesOfOneMapping) {
 TEST_F(PopulateTest, SimulatorCountsEachCallAndCanFailIt) {
   const std::vector<uint8_t> bytes = PatternBytes(4 * page_, 3);
   const File file = OpenTempFile(bytes, "populate-sim");
-  SimulatedBackend simulated(backend_->geometry());
+  testing::FaultInjectingBackend simulated(backend_->geometry());
   Region region = MapFourPages(simulated, file);
   EXPECT_EQ(simulated.populate_calls(), 0u);
   ASSERT_TRUE(region.Populate(0, page_).ok());

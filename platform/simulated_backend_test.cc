@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// What only the simulator does: foreign geometries, and fault injection.
+// What only the simulator does: foreign geometries.
 #include "platform/simulated_backend.h"
 
 #include "absl/strings/str_format.h"
@@ -58,58 +58,6 @@ TEST(SimulatedBackendTest, WindowsSplitsPageFromGranularity) {
   EXPECT_TRUE(big->Protect(68 * kKiB, 4 * kKiB, Protection::kRead).ok());
   EXPECT_EQ(big->ProtectionAt(68 * kKiB), Protection::kRead);
   EXPECT_EQ(big->ProtectionAt(72 * kKiB), Protection::kReadWrite);
-}
-
-TEST(SimulatedBackendTest, CountsRawCalls) {
-  SimulatedBackend machine = Machine(16 * kKiB, 16 * kKiB);
-  EXPECT_EQ(machine.calls(), 0u);
-  absl::StatusOr<Region> region = machine.Reserve(64 * kKiB, 16 * kKiB);
-  ASSERT_TRUE(region.ok());
-  ASSERT_TRUE(region->MapZeroed(0, 16 * kKiB).ok());
-  ASSERT_TRUE(region->Protect(0, 16 * kKiB, Protection::kRead).ok());
-  // Rejected arguments never reach the raw layer.
-  EXPECT_FALSE(region->Protect(8 * kKiB, 1, Protection::kRead).ok());
-  EXPECT_EQ(machine.calls(), 3u);
-}
-
-// Every raw call of a small load-like sequence fails once in turn; each
-// failure is reported as a Status and leaves nothing alive.
-TEST(SimulatedBackendTest, EveryInjectedFailureLeavesNothingBehind) {
-  absl::StatusOr<std::string> path =
-      testing::WriteTempFile("fault", testing::PatternBytes(128 * kKiB));
-  ASSERT_TRUE(path.ok());
-  absl::StatusOr<File> file = File::OpenForReading(*path);
-  ASSERT_TRUE(file.ok());
-
-  SimulatedBackend machine = Machine(64 * kKiB, 64 * kKiB);
-  auto load = [&]() -> absl::Status {
-    absl::StatusOr<Region> region = machine.Reserve(192 * kKiB, 64 * kKiB);
-    if (!region.ok()) return region.status();
-    if (absl::Status s = region->MapFile(0, *file, 0, 128 * kKiB); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = region->MapZeroed(128 * kKiB, 64 * kKiB); !s.ok()) {
-      return s;
-    }
-    return region->Protect(64 * kKiB, 64 * kKiB, Protection::kReadWrite);
-  };
-
-  const std::vector<std::string> expected = {"reserve", "map file",
-                                             "map zeroed", "protect"};
-  std::vector<std::string> failed;
-  for (uint64_t k = 1; k <= 10; ++k) {
-    machine.FailNthCallFromNow(k);
-    absl::Status status = load();
-    EXPECT_EQ(machine.live_regions(), 0u) << "after failing call " << k;
-    EXPECT_EQ(machine.live_mappings(), 0u) << "after failing call " << k;
-    if (status.ok()) break;
-    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
-    ASSERT_LT(failed.size(), expected.size()) << status;
-    EXPECT_THAT(status.message(),
-                HasSubstr("injected failure of " + expected[failed.size()]));
-    failed.push_back(expected[failed.size()]);
-  }
-  EXPECT_EQ(failed, expected);
 }
 
 }  // namespace
