@@ -11,7 +11,7 @@
 #include "capi/capi_test_util.h"
 #include "capi/granule.h"
 #include "gtest/gtest.h"
-#include "platform/page_state.h"
+#include "platform/page_state/page_state.h"
 #include "testing/temp_file.h"
 
 namespace granule::capi {

@@ -14,7 +14,7 @@
 #include "capi/granule.h"
 #include "loader/image_registry.h"
 #include "loader/loaded_image.h"
-#include "platform/in_place_backend.h"
+#include "platform/memory/in_place_backend.h"
 
 namespace granule::capi {
 namespace {

@@ -15,7 +15,7 @@
 #include "loader/elf_image.h"
 #include "loader/loaded_image.h"
 #include "platform/file.h"
-#include "platform/in_place_backend.h"
+#include "platform/memory/in_place_backend.h"
 
 namespace granule::capi {
 namespace {

@@ -9,8 +9,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loader/image_writer.h"
-#include "platform/malloc_backend.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/malloc_backend.h"
+#include "platform/memory/simulated_backend.h"
 #include "testing/temp_file.h"
 
 namespace granule::cli {

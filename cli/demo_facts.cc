@@ -10,7 +10,7 @@
 #include "absl/strings/strip.h"
 #include "cli/demo_image.h"
 #include "cli/platform_report.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/simulated_backend.h"
 
 namespace granule::cli {
 namespace {

@@ -6,7 +6,7 @@
 #include "cli/demo_facts.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "platform/malloc_backend.h"
+#include "platform/memory/malloc_backend.h"
 
 namespace granule::cli {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "loader/loaded_image.h"
-#include "platform/page_state.h"
+#include "platform/page_state/page_state.h"
 
 namespace granule::cli {
 

@@ -28,7 +28,7 @@
 #include "cli/platform_report.h"
 #include "cli/report_json.h"
 #include "cli/visible_text.h"
-#include "platform/memory_backend.h"
+#include "platform/memory/memory_backend.h"
 
 ABSL_FLAG(bool, json, false, "print the report as one JSON object");
 ABSL_FLAG(std::string, page_size, granule::cli::kDefaultPageSizes,

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "loader/elf_format.h"
-#include "platform/memory_backend.h"
+#include "platform/memory/memory_backend.h"
 #include "platform/page_geometry.h"
 
 namespace granule::cli {

@@ -5,7 +5,7 @@
 #include "cli/platform_report.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/simulated_backend.h"
 
 namespace granule::cli {
 namespace {

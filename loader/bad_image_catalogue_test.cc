@@ -14,8 +14,8 @@
 #include "loader/elf_image.h"
 #include "loader/loaded_image.h"
 #include "loader/relocator.h"
-#include "platform/malloc_backend.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/malloc_backend.h"
+#include "platform/memory/simulated_backend.h"
 #include "testing/bad_images.h"
 #include "testing/temp_file.h"
 

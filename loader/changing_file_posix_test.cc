@@ -16,7 +16,7 @@
 #include "loader/loaded_image.h"
 #include "loader/versioned_image_test_util.h"
 #include "platform/file.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/simulated_backend.h"
 #include "testing/fault_probe.h"
 #include "testing/temp_file.h"
 

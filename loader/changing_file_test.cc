@@ -15,7 +15,7 @@
 #include "loader/changing_file_test_util.h"
 #include "loader/loaded_image.h"
 #include "loader/versioned_image_test_util.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/simulated_backend.h"
 #include "testing/fault_probe.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Images written by granule's writer, loaded as each named foreign machine
-// would (platform/simulated_machines.h): macOS on Intel and Apple silicon,
+// would (platform/memory/simulated_machines.h): macOS on Intel and Apple silicon,
 // Linux with 4, 16 and 64 KiB pages, Windows, Cygwin through the Win32 calls
 // and as its POSIX layer reports itself, and 256 KiB pages. A 64 KiB-aligned
 // image takes the shared path wherever both units divide 64 KiB; an image
@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "loader/image_writer.h"
 #include "loader/loaded_image.h"
-#include "platform/simulated_machines.h"
+#include "platform/memory/simulated_machines.h"
 #include "testing/temp_file.h"
 #include "testing/fault_injecting_backend.h"
 

@@ -28,9 +28,9 @@
 #include "loader/image_registry.h"
 #include "loader/loaded_image.h"
 #include "platform/file.h"
-#include "platform/malloc_backend.h"
-#include "platform/memory_backend.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/malloc_backend.h"
+#include "platform/memory/memory_backend.h"
+#include "platform/memory/simulated_backend.h"
 #include "testing/readelf.h"
 
 namespace granule {

@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "loader/image_registry.h"
 #include "loader/relocation_types.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/simulated_backend.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
 

@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "loader/image_layout.h"
 #include "loader/image_relocations.h"
-#include "platform/atomic_file.h"
+#include "platform/atomic_file/atomic_file.h"
 
 namespace granule {
 namespace {

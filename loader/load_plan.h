@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "loader/elf_image.h"
-#include "platform/memory_backend.h"
+#include "platform/memory/memory_backend.h"
 #include "platform/page_geometry.h"
 
 namespace granule {

@@ -10,7 +10,7 @@
 #include "loader/image_registry.h"
 #include "loader/read_advice.h"
 #include "loader/relocator.h"
-#include "platform/malloc_backend.h"
+#include "platform/memory/malloc_backend.h"
 
 namespace granule {
 namespace {

@@ -18,8 +18,8 @@
 #include "absl/types/span.h"
 #include "loader/elf_image.h"
 #include "loader/load_plan.h"
-#include "platform/address_arena.h"
-#include "platform/memory_backend.h"
+#include "platform/memory/address_arena.h"
+#include "platform/memory/memory_backend.h"
 
 namespace granule {
 
@@ -83,7 +83,7 @@ struct LoadOptions {
   // with a writable segment.
   bool map_whole_file = false;
   // Carve the shared path's address range from this arena instead of
-  // reserving one per load (platform/address_arena.h): one mapping call
+  // reserving one per load (platform/memory/address_arena.h): one mapping call
   // fewer per load, and a released image's range is reused by the next.
   // Used when the arena's backend is the one the shared path runs on; the
   // malloc path ignores it. The image keeps the arena alive.

@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "loader/image_writer.h"
 #include "loader/loaded_image.h"
-#include "platform/simulated_machines.h"
+#include "platform/memory/simulated_machines.h"
 #include "testing/temp_file.h"
 #include "testing/fault_injecting_backend.h"
 

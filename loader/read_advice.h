@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "loader/elf_image.h"
 #include "loader/load_plan.h"
-#include "platform/memory_backend.h"
+#include "platform/memory/memory_backend.h"
 
 namespace granule {
 

@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "loader/image_writer.h"
 #include "loader/loaded_image.h"
-#include "platform/memory_backend.h"
+#include "platform/memory/memory_backend.h"
 #include "platform/page_geometry.h"
 #include "testing/fault_probe.h"
 #include "testing/temp_file.h"

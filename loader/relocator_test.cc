@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "loader/loaded_image.h"
 #include "loader/relocation_types.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/simulated_backend.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
 

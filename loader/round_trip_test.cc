@@ -15,7 +15,7 @@
 #include "loader/loaded_image.h"
 #include "platform/file.h"
 #include "platform/page_geometry.h"
-#include "platform/simulated_backend.h"
+#include "platform/memory/simulated_backend.h"
 #include "testing/temp_file.h"
 
 namespace granule {

@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "platform/file.h"
-#include "platform/wine_test_windows.h"
+#include "testing/wine_test_windows.h"
 #include "testing/temp_file.h"
 
 namespace granule {

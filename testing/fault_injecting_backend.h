@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The strict simulated machine (platform/simulated_backend.h) with what only
+// The strict simulated machine (platform/memory/simulated_backend.h) with what only
 // tests need: it counts its raw calls and can be told to fail the k-th one,
 // so a test can walk every error path of whatever runs on it and check the
 // ledger afterwards.
@@ -10,8 +10,8 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
-#include "platform/simulated_backend.h"
-#include "platform/simulated_machines.h"
+#include "platform/memory/simulated_backend.h"
+#include "platform/memory/simulated_machines.h"
 
 namespace granule::testing {
 

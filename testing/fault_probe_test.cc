@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "platform/memory_backend.h"
+#include "platform/memory/memory_backend.h"
 
 namespace granule::testing {
 namespace {

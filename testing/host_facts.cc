@@ -10,9 +10,9 @@
 #include <cstring>
 
 #include "absl/status/statusor.h"
-#include "platform/memory_backend.h"
+#include "platform/memory/memory_backend.h"
 #include "platform/page_geometry.h"
-#include "platform/simulated_machines.h"
+#include "platform/memory/simulated_machines.h"
 
 namespace {
 

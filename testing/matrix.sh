@@ -50,11 +50,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # What the tsan row tests: the targets that run threads or keep shared state.
 tsan_targets=(//loader:registry_stress_test //loader:loaded_image_test
-  //loader:fault_injection_test //platform:simulated_backend_test
-  //platform:backend_conformance_test //capi:capi_registry_test
-  //capi:capi_signal_test)
+  //loader:fault_injection_test //platform/memory:simulated_backend_test
+  //platform/memory:backend_conformance_test //testing:fault_injecting_backend_test
+  //capi:capi_registry_test //capi:capi_signal_test)
 # What the cross rows test: the platform and loader suites and the fault probe.
-suites=(//platform/... //loader/... //testing:fault_probe_test)
+suites=(//platform/... //loader/... //testing:fault_probe_test
+  //testing:fault_injecting_backend_test)
 # The C API's tests that Windows runs too: loading from a descriptor (its
 # own per-OS code), a window, memory, whole files, batches and lookups.
 windows_capi_tests=(//capi:capi_test //capi:capi_sources_test
@@ -141,7 +142,7 @@ bazel_row() {
 # host's: readelf, strace (under which load_passes runs) and Debian's Guile
 # files are not in the virtual machine.
 vm_tests() {
-  local universe="//platform/... + //loader/... + //testing:fault_probe_test"
+  local universe="//platform/... + //loader/... + //testing:fault_probe_test + //testing:fault_injecting_backend_test"
   local host_only="//testing:readelf + //testing:guile_corpus + //testing:load_passes"
   ./bazelw query "tests($universe) except rdeps($universe, $host_only)" \
     2>/dev/null | sort

@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "platform/file.h"
-#include "platform/memory_backend.h"
+#include "platform/memory/memory_backend.h"
 
 namespace granule::fuzz {
 

@@ -10,8 +10,8 @@
 
 #include "loader/elf_image.h"
 #include "loader/loaded_image.h"
-#include "platform/malloc_backend.h"
-#include "platform/simulated_machines.h"
+#include "platform/memory/malloc_backend.h"
+#include "platform/memory/simulated_machines.h"
 #include "testing/fuzz/fuzz_checks.h"
 
 namespace granule::fuzz {

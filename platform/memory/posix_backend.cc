@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+// POSIX backend: mmap, mprotect, munmap (Linux, macOS, the BSDs).
+//
+// A reservation is an anonymous PROT_NONE mapping; file ranges and zeroed
+// memory are placed inside it with MAP_FIXED, which replaces the reserved
+// pages atomically, so the range is never open to another mapping.
+//
+// mmap aligns only to the page size, so a reservation over-reserves by the
+// alignment and keeps the slack on both sides reserved (PROT_NONE, no
+// memory) until release, which unmaps the whole original range: trimming it
+// would cost two munmap calls per load, as much as the mapping itself.
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "platform/memory/memory_backend.h"
+
+namespace granule {
+namespace {
+
+int ToPosix(Protection protection) {
+  switch (protection) {
+    case Protection::kNone:
+      return PROT_NONE;
+    case Protection::kRead:
+      return PROT_READ;
+    case Protection::kReadWrite:
+      return PROT_READ | PROT_WRITE;
+    case Protection::kReadExecute:
+      return PROT_READ | PROT_EXEC;
+  }
+  return PROT_NONE;
+}
+
+absl::Status CallFailed(int error, const std::string& call) {
+  return absl::ErrnoToStatus(error, absl::StrFormat("posix: %s failed", call));
+}
+
+class PosixBackend final : public MemoryBackend {
+ public:
+  explicit PosixBackend(PageGeometry geometry) : geometry_(geometry) {}
+
+  const BackendTraits& traits() const override {
+    static constexpr BackendTraits kTraits = {
+        /*name=*/"posix",
+        /*can_release_partially=*/true,
+        /*fixed_placement_reliable=*/true,
+        /*enforces_protection=*/true,
+        /*shares_file_pages=*/true,
+        /*carves_reservations=*/true,
+    };
+    return kTraits;
+  }
+  PageGeometry geometry() const override { return geometry_; }
+
+ protected:
+  absl::StatusOr<uintptr_t> ReserveRaw(size_t size, size_t alignment) override {
+    // MemoryBackend::Reserve has checked that size + alignment fits.
+    const size_t padded = size + alignment - geometry_.page_size();
+    void* p = mmap(nullptr, padded, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+      return CallFailed(
+          errno, absl::StrFormat("mmap(NULL, %u, none, anonymous)", padded));
+    }
+    const uintptr_t start = reinterpret_cast<uintptr_t>(p);
+    const uintptr_t base = (start + alignment - 1) & ~(alignment - 1);
+    if (padded != size) {
+      absl::MutexLock lock(&mutex_);
+      reservations_[base] = {start, padded};
+    }
+    return base;
+  }
+
+  absl::Status MapFileRaw(uintptr_t address, const File& file,
+                          uint64_t file_offset, size_t length,
+                          Protection protection) override {
+    void* p =
+        mmap(reinterpret_cast<void*>(address), length, ToPosix(protection),
+             MAP_PRIVATE | MAP_FIXED, static_cast<int>(file.native_handle()),
+             static_cast<off_t>(file.window_start() + file_offset));
+    if (p == MAP_FAILED) {
+      return CallFailed(
+          errno, absl::StrFormat("mmap(%#x, %u, %s, '%s' at offset %#x)",
+                                 address, length, ProtectionName(protection),
+                                 file.path(),
+                                 file.window_start() + file_offset));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status MapZeroedRaw(uintptr_t address, size_t length,
+                            Protection protection) override {
+    void* p =
+        mmap(reinterpret_cast<void*>(address), length, ToPosix(protection),
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (p == MAP_FAILED) {
+      return CallFailed(errno,
+                        absl::StrFormat("mmap(%#x, %u, %s, anonymous)", address,
+                                        length, ProtectionName(protection)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ProtectRaw(uintptr_t address, size_t length,
+                          Protection protection, bool) override {
+    if (mprotect(reinterpret_cast<void*>(address), length,
+                 ToPosix(protection)) != 0) {
+      return CallFailed(
+          errno, absl::StrFormat("mprotect(%#x, %u, %s)", address, length,
+                                 ProtectionName(protection)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status PopulateRaw(uintptr_t address, size_t length) override {
+#ifdef MADV_POPULATE_WRITE
+    // Linux 5.14+: one call faults every page in writable (private copies of
+    // file pages). Older kernels answer EINVAL for the unknown advice.
+    if (!populate_unsupported_.load(std::memory_order_relaxed)) {
+      if (madvise(reinterpret_cast<void*>(address), length,
+                  MADV_POPULATE_WRITE) == 0) {
+        return absl::OkStatus();
+      }
+      if (errno != EINVAL) {
+        return CallFailed(
+            errno, absl::StrFormat("madvise(%#x, %u, POPULATE_WRITE)", address,
+                                   length));
+      }
+      populate_unsupported_.store(true, std::memory_order_relaxed);
+    }
+#endif
+    // Elsewhere, a write to each page does the same, one fault at a time.
+    // Writing back the byte read leaves the contents as they were.
+    for (size_t at = 0; at < length; at += geometry_.page_size()) {
+      volatile uint8_t* page = reinterpret_cast<uint8_t*>(address + at);
+      *page = *page;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AdviseRaw(uintptr_t address, size_t length,
+                         AccessAdvice advice) override {
+    const int posix_advice =
+        advice == AccessAdvice::kRandom ? MADV_RANDOM : MADV_WILLNEED;
+    if (madvise(reinterpret_cast<void*>(address), length, posix_advice) != 0) {
+      return CallFailed(errno,
+                        absl::StrFormat("madvise(%#x, %u, %s)", address, length,
+                                        AccessAdviceName(advice)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ResetRaw(uintptr_t address, size_t size,
+                        absl::Span<const MappingView> mappings) override {
+    if (mappings.empty()) return absl::OkStatus();
+    // One fixed PROT_NONE mapping replaces every mapping in the slot, so the
+    // range is never open to another mapping (munmap would open it).
+    void* p = mmap(reinterpret_cast<void*>(address), size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+                   0);
+    if (p == MAP_FAILED) {
+      return CallFailed(errno, absl::StrFormat("mmap(%#x, %u, none, fixed)",
+                                               address, size));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReleaseRaw(uintptr_t base, size_t size,
+                          absl::Span<const MappingView>) override {
+    // Mappings placed with MAP_FIXED are part of the range; one call frees
+    // them and the reservation's slack.
+    const Reservation whole = TakeReservation(base, size);
+    if (munmap(reinterpret_cast<void*>(whole.start), whole.size) != 0) {
+      return CallFailed(
+          errno, absl::StrFormat("munmap(%#x, %u)", whole.start, whole.size));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Reservation {
+    uintptr_t start;
+    size_t size;
+  };
+
+  // The range mmap returned for the region at `base`, forgotten here.
+  Reservation TakeReservation(uintptr_t base, size_t size) {
+    absl::MutexLock lock(&mutex_);
+    auto it = reservations_.find(base);
+    if (it == reservations_.end()) return {base, size};  // No slack.
+    const Reservation whole = it->second;
+    reservations_.erase(it);
+    return whole;
+  }
+
+  const PageGeometry geometry_;
+  absl::Mutex mutex_;
+  // Regions reserved with slack around them, by base.
+  std::map<uintptr_t, Reservation> reservations_ ABSL_GUARDED_BY(mutex_);
+  std::atomic<bool> populate_unsupported_{false};
+};
+
+}  // namespace
+
+std::unique_ptr<MemoryBackend> internal::NewHostMemoryBackend(
+    PageGeometry geometry) {
+  return std::make_unique<PosixBackend>(geometry);
+}
+
+}  // namespace granule

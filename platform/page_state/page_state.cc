@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+// QueryPageStates' OS-neutral half: the range is checked and cut into host
+// pages here; page_state_posix.cc and page_state_windows.cc ask the OS.
+#include "platform/page_state/page_state.h"
+
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "platform/page_geometry.h"
+#include "platform/page_state/page_state_os.h"
+
+namespace granule {
+
+absl::StatusOr<std::vector<PageState>> QueryPageStates(uintptr_t address,
+                                                       size_t length) {
+  absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
+  if (!geometry.ok()) return geometry.status();
+  const size_t page = geometry->page_size();
+  if (length == 0) return std::vector<PageState>();
+  if (length - 1 > std::numeric_limits<uintptr_t>::max() - address) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "page states of %#x + %u: the range wraps around the address space",
+        address, length));
+  }
+  const uintptr_t page_mask = ~(uintptr_t{page} - 1);
+  const uintptr_t first = address & page_mask;
+  const uintptr_t last = (address + (length - 1)) & page_mask;
+
+  std::vector<PageState> states((last - first) / page + 1);
+  absl::Status status = internal::FillPageStates(first, page, states);
+  if (!status.ok()) return status;
+  return states;
+}
+
+}  // namespace granule
