@@ -92,7 +92,7 @@ TEST(CheckTest, UnreadableFilesAreReportedByName) {
   EXPECT_FALSE(check.elf.has_value());
   // The reason is the command's error, printed once on stderr.
   EXPECT_EQ(FormatFileCheck(check, PageSizes("4k")), *text + ": invalid\n");
-  CommandResult run = RunCheck({*text}, "4k", false);
+  CommandResult run = RunCheck({*text}, {"4k", false});
   EXPECT_EQ(run.exit_code, kExitFailed);
   EXPECT_THAT(run.errors,
               ElementsAre(*text +
@@ -105,7 +105,7 @@ TEST(CheckTest, UnreadableFilesAreReportedByName) {
 
 TEST(CheckTest, TotalsAndExitCodes) {
   const std::string good = WriteDemoImage(65536);
-  CommandResult ok = RunCheck({good, good}, "4k,64k", false);
+  CommandResult ok = RunCheck({good, good}, {"4k,64k", false});
   EXPECT_EQ(ok.exit_code, kExitOk);
   EXPECT_TRUE(ok.errors.empty());
   EXPECT_THAT(ok.report,
@@ -113,19 +113,19 @@ TEST(CheckTest, TotalsAndExitCodes) {
                         "0 refused (malloc path), 0 invalid\n"));
 
   // Valid, but copied on 256 KiB pages: not the code of a broken file.
-  CommandResult refused = RunCheck({good}, "256k", true);
+  CommandResult refused = RunCheck({good}, {"256k", true});
   EXPECT_EQ(refused.exit_code, kExitWouldCopy);
   EXPECT_THAT(refused.report,
               HasSubstr("\"summary\":{\"files\":1,\"pairs_shared\":0,"
                         "\"pairs_refused\":1,\"files_invalid\":0}}\n"));
 
-  CommandResult missing = RunCheck({"/nonexistent/x.go"}, "4k", false);
+  CommandResult missing = RunCheck({"/nonexistent/x.go"}, {"4k", false});
   EXPECT_EQ(missing.exit_code, kExitFailed);
   ASSERT_EQ(missing.errors.size(), 1u);
   EXPECT_THAT(missing.errors[0], HasSubstr("/nonexistent/x.go"));
 
-  EXPECT_EQ(RunCheck({good}, "4k,7k", false).exit_code, kExitUsage);
-  EXPECT_EQ(RunCheck({}, "4k", false).exit_code, kExitUsage);
+  EXPECT_EQ(RunCheck({good}, {"4k,7k", false}).exit_code, kExitUsage);
+  EXPECT_EQ(RunCheck({}, {"4k", false}).exit_code, kExitUsage);
 }
 
 TEST(GuileVmVersionTest, DecodedAsLibguileReadsIt) {
