@@ -45,12 +45,14 @@ std::string WithoutPath(const std::string& path, absl::string_view reason) {
   return std::string(reason);
 }
 
+// The loader's own reading and relocation checks, in the order a load
+// meets them, so the reason is the one `granule load` would give.
 LoaderVerdict JudgeLoader(const File& file, const ElfImage& elf,
                           absl::Span<const PageSizeChoice> page_sizes) {
-  if (elf.type == elf::kTypeExec) {
-    return {LoaderRefusal::kFixedAddress,
-            "e_type ET_EXEC: linked to run at fixed addresses; granule "
-            "places only position-independent (ET_DYN) images"};
+  if (absl::StatusOr<ElfImage> image = ReadElfImage(file); !image.ok()) {
+    return {elf.type == elf::kTypeExec ? LoaderRefusal::kFixedAddress
+                                       : LoaderRefusal::kRelocations,
+            WithoutPath(elf.path, image.status().message())};
   }
   if (absl::Status s = CheckRelocations(file, elf); !s.ok()) {
     return {LoaderRefusal::kRelocations, WithoutPath(elf.path, s.message())};
