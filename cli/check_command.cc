@@ -25,9 +25,9 @@ absl::StatusOr<ElfImage> ReadImage(const std::string& path) {
   return elf;
 }
 
-std::string VerdictText(const absl::Status& verdict) {
-  if (verdict.ok()) return "shared";
-  return absl::StrCat("malloc: ", verdict.message());
+std::string VerdictText(const LoadVerdict& verdict) {
+  if (verdict.shared_whole()) return "shared";
+  return absl::StrCat("malloc: ", verdict.refusal->Message());
 }
 
 }  // namespace
@@ -38,8 +38,8 @@ void CheckTotals::Add(const FileCheck& check) {
     ++files_invalid;
     return;
   }
-  for (const absl::Status& verdict : check.verdicts) {
-    ++(verdict.ok() ? pairs_shared : pairs_refused);
+  for (const LoadVerdict& verdict : check.verdicts) {
+    ++(verdict.shared_whole() ? pairs_shared : pairs_refused);
   }
 }
 
@@ -53,15 +53,17 @@ FileCheck CheckFile(const std::string& path,
     return check;
   }
   for (const PageSizeChoice& choice : page_sizes) {
-    absl::Status verdict = CheckSharedPath(*elf, choice.geometry);
-    // Not a reason to take the malloc path: no path loads it (the image
-    // size limit, the top of the address space).
-    if (absl::IsInvalidArgument(verdict)) {
-      check.error = std::move(verdict);
+    absl::StatusOr<LoadVerdict> verdict = CheckLoad(*elf, choice.geometry);
+    // No route loads it (the image size limit, the top of the address
+    // space): the file is invalid, whatever the page size.
+    if (!verdict.ok()) {
+      check.error = absl::Status(
+          verdict.status().code(),
+          absl::StrCat(path, ": ", verdict.status().message()));
       check.verdicts.clear();
       return check;
     }
-    check.verdicts.push_back(std::move(verdict));
+    check.verdicts.push_back(*std::move(verdict));
   }
   check.elf = *std::move(elf);
   return check;

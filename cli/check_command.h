@@ -16,6 +16,7 @@
 #include "cli/command.h"
 #include "cli/page_sizes.h"
 #include "loader/elf_image.h"
+#include "loader/load_verdict.h"
 
 namespace granule::cli {
 
@@ -23,9 +24,8 @@ struct FileCheck {
   std::string path;
   absl::Status error;  // Not OK when the file cannot be read or validated.
   std::optional<ElfImage> elf;  // Present when `error` is OK.
-  // One per page size, in the order given: OK means the shared path, else
-  // the reason for the malloc path.
-  std::vector<absl::Status> verdicts;
+  // One per page size, in the order given.
+  std::vector<LoadVerdict> verdicts;
 };
 
 struct CheckTotals {

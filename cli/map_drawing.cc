@@ -205,9 +205,11 @@ std::string BandJson(const PageBand& band) {
 
 }  // namespace
 
-std::string VerdictWords(const absl::Status& verdict) {
-  if (verdict.ok()) return "shared path (the file mapped, page by page)";
-  return absl::StrCat("malloc path: ", verdict.message());
+std::string VerdictWords(const LoadVerdict& verdict) {
+  if (verdict.shared_whole()) {
+    return "shared path (the file mapped, page by page)";
+  }
+  return absl::StrCat("malloc path: ", verdict.refusal->Message());
 }
 
 std::string BandHeadline(const PageBand& band) {
