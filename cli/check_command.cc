@@ -13,10 +13,10 @@
 #include "cli/report_json.h"
 #include "cli/visible_text.h"
 #include "loader/elf_format.h"
-#include "loader/load_plan.h"
 #include "loader/loaded_image.h"
 #include "loader/relocation_types.h"
 #include "loader/relocator.h"
+#include "loader/segment_fit.h"
 #include "platform/file.h"
 
 namespace granule::cli {
@@ -58,117 +58,118 @@ LoaderVerdict JudgeLoader(const File& file, const ElfImage& elf,
     return {LoaderRefusal::kRelocations, WithoutPath(elf.path, s.message())};
   }
   for (const PageSizeChoice& choice : page_sizes) {
-    absl::Status s = CheckSharedPath(elf, choice.geometry);
-    if (absl::IsInvalidArgument(s)) {
-      return {LoaderRefusal::kSizeLimit, WithoutPath(elf.path, s.message())};
+    absl::StatusOr<LoadVerdict> verdict = CheckLoad(elf, choice.geometry);
+    if (!verdict.ok()) {
+      return {LoaderRefusal::kSizeLimit,
+              WithoutPath(elf.path, verdict.status().message())};
     }
   }
   return {};
 }
 
-PageSizeVerdict JudgeLayout(const ElfImage& elf, const PageGeometry& geometry) {
-  PageSizeVerdict verdict;
-  // The loader's size limit is the loader's verdict, not the layout's.
-  PlanOptions options;
-  options.map_whole_file = true;
-  options.max_span = UINT64_MAX;
-  verdict.whole = PlanLoad(elf, geometry, options).status();
-  if (!verdict.whole.ok()) {
-    verdict.whole = absl::FailedPreconditionError(
-        WithoutPath(elf.path, verdict.whole.message()));
-  }
-  verdict.segments = FitSegments(elf, geometry);
-  bool some_mapped = false;
-  for (const SegmentFit& fit : verdict.segments) {
-    some_mapped |= fit.route != SegmentRoute::kCopied;
-  }
-  verdict.route = verdict.whole.ok() ? LayoutRoute::kWhole
-                  : some_mapped      ? LayoutRoute::kPerSegment
-                                     : LayoutRoute::kCopy;
-  return verdict;
-}
-
-std::string VerdictText(const PageSizeVerdict& verdict) {
+// The words for a verdict's route, after the page size: "shared",
+// "per segment; not whole: REASON", "malloc: REASON".
+std::string VerdictText(const LoadVerdict& verdict) {
   switch (verdict.route) {
-    case LayoutRoute::kWhole:
+    case LoadRoute::kSharedWhole:
       return "shared";
-    case LayoutRoute::kPerSegment:
-      return absl::StrCat("per segment; not whole: ", verdict.whole.message());
-    case LayoutRoute::kCopy:
+    case LoadRoute::kPerSegment:
+      return absl::StrCat("per segment; not whole: ",
+                          verdict.refusal->Message());
+    case LoadRoute::kCopy:
       break;
   }
-  return absl::StrCat("malloc: ", verdict.whole.message());
+  return absl::StrCat("malloc: ", verdict.refusal->Message());
 }
 
-std::string SegmentLine(const ElfImage& elf, const SegmentFit& fit) {
-  const std::string flags = elf.segments[fit.index].FlagString();
+std::string WhyText(const SegmentVerdict& fit) {
+  std::vector<std::string> why;
+  for (const Refusal& r : fit.why) why.push_back(r.Message());
+  return absl::StrJoin(why, "; ");
+}
+
+std::string SegmentLine(const ElfImage& elf, const SegmentVerdict& fit) {
+  const std::string flags = elf.segments[fit.program_header].FlagString();
   std::string route = SegmentRouteName(fit.route);
-  if (fit.route == SegmentRoute::kPartlyMapped) {
+  if (fit.route == SegmentVerdict::Route::kPartlyMapped) {
     route = absl::StrFormat("partly mapped, %s copied",
-                            FormatBytes(fit.copied_bytes));
+                            FormatBytes(fit.bytes_copied));
   }
-  return absl::StrFormat("              phdr %d %-3s %s: %s\n", fit.index,
-                         flags, route, fit.reason);
+  return absl::StrFormat("              phdr %d %-3s %s: %s\n",
+                         fit.program_header, flags, route, WhyText(fit));
 }
 
-// "16k copy [phdr 0 R partly: shares a page ...]".
+// "16k copy [phdr 0 R partly: shares a page with another segment]".
 std::string RouteSummary(const ElfImage& elf, const PageSizeChoice& choice,
-                         const PageSizeVerdict& verdict) {
+                         const LoadVerdict& verdict) {
   std::vector<std::string> misfits;
-  for (const SegmentFit& fit : verdict.segments) {
-    if (fit.route == SegmentRoute::kMapped) continue;
+  for (const SegmentVerdict& fit : verdict.segments) {
+    if (fit.route == SegmentVerdict::Route::kMapped) continue;
     misfits.push_back(absl::StrFormat(
-        "phdr %d %s %s: %s", fit.index, elf.segments[fit.index].FlagString(),
-        fit.route == SegmentRoute::kCopied ? "copied" : "partly",
-        SegmentMisfitName(fit.misfit)));
+        "phdr %d %s %s: %s", fit.program_header,
+        elf.segments[fit.program_header].FlagString(),
+        fit.route == SegmentVerdict::Route::kCopied ? "copied" : "partly",
+        MisfitName(fit)));
   }
-  std::string text =
-      absl::StrCat(choice.token, " ", LayoutRouteName(verdict.route));
+  std::string text = absl::StrCat(choice.token, " ", RouteWords(verdict.route));
   if (!misfits.empty()) {
     absl::StrAppend(&text, " [", absl::StrJoin(misfits, "; "), "]");
   }
   return text;
 }
 
-std::string SegmentFitJson(const ElfImage& elf, const SegmentFit& fit) {
+std::string SegmentVerdictJson(const ElfImage& elf, const SegmentVerdict& fit) {
   return JsonObject()
-      .Number("index", fit.index)
-      .String("flags", elf.segments[fit.index].FlagString())
+      .Number("index", fit.program_header)
+      .String("flags", elf.segments[fit.program_header].FlagString())
       .String("route", SegmentRouteName(fit.route))
-      .String("misfit", SegmentMisfitName(fit.misfit))
-      .String("reason", fit.reason)
-      .Number("mapped_bytes", fit.mapped_bytes)
-      .Number("copied_bytes", fit.copied_bytes)
+      .String("misfit", MisfitName(fit))
+      .String("reason", WhyText(fit))
+      .Number("bytes_mapped", fit.bytes_mapped)
+      .Number("bytes_copied", fit.bytes_copied)
       .Build();
 }
 
 std::string VerdictJsonWithRoutes(const ElfImage& elf,
                                   const PageSizeChoice& choice,
-                                  const absl::Status& whole,
-                                  const PageSizeVerdict& verdict) {
+                                  const LoadVerdict& verdict) {
   std::vector<std::string> routes;
-  for (const SegmentFit& fit : verdict.segments) {
-    routes.push_back(SegmentFitJson(elf, fit));
+  for (const SegmentVerdict& fit : verdict.segments) {
+    routes.push_back(SegmentVerdictJson(elf, fit));
   }
-  return VerdictJson(choice, whole)
-      .String("route", LayoutRouteName(verdict.route))
-      .Bool("all_mapped", verdict.all_mapped())
+  return VerdictJson(choice, verdict)
+      .String("route", RouteWords(verdict.route))
+      .Bool("every_segment_mapped", EverySegmentMapped(verdict))
+      .Number("bytes_mapped", verdict.bytes_mapped)
+      .Number("bytes_copied", verdict.bytes_copied)
       .Raw("segment_routes", JsonArray(routes))
       .Build();
 }
 
 }  // namespace
 
-const char* LayoutRouteName(LayoutRoute route) {
+const char* RouteWords(LoadRoute route) {
   switch (route) {
-    case LayoutRoute::kWhole:
+    case LoadRoute::kSharedWhole:
       return "whole";
-    case LayoutRoute::kPerSegment:
+    case LoadRoute::kPerSegment:
       return "per segment";
-    case LayoutRoute::kCopy:
+    case LoadRoute::kCopy:
       return "copy";
   }
   return "unknown";
+}
+
+std::string MisfitName(const SegmentVerdict& fit) {
+  if (fit.why.empty()) return "none";
+  switch (fit.why.front().kind) {
+    case Refusal::Kind::kOffsetIncongruent:
+      return "offset and address not congruent";
+    case Refusal::Kind::kSegmentsShareUnit:
+      return "shares a page with another segment";
+    default:
+      return fit.why.front().Message();
+  }
 }
 
 const char* LoaderRefusalName(LoaderRefusal refusal) {
@@ -183,13 +184,6 @@ const char* LoaderRefusalName(LoaderRefusal refusal) {
       return "size limit";
   }
   return "unknown";
-}
-
-bool PageSizeVerdict::all_mapped() const {
-  for (const SegmentFit& fit : segments) {
-    if (fit.route != SegmentRoute::kMapped) return false;
-  }
-  return true;
 }
 
 FileCheck CheckFile(const std::string& path,
@@ -208,9 +202,15 @@ FileCheck CheckFile(const std::string& path,
     return check;
   }
   for (const PageSizeChoice& choice : page_sizes) {
-    PageSizeVerdict layout = JudgeLayout(*elf, choice.geometry);
-    check.verdicts.push_back(layout.whole);
-    check.layouts.push_back(std::move(layout));
+    absl::StatusOr<LoadVerdict> verdict = CheckLayout(*elf, choice.geometry);
+    if (!verdict.ok()) {  // No page size places it.
+      check.error = absl::Status(
+          verdict.status().code(),
+          absl::StrCat(path, ": ", verdict.status().message()));
+      check.verdicts.clear();
+      return check;
+    }
+    check.verdicts.push_back(*std::move(verdict));
   }
   check.loader = JudgeLoader(*file, *elf, page_sizes);
   check.elf = *std::move(elf);
@@ -240,13 +240,12 @@ std::string FormatFileCheck(const FileCheck& check,
         FormatBytes(s->align));
   }
   for (size_t i = 0; i < page_sizes.size(); ++i) {
-    const PageSizeVerdict& layout = check.layouts[i];
+    const LoadVerdict& verdict = check.verdicts[i];
     absl::StrAppendFormat(&out, "  %-9s %-45s %s\n", page_sizes[i].token,
                           page_sizes[i].geometry.ToString(),
-                          VerdictText(layout));
-    if (layout.route == LayoutRoute::kWhole) continue;
-    for (const SegmentFit& fit : layout.segments) {
-      if (fit.route != SegmentRoute::kMapped) {
+                          VerdictText(verdict));
+    for (const SegmentVerdict& fit : verdict.segments) {
+      if (fit.route != SegmentVerdict::Route::kMapped) {
         absl::StrAppend(&out, SegmentLine(elf, fit));
       }
     }
@@ -266,7 +265,7 @@ std::string FormatFileCheckLine(const FileCheck& check,
   std::vector<std::string> routes;
   for (size_t i = 0; i < page_sizes.size(); ++i) {
     routes.push_back(
-        RouteSummary(*check.elf, page_sizes[i], check.layouts[i]));
+        RouteSummary(*check.elf, page_sizes[i], check.verdicts[i]));
   }
   std::string line = absl::StrCat(VisibleText(check.path), ": ",
                                   absl::StrJoin(routes, ", "));
@@ -290,9 +289,8 @@ std::string FileCheckJson(const FileCheck& check,
     segments.push_back(SegmentJson(*s).Build());
   }
   for (size_t i = 0; i < page_sizes.size(); ++i) {
-    verdicts.push_back(VerdictJsonWithRoutes(elf, page_sizes[i],
-                                             check.verdicts[i],
-                                             check.layouts[i]));
+    verdicts.push_back(
+        VerdictJsonWithRoutes(elf, page_sizes[i], check.verdicts[i]));
   }
   return object.String("variant", elf.variant.ToString())
       .String("machine", MachineName(elf.machine))

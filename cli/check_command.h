@@ -20,27 +20,15 @@
 #include "cli/command.h"
 #include "cli/page_sizes.h"
 #include "loader/elf_image.h"
-#include "loader/segment_fit.h"
+#include "loader/load_verdict.h"
 
 namespace granule::cli {
 
-// How an image maps on one page size.
-enum class LayoutRoute {
-  kWhole,       // The shared path: every segment from the file, as one image.
-  kPerSegment,  // At least one segment (or part of one) from the file.
-  kCopy,        // Nothing from the file: the whole image copied.
-};
-const char* LayoutRouteName(LayoutRoute route);  // "whole", "per segment", ..
-
-struct PageSizeVerdict {
-  // OK when the shared path takes the image whole; else why it does not.
-  absl::Status whole;
-  std::vector<SegmentFit> segments;  // FitSegments, one per PT_LOAD.
-  LayoutRoute route;
-
-  // Every segment mapped: nothing copied on this page size.
-  bool all_mapped() const;
-};
+// A route in the words of `check`'s table: "whole", "per segment", "copy".
+const char* RouteWords(LoadRoute route);
+// Why a segment is not mapped whole, as a short category for totals:
+// "offset and address not congruent", "shares a page with another segment".
+std::string MisfitName(const SegmentVerdict& fit);
 
 // Why granule's own loader would not take a file whose layout is judged.
 enum class LoaderRefusal {
@@ -66,10 +54,9 @@ struct FileCheck {
   FileKind kind = FileKind::kUnread;
   absl::Status error;  // Not OK when the file cannot be read or validated.
   std::optional<ElfImage> elf;  // Present when `error` is OK.
-  // One per page size, in the order given: OK means the shared path takes
-  // the image whole, else the reason it does not (what `map` draws).
-  std::vector<absl::Status> verdicts;
-  std::vector<PageSizeVerdict> layouts;  // One per page size, in order.
+  // One per page size, in the order given: CheckLayout's, what the program
+  // headers allow, with each segment's route when not mapped whole.
+  std::vector<LoadVerdict> verdicts;
   LoaderVerdict loader;
 };
 

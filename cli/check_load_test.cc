@@ -45,9 +45,15 @@ TEST(CheckTest, SixtyFourKiBImageIsSharedUpToSixtyFourKiBPages) {
   const FileCheck check = CheckFile(path, sizes);
   ASSERT_TRUE(check.error.ok()) << check.error;
   ASSERT_EQ(check.verdicts.size(), 3u);
-  EXPECT_TRUE(check.verdicts[0].ok()) << check.verdicts[0];
-  EXPECT_TRUE(check.verdicts[1].ok()) << check.verdicts[1];
-  EXPECT_TRUE(absl::IsFailedPrecondition(check.verdicts[2]));
+  EXPECT_TRUE(check.verdicts[0].shared_whole()) << check.verdicts[0].Reason();
+  EXPECT_TRUE(check.verdicts[1].shared_whole()) << check.verdicts[1].Reason();
+  EXPECT_EQ(check.verdicts[2].route, LoadRoute::kCopy);
+  ASSERT_TRUE(check.verdicts[2].refusal.has_value());
+  EXPECT_EQ(check.verdicts[2].refusal->kind,
+            Refusal::Kind::kUnitDoesNotDivideAlign);
+  EXPECT_EQ(check.verdicts[2].refusal->unit, Unit::kPage);
+  EXPECT_EQ(check.verdicts[2].refusal->unit_bytes, 262144u);
+  EXPECT_EQ(check.verdicts[2].refusal->value, 65536u);
   const std::string text = FormatFileCheck(check, sizes);
   EXPECT_THAT(text, StartsWith(path + ": ELF64 little-endian, machine none, "
                                       "layout 1:1, 64 KiB alignment contract "
@@ -76,8 +82,8 @@ TEST(CheckTest, FourKiBImageFailsTheContract) {
   const std::vector<PageSizeChoice> sizes = PageSizes("4k,16k");
   const FileCheck check = CheckFile(path, sizes);
   ASSERT_TRUE(check.error.ok()) << check.error;
-  EXPECT_TRUE(check.verdicts[0].ok());
-  EXPECT_FALSE(check.verdicts[1].ok());
+  EXPECT_TRUE(check.verdicts[0].shared_whole());
+  EXPECT_FALSE(check.verdicts[1].shared_whole());
   EXPECT_THAT(FormatFileCheck(check, sizes),
               HasSubstr("64 KiB alignment contract not met"));
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/json.h"
+#include "loader/segment_fit.h"
 
 namespace granule::cli {
 namespace {
@@ -13,29 +14,29 @@ std::string Plural(int count, const char* one, const char* many) {
   return absl::StrFormat("%d %s", count, count == 1 ? one : many);
 }
 
-void AddLayout(const PageSizeVerdict& layout, RouteCounts& counts) {
-  switch (layout.route) {
-    case LayoutRoute::kWhole:
+void AddLayout(const LoadVerdict& verdict, RouteCounts& counts) {
+  switch (verdict.route) {
+    case LoadRoute::kSharedWhole:
       ++counts.whole;
       break;
-    case LayoutRoute::kPerSegment:
+    case LoadRoute::kPerSegment:
       ++counts.per_segment;
-      counts.per_segment_all_mapped += layout.all_mapped();
+      counts.per_segment_all_mapped += EverySegmentMapped(verdict);
       break;
-    case LayoutRoute::kCopy:
+    case LoadRoute::kCopy:
       ++counts.copy;
       break;
   }
-  for (const SegmentFit& fit : layout.segments) {
-    counts.bytes_mapped += fit.mapped_bytes;
-    counts.bytes_copied += fit.copied_bytes;
-    if (fit.route == SegmentRoute::kMapped) {
+  counts.bytes_mapped += verdict.bytes_mapped;
+  counts.bytes_copied += verdict.bytes_copied;
+  for (const SegmentVerdict& fit : verdict.segments) {
+    if (fit.route == SegmentVerdict::Route::kMapped) {
       ++counts.segments_mapped;
       continue;
     }
-    ++(fit.route == SegmentRoute::kCopied ? counts.segments_copied
-                                          : counts.segments_partly);
-    ++counts.misfits[SegmentMisfitName(fit.misfit)];
+    ++(fit.route == SegmentVerdict::Route::kCopied ? counts.segments_copied
+                                                   : counts.segments_partly);
+    ++counts.misfits[MisfitName(fit)];
   }
 }
 
@@ -70,11 +71,11 @@ void CheckTotals::Add(const FileCheck& check) {
   }
   ++files_;
   ++judged_;
-  for (size_t i = 0; i < check.layouts.size(); ++i) {
-    const PageSizeVerdict& layout = check.layouts[i];
-    ++(layout.whole.ok() ? pairs_shared_ : pairs_refused_);
-    pairs_not_mapped_ += !layout.all_mapped();
-    AddLayout(layout, routes_[i]);
+  for (size_t i = 0; i < check.verdicts.size(); ++i) {
+    const LoadVerdict& verdict = check.verdicts[i];
+    ++(verdict.shared_whole() ? pairs_shared_ : pairs_refused_);
+    pairs_not_mapped_ += !EverySegmentMapped(verdict);
+    AddLayout(verdict, routes_[i]);
   }
   if (!check.loader.loads()) {
     ++loader_refusals_[LoaderRefusalName(check.loader.refusal)];

@@ -22,7 +22,7 @@ struct RouteCounts {
   int per_segment_all_mapped = 0;
   int segments_mapped = 0, segments_partly = 0, segments_copied = 0;
   uint64_t bytes_mapped = 0, bytes_copied = 0;
-  std::map<std::string, int> misfits;  // SegmentMisfitName -> segments.
+  std::map<std::string, int> misfits;  // MisfitName -> segments.
 };
 
 class CheckTotals {

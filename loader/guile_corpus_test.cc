@@ -392,8 +392,10 @@ TEST_F(GuileCorpusTest, SimulatedMachinesLoadASample) {
       options.shared_backend = &machine;
       std::unique_ptr<LoadedImage> image = LoadOrRecord(file.path, options, p);
       if (!image) return;
-      p.Check(CheckSharedPath(image->elf(), geometry).ok() == m.shared,
-              "CheckSharedPath disagrees with the expected path");
+      const absl::StatusOr<LoadVerdict> verdict =
+          CheckLoad(image->elf(), geometry);
+      p.Check(verdict.ok() && verdict->shared_whole() == m.shared,
+              "CheckLoad disagrees with the expected path");
       if (m.shared) {
         p.Check(image->path() == LoadPath::kShared,
                 "took the malloc path: " + image->reason());

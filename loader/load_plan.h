@@ -8,10 +8,12 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "loader/elf_image.h"
+#include "loader/load_verdict.h"
 #include "platform/memory_backend.h"
 #include "platform/page_geometry.h"
 
@@ -65,13 +67,16 @@ struct PlanOptions {
   uint64_t max_span = uint64_t{1} << 30;
 };
 
-// Plans `image` for `geometry`. FailedPrecondition when this geometry cannot
-// place the segments on its own units; the message is the reason, worded for
-// a user ("page size 64 KiB does not divide p_align 4 KiB of program header
-// 2"). InvalidArgument when the image is too large for max_span.
-absl::StatusOr<LoadPlan> PlanLoad(const ElfImage& image,
-                                  const PageGeometry& geometry,
-                                  const PlanOptions& options);
+// A plan, or why this geometry cannot place the segments on its own units.
+using PlanOrRefusal = std::variant<LoadPlan, Refusal>;
+
+// Plans `image` for `geometry`. A Refusal is a verdict, not an error; the
+// Status is InvalidArgument for images no geometry loads (too large for
+// max_span, map_whole_file on a compact layout). Error texts do not name the
+// file: the caller does.
+absl::StatusOr<PlanOrRefusal> PlanLoad(const ElfImage& image,
+                                       const PageGeometry& geometry,
+                                       const PlanOptions& options);
 
 // The protection a segment ends with: R, RW, or RX (R unless allowed).
 Protection FinalProtection(const Segment& segment, bool allow_execute);

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,7 +21,7 @@ struct PathDecision {
   LoadPath path;
   MemoryBackend* backend;
   LoadPlan plan;
-  std::string reason;
+  LoadVerdict verdict;
 };
 
 PlanOptions MakePlanOptions(const LoadOptions& options, bool whole_file) {
@@ -33,21 +35,50 @@ PlanOptions MakePlanOptions(const LoadOptions& options, bool whole_file) {
 
 // A file window (File::RestrictToWindow) is mapped at window_start + each
 // segment's offset, so the start must sit on the units a segment must.
-absl::Status CheckWindowStart(uint64_t window_start,
-                              const PageGeometry& geometry) {
+std::optional<Refusal> CheckWindowStart(uint64_t window_start,
+                                        const PageGeometry& geometry) {
   const uint64_t unit = geometry.allocation_granularity();
-  if (window_start % unit == 0) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrFormat(
-      "the file window starts at offset 0x%x, not a multiple of the "
-      "allocation granularity %s",
-      window_start, FormatBytes(unit)));
+  if (window_start % unit == 0) return std::nullopt;
+  return Refusal{Refusal::Kind::kWindowStartOffUnit, {},
+                 Unit::kAllocationGranularity, unit, window_start};
+}
+
+absl::StatusOr<PlanOrRefusal> PlanShared(const ElfImage& elf,
+                                         uint64_t window_start,
+                                         const PageGeometry& geometry,
+                                         const LoadOptions& options) {
+  if (std::optional<Refusal> r = CheckWindowStart(window_start, geometry)) {
+    return *r;
+  }
+  return PlanLoad(elf, geometry, MakePlanOptions(options, /*whole_file=*/true));
+}
+
+absl::StatusOr<PathDecision> DecideCopy(const ElfImage& elf,
+                                        const LoadOptions& options,
+                                        LoadVerdict verdict) {
+  MemoryBackend* heap = options.malloc_backend != nullptr
+                            ? options.malloc_backend
+                            : &HeapMemoryBackend();
+  absl::StatusOr<PlanOrRefusal> plan = PlanLoad(
+      elf, heap->geometry(), MakePlanOptions(options, /*whole_file=*/false));
+  if (!plan.ok()) return plan.status();
+  if (const Refusal* r = std::get_if<Refusal>(&*plan)) {
+    // The heap's byte geometry divides everything; a refusal is a bug.
+    return absl::InternalError(
+        absl::StrCat("the heap copy was refused: ", r->Message()));
+  }
+  verdict.route = LoadRoute::kCopy;
+  return PathDecision{LoadPath::kMalloc, heap,
+                      std::get<LoadPlan>(*std::move(plan)), std::move(verdict)};
 }
 
 absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
                                         uint64_t window_start,
                                         const LoadOptions& options) {
   using Choice = LoadOptions::PathChoice;
-  std::string reason = "requested by the caller";
+  LoadVerdict verdict;
+  verdict.largest_align = elf.max_load_align();
+  verdict.refusal = Refusal{};  // Refusal::Kind::kCopyRequested.
   if (options.path != Choice::kMalloc) {
     MemoryBackend* shared = options.shared_backend;
     if (shared == nullptr) {
@@ -55,35 +86,24 @@ absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
       if (!host.ok()) return host.status();
       shared = *host;
     }
-    const PageGeometry geometry = shared->geometry();
-    const absl::Status window = CheckWindowStart(window_start, geometry);
-    absl::StatusOr<LoadPlan> plan =
-        !window.ok() ? absl::StatusOr<LoadPlan>(window)
-                     : PlanLoad(elf, geometry,
-                                MakePlanOptions(options, /*whole_file=*/true));
-    if (plan.ok()) {
-      return PathDecision{
-          LoadPath::kShared, shared, *std::move(plan),
-          absl::StrFormat("%s divides every p_align (largest %s)",
-                          geometry.ToString(),
-                          FormatBytes(elf.max_load_align()))};
+    verdict.geometry = shared->geometry();
+    absl::StatusOr<PlanOrRefusal> plan =
+        PlanShared(elf, window_start, verdict.geometry, options);
+    if (!plan.ok()) return plan.status();
+    if (LoadPlan* whole = std::get_if<LoadPlan>(&*plan)) {
+      verdict.route = LoadRoute::kSharedWhole;
+      verdict.refusal.reset();
+      return PathDecision{LoadPath::kShared, shared, std::move(*whole),
+                          std::move(verdict)};
     }
-    if (!absl::IsFailedPrecondition(plan.status())) return plan.status();
-    reason =
-        absl::StrCat(plan.status().message(), " (", geometry.ToString(), ")");
+    verdict.refusal = std::get<Refusal>(*plan);
     if (options.path == Choice::kShared) {
+      verdict.route = LoadRoute::kCopy;
       return absl::FailedPreconditionError(
-          absl::StrCat(elf.path, ": the shared path is required but ", reason));
+          absl::StrCat("the shared path is required but ", verdict.Reason()));
     }
   }
-  MemoryBackend* heap = options.malloc_backend != nullptr
-                            ? options.malloc_backend
-                            : &HeapMemoryBackend();
-  absl::StatusOr<LoadPlan> plan = PlanLoad(
-      elf, heap->geometry(), MakePlanOptions(options, /*whole_file=*/false));
-  if (!plan.ok()) return plan.status();
-  return PathDecision{LoadPath::kMalloc, heap, *std::move(plan),
-                      std::move(reason)};
+  return DecideCopy(elf, options, std::move(verdict));
 }
 
 absl::Status ProtectAll(Region& region, const std::vector<ProtectStep>& steps) {
@@ -189,13 +209,15 @@ const char* LoadPathName(LoadPath path) {
 }
 
 LoadedImage::LoadedImage(ElfImage elf, Region region, uint64_t load_start,
-                         uint64_t span, LoadPath path, std::string reason,
+                         uint64_t span, LoadPath path, LoadVerdict verdict,
+                         std::string reason,
                          bool file_bytes_copied)
     : elf_(std::move(elf)),
       region_(std::move(region)),
       base_(region_.base() - load_start),
       span_(span),
       path_(path),
+      verdict_(std::move(verdict)),
       reason_(std::move(reason)),
       file_bytes_copied_(file_bytes_copied) {}
 
@@ -267,7 +289,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
     bool file_was_cached, bool register_now) {
   absl::StatusOr<PathDecision> decision =
       DecidePath(elf, file.window_start(), options);
-  if (!decision.ok()) return decision.status();
+  if (!decision.ok()) return NamingFile(elf.path, decision.status());
   const LoadPlan& plan = decision->plan;
   const bool carve = options.arena != nullptr &&
                      &options.arena->backend() == decision->backend;
@@ -286,19 +308,20 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       !s.ok()) {
     return NamingFile(elf.path, s);
   }
+  std::string reason = decision->verdict.Reason();
   if (copy) {
-    absl::StrAppend(&decision->reason,
+    absl::StrAppend(&reason,
                     "; file bytes copied, not mapped (copy_file_bytes)");
   }
   if (options.map_whole_file) {
-    absl::StrAppend(&decision->reason, "; the whole file ",
+    absl::StrAppend(&reason, "; the whole file ",
                     decision->path == LoadPath::kMalloc || copy ? "copied"
                                                                 : "mapped",
                     " (map_whole_file)");
   }
   // Heap memory is present already; populating matters on the shared path.
   if (options.populate_writable && decision->path == LoadPath::kShared) {
-    absl::StrAppend(&decision->reason,
+    absl::StrAppend(&reason,
                     "; writable pages populated before relocation "
                     "(populate_writable)");
   }
@@ -306,7 +329,8 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
   // From here the image owns the region, so every early return releases it.
   std::unique_ptr<LoadedImage> image(
       new LoadedImage(std::move(elf), *std::move(region), plan.load_start,
-                      plan.span, decision->path, std::move(decision->reason),
+                      plan.span, decision->path, std::move(decision->verdict),
+                      std::move(reason),
                       copy || decision->path == LoadPath::kMalloc));
   image->owned_backend_ = options.owned_backend;
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
@@ -339,9 +363,19 @@ void internal::RegisterAll(const std::vector<LoadedImage*>& images) {
   for (LoadedImage* image : images) image->registered_ = true;
 }
 
-absl::Status CheckSharedPath(const ElfImage& elf,
-                             const PageGeometry& geometry) {
-  return PlanLoad(elf, geometry, PlanOptions{/*map_whole_file=*/true}).status();
+absl::StatusOr<LoadVerdict> CheckLoad(const ElfImage& elf,
+                                      const PageGeometry& geometry) {
+  absl::StatusOr<PlanOrRefusal> plan =
+      PlanLoad(elf, geometry, PlanOptions{/*map_whole_file=*/true});
+  if (!plan.ok()) return plan.status();
+  LoadVerdict verdict;
+  verdict.geometry = geometry;
+  verdict.largest_align = elf.max_load_align();
+  if (const Refusal* r = std::get_if<Refusal>(&*plan)) {
+    verdict.route = LoadRoute::kCopy;
+    verdict.refusal = *r;
+  }
+  return verdict;
 }
 
 }  // namespace granule

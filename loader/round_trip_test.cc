@@ -180,12 +180,13 @@ TEST_P(RoundTripTest, RealPointersReachTheConstants) {
       ASSERT_TRUE(file.ok()) << file.status();
       absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
       ASSERT_TRUE(elf.ok()) << elf.status();
-      const absl::Status host_verdict =
-          CheckSharedPath(*elf, *HostPageGeometry());
-      if (!host_verdict.ok()) {
+      absl::StatusOr<LoadVerdict> host_verdict =
+          CheckLoad(*elf, *HostPageGeometry());
+      ASSERT_TRUE(host_verdict.ok()) << host_verdict.status();
+      if (!host_verdict->shared_whole()) {
         ASSERT_FALSE(image.ok());
         EXPECT_THAT(std::string(image.status().message()),
-                    HasSubstr(std::string(host_verdict.message())));
+                    HasSubstr(host_verdict->refusal->Message()));
         continue;
       }
     }

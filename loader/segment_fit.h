@@ -3,48 +3,40 @@
 // geometry: pure arithmetic on the program headers, nothing read or mapped.
 // A segment maps when its file offset and address are congruent modulo the
 // allocation granularity (so a file view lands where the segment belongs) and
-// no page it needs is also needed by a segment with other rights or other file
+// no page it needs is needed by a segment with other rights or other file
 // bytes (one page has one protection and one source). Pages lost to a
 // neighbour at either end are copied; the rest of the segment still maps.
 #ifndef GRANULE_LOADER_SEGMENT_FIT_H_
 #define GRANULE_LOADER_SEGMENT_FIT_H_
 
-#include <cstdint>
-#include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "loader/elf_image.h"
+#include "loader/load_verdict.h"
 #include "platform/page_geometry.h"
 
 namespace granule {
 
-enum class SegmentRoute {
-  kMapped,        // Every page from the file (or zero-filled memory).
-  kPartlyMapped,  // Its whole pages inside map; pages at an end are copied.
-  kCopied,        // No page can come from the file: copied to memory.
-};
-const char* SegmentRouteName(SegmentRoute route);  // "mapped", ...
+// One per PT_LOAD with p_memsz > 0, in program header order. A segment's
+// `why` holds kOffsetIncongruent, or kSegmentsShareUnit once per neighbour
+// (program_headers: this segment, then the neighbour; value: the unit's
+// address). Bytes count the pages holding file bytes, as SegmentVerdict says.
+std::vector<SegmentVerdict> FitSegments(const ElfImage& image,
+                                        const PageGeometry& geometry);
 
-// Why a segment is not mapped whole; kNone when it is.
-enum class SegmentMisfit {
-  kNone,
-  kNotCongruent,  // p_offset and p_vaddr differ modulo the unit.
-  kSharesPage,    // A page at an end is needed by another segment too.
-};
-const char* SegmentMisfitName(SegmentMisfit misfit);  // "not congruent", ...
+// What the program headers allow on `geometry`, whatever granule's own loader
+// does with them: CheckLoad's verdict without the loader's size limit, and,
+// when the image is not mapped whole, each segment's route from FitSegments,
+// the route kPerSegment when some page maps from the file (else kCopy) and
+// the byte totals. InvalidArgument, naming no file, when the segments end too
+// close to the top of the address space to be placed at all.
+absl::StatusOr<LoadVerdict> CheckLayout(const ElfImage& image,
+                                        const PageGeometry& geometry);
 
-struct SegmentFit {
-  int index;  // Program header index.
-  SegmentRoute route;
-  SegmentMisfit misfit;
-  std::string reason;  // Empty when mapped; else for a user, with values.
-  uint64_t mapped_bytes;  // Of p_memsz; the rest is copied.
-  uint64_t copied_bytes;
-};
-
-// One entry per PT_LOAD with p_memsz > 0, in program header order.
-std::vector<SegmentFit> FitSegments(const ElfImage& image,
-                                    const PageGeometry& geometry);
+// Every segment of `verdict` maps whole from the file: shared whole, or per
+// segment with nothing copied.
+bool EverySegmentMapped(const LoadVerdict& verdict);
 
 }  // namespace granule
 

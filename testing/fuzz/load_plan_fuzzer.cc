@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The validator: for every image the reader accepts, PlanLoad and
-// CheckSharedPath on several page geometries, segment by segment and whole
+// CheckLoad on several page geometries, segment by segment and whole
 // file, must refuse with a status or return a plan that stays inside its own
 // region (the loader maps and clears exactly what the plan says).
 #include <cstddef>
 #include <cstdint>
+#include <variant>
 #include <vector>
 
 #include "loader/elf_image.h"
@@ -72,11 +73,18 @@ void PlanEverywhere(const ElfImage& image) {
       PlanOptions options;
       options.map_whole_file = whole_file;
       options.allow_execute = whole_file;  // Both values, without 4 plans.
-      absl::StatusOr<LoadPlan> plan = PlanLoad(image, geometry, options);
-      if (plan.ok()) CheckPlan(*plan, options, geometry);
+      absl::StatusOr<PlanOrRefusal> plan = PlanLoad(image, geometry, options);
+      if (!plan.ok()) continue;
+      if (const LoadPlan* p = std::get_if<LoadPlan>(&*plan)) {
+        CheckPlan(*p, options, geometry);
+      } else {
+        Require(!std::get<Refusal>(*plan).Message().empty(),
+                "a refusal without a reason");
+      }
     }
-    absl::Status shared = CheckSharedPath(image, geometry);
-    Require(shared.ok() || !shared.message().empty(),
+    absl::StatusOr<LoadVerdict> verdict = CheckLoad(image, geometry);
+    Require(!verdict.ok() || verdict->shared_whole() ||
+                (verdict->refusal && !verdict->refusal->Message().empty()),
             "a refusal without a reason");
   }
 }
