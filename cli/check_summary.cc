@@ -90,7 +90,7 @@ void CheckTotals::AddWalk(const FileWalk& walk) {
   symlinks_ += walk.symlinks_skipped;
   special_ += walk.special_skipped;
   directories_ += walk.directories;
-  invalid_ += static_cast<int>(walk.errors.size());
+  unlisted_ += static_cast<int>(walk.errors.size());
 }
 
 std::string CheckTotals::Text() const {
@@ -105,6 +105,11 @@ std::string CheckTotals::Text() const {
         "%s, %d special files\n",
         Plural(directories_, "directory", "directories"), not_elf_, other_elf_,
         Plural(symlinks_, "symbolic link", "symbolic links"), special_);
+  }
+  if (unlisted_ > 0) {
+    absl::StrAppendFormat(&out, "%s not read (named on stderr)\n",
+                          Plural(unlisted_, "directory or entry",
+                                 "directories or entries"));
   }
   const int judged = judged_;
   if (judged == 0) return out;
@@ -152,6 +157,7 @@ std::string CheckTotals::Json() const {
       .Number("files_invalid", invalid_)
       .Number("pairs_not_mapped", pairs_not_mapped_)
       .Number("directories", directories_)
+      .Number("directories_unread", unlisted_)
       .Raw("skipped", JsonObject()
                           .Number("not_elf", not_elf_)
                           .Number("other_elf", other_elf_)

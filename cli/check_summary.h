@@ -39,8 +39,11 @@ class CheckTotals {
 
   // No file invalid or unreadable, and on every page size every segment of
   // every file maps.
-  bool all_mapped() const { return invalid_ == 0 && pairs_not_mapped_ == 0; }
-  int invalid() const { return invalid_; }
+  bool all_mapped() const {
+    return invalid() == 0 && pairs_not_mapped_ == 0;
+  }
+  // Files that failed, and directories that could not be listed.
+  int invalid() const { return invalid_ + unlisted_; }
 
   std::string Text() const;  // Lines, ending with a newline.
   std::string Json() const;  // The "summary" object.
@@ -51,6 +54,7 @@ class CheckTotals {
   int files_ = 0;             // Judged or failed; skipped ones not counted.
   int judged_ = 0;            // Valid ELF executables and shared libraries.
   int invalid_ = 0;           // Failed: unreadable, or not a valid ELF.
+  int unlisted_ = 0;          // Directories and entries the walk could not read.
   int pairs_shared_ = 0;      // (file, page size) pairs mapped whole.
   int pairs_refused_ = 0;     // Not whole.
   int pairs_not_mapped_ = 0;  // Some segment (part) copied.
