@@ -118,15 +118,18 @@ std::string RouteSummary(const ElfImage& elf, const PageSizeChoice& choice,
   return text;
 }
 
+// The shape `load --json` gives a segment route, plus flags and misfit.
 std::string SegmentVerdictJson(const ElfImage& elf, const SegmentVerdict& fit) {
+  std::vector<std::string> why;
+  for (const Refusal& r : fit.why) why.push_back(JsonString(r.Message()));
   return JsonObject()
       .Number("index", fit.program_header)
-      .String("flags", elf.segments[fit.program_header].FlagString())
       .String("route", SegmentRouteName(fit.route))
-      .String("misfit", MisfitName(fit))
-      .String("reason", WhyText(fit))
       .Number("bytes_mapped", fit.bytes_mapped)
       .Number("bytes_copied", fit.bytes_copied)
+      .Raw("why", JsonArray(why))
+      .String("flags", elf.segments[fit.program_header].FlagString())
+      .String("misfit", MisfitName(fit))
       .Build();
 }
 
@@ -138,7 +141,7 @@ std::string VerdictJsonWithRoutes(const ElfImage& elf,
     routes.push_back(SegmentVerdictJson(elf, fit));
   }
   return VerdictJson(choice, verdict)
-      .String("route", RouteWords(verdict.route))
+      .String("route", LoadRouteName(verdict.route))
       .Bool("every_segment_mapped", EverySegmentMapped(verdict))
       .Number("bytes_mapped", verdict.bytes_mapped)
       .Number("bytes_copied", verdict.bytes_copied)

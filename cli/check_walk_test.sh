@@ -68,12 +68,12 @@ assert report["exit_code"] == 3, report["exit_code"]
 files = {f["file"]: f for f in report["files"]}
 assert sorted(files) == [tree + "/image.go", tree + "/sub/true"], sorted(files)
 image, true = files[tree + "/image.go"], files[tree + "/sub/true"]
-assert [v["route"] for v in image["verdicts"]] == ["whole", "whole"], image
+assert [v["route"] for v in image["verdicts"]] == ["shared", "shared"], image
 assert image["loader"]["loads"] is True, image["loader"]
 assert true["loader"]["loads"] is False and true["loader"]["reason"], true
 on64 = true["verdicts"][1]
-assert on64["route"] in ("copy", "per segment") and not on64["every_segment_mapped"]
-assert any(s["route"] != "mapped" and s["reason"] for s in on64["segment_routes"])
+assert on64["route"] in ("copy", "per-segment") and not on64["every_segment_mapped"]
+assert any(s["route"] != "mapped" and s["why"] for s in on64["segment_routes"])
 summary = report["summary"]
 assert summary["skipped"] == {"not_elf": 1, "other_elf": 0, "symbolic_links": 2,
                               "special_files": 1}, summary["skipped"]

@@ -133,7 +133,7 @@ if report:
            not verdict["every_segment_mapped"],
            f"check's 256k verdict: {verdict}")
     routes = verdict["segment_routes"]
-    expect(routes and all(r["route"] == "copied" and r["reason"] and
+    expect(routes and all(r["route"] == "copied" and r["why"] and
                           isinstance(r["bytes_copied"], int) for r in routes),
            f"check's 256k segment routes: {routes}")
 text_file = os.path.join(scratch, "notes.txt")
@@ -150,7 +150,7 @@ if report:
     expect([f["file"] for f in report["files"]] ==
            [os.path.join(tree, "sample.go")], f"check DIR's files: {report}")
     entry = report["files"][0]
-    expect([v["route"] for v in entry["verdicts"]] == ["whole", "whole"],
+    expect([v["route"] for v in entry["verdicts"]] == ["shared", "shared"],
            f"check DIR's routes: {entry}")
     expect(entry["loader"] == {"loads": True, "refusal": "none", "reason": ""},
            f"check DIR's loader verdict: {entry}")
