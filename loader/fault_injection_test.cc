@@ -231,18 +231,22 @@ void ExpectNothingLeft(const Machines& machines, const Baseline& baseline,
   EXPECT_EQ(ImageRegistry::Global().size(), baseline.registered) << context;
 }
 
-// Where the loader must put the image: 256 KiB pages and the request for
-// malloc take the heap; a compact image's .bss, and the RELRO image's zero
-// tail at 0x11000, are off the 64 KiB granularity of Windows, so they fall
-// back there too.
-LoadPath ExpectedPath(const ImageCase& c, const Route& route) {
+// Where the loader must put the image: the request for malloc takes the
+// heap; 256 KiB pages hold every segment of these small images in one page,
+// so nothing could be mapped and they take the heap too. A compact image's
+// .bss, and the RELRO image's zero tail at 0x11000, are off the 64 KiB
+// granularity of Windows: the per-segment route maps what it can there and
+// copies that unit in place.
+LoadRoute ExpectedRoute(const ImageCase& c, const Route& route) {
   const SimulatedMachine& machine = *FindSimulatedMachine(route.machine);
   const bool split_units = machine.page_size != machine.allocation_granularity;
-  if (route.choice == Choice::kMalloc || machine.page_size > 0x10000 ||
-      ((c.layout == Layout::kCompact || c.relro) && split_units)) {
-    return LoadPath::kMalloc;
+  if (route.choice == Choice::kMalloc || machine.page_size > 0x10000) {
+    return LoadRoute::kCopy;
   }
-  return LoadPath::kShared;
+  if ((c.layout == Layout::kCompact || c.relro) && split_units) {
+    return LoadRoute::kPerSegment;
+  }
+  return LoadRoute::kSharedWhole;
 }
 
 class FaultSweepTest
@@ -266,8 +270,10 @@ TEST_P(FaultSweepTest, EveryFailedCallLeavesNothingBehind) {
     absl::StatusOr<std::unique_ptr<LoadedImage>> image =
         LoadImage(path, options);
     ASSERT_TRUE(image.ok()) << image.status();
-    ASSERT_EQ((*image)->path(), ExpectedPath(image_case, route))
+    ASSERT_EQ((*image)->verdict().route, ExpectedRoute(image_case, route))
         << (*image)->reason();
+    ASSERT_EQ((*image)->path() == LoadPath::kMalloc,
+              ExpectedRoute(image_case, route) == LoadRoute::kCopy);
   }
   ExpectNothingLeft(machines, baseline, "after a successful load",
                     options.arena.get());
