@@ -107,6 +107,8 @@ absl::StatusOr<PathDecision> DecideCopy(const ElfImage& elf,
         absl::StrCat("the heap copy was refused: ", r->Message()));
   }
   verdict.route = LoadRoute::kCopy;
+  verdict.bytes_mapped = 0;
+  verdict.bytes_copied = FilePageBytes(elf, 1);
   return PathDecision{LoadPath::kMalloc, heap,
                       std::get<LoadPlan>(*std::move(plan)), std::move(verdict)};
 }
@@ -371,6 +373,9 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
   }
   std::string reason = decision->verdict.Reason();
   if (copy) {
+    // Read, not mapped: nothing of this load is shared.
+    decision->verdict.bytes_copied += decision->verdict.bytes_mapped;
+    decision->verdict.bytes_mapped = 0;
     absl::StrAppend(&reason,
                     "; file bytes copied, not mapped (copy_file_bytes)");
   }
