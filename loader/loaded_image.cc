@@ -76,7 +76,11 @@ absl::StatusOr<MachinePlan> PlanOnMachine(const ElfImage& elf,
   out.verdict.bytes_copied = FilePageBytes(elf, 1);
   // Segment by segment shows no file at its offsets (map_whole_file), and
   // a window off the granularity places no file byte.
-  if (!per_segment || window || options.map_whole_file) return out;
+  // The heap's byte geometry would make a unit of every byte.
+  if (!per_segment || window || options.map_whole_file ||
+      geometry.page_size() == 1) {
+    return out;
+  }
   PlanOptions each = MakePlanOptions(options, /*whole_file=*/false);
   each.per_segment = true;
   absl::StatusOr<PlanOrRefusal> planned = PlanLoad(elf, geometry, each);
