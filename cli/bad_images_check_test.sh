@@ -102,10 +102,14 @@ while IFS=$'\t' read -r name stage expected; do
     "granule load: $dir/$name.go: $expected"
 done <"$table"
 
-# Alignment cases load as heap copies, and --path=shared refuses them.
+# Alignment cases load, segment by segment where the page size allows or as
+# heap copies, each with its route; --path=shared refuses them.
 run load "${shared[@]}"
 expect_exit "shared-path cases" load 0
-expect_in "load" "load's totals" "$out" "malloc ${#shared[@]} "
+expect_in "load" "load's totals" "$out" "failed 0"
+routes=$(grep -cE '^  route      (per-segment|copy): ' <<<"$out")
+[ "$routes" = "${#shared[@]}" ] ||
+  fail "load: $routes of ${#shared[@]} alignment cases name their route: $out"
 run load --path=shared "${shared[@]}"
 expect_exit "shared-path cases" "load --path=shared" 1
 shared_err="$err"

@@ -184,6 +184,20 @@ if report:
            report["summary"]["failed"] == 1, f"load's summary: {report}")
     loaded = files[0]
     expect(loaded["load_path"] in ("shared", "malloc"), f"load: {loaded}")
+    expect(loaded["route"] in ("shared", "per-segment", "copy"),
+           f"load's route: {loaded}")
+    expect((loaded["route"] == "copy") == (loaded["load_path"] == "malloc"),
+           f"load's route and load_path disagree: {loaded}")
+    for key in ("bytes_mapped", "bytes_copied"):
+        expect(isinstance(loaded.get(key), int), f"load's {key}: {loaded}")
+    expect(isinstance(loaded.get("segment_routes"), list) and
+           (loaded["route"] == "per-segment") ==
+           bool(loaded["segment_routes"]),
+           f"load's segment_routes: {loaded}")
+    for route in loaded["segment_routes"]:
+        expect(set(route) == {"index", "route", "bytes_mapped",
+                              "bytes_copied", "why"},
+               f"load's segment route: {route}")
     expect(int(loaded["base"], 16) % 65536 == 0, f"load's base: {loaded}")
     for segment in loaded["segments"]:
         address = int(segment["address"], 16)

@@ -136,16 +136,23 @@ class BadImageCatalogueTest : public ::testing::TestWithParam<BadImage> {
     }
     ExpectNothingLeft(*host_, "host, shared path required");
 
-    // Automatic choice: the contract says such images still load, copied,
-    // and the reason is given.
+    // Automatic choice: the contract says such images still load, mapped
+    // segment by segment where the machine allows or else copied, and the
+    // reason is given.
     options = {};
     options.shared_backend = &machine;
     image = LoadImage(path_, options);
     ASSERT_TRUE(image.ok()) << image.status();
-    EXPECT_EQ((*image)->path(), LoadPath::kMalloc);
+    const LoadVerdict& verdict = (*image)->verdict();
+    EXPECT_NE(verdict.route, LoadRoute::kSharedWhole);
+    EXPECT_EQ((*image)->path() == LoadPath::kMalloc,
+              verdict.route == LoadRoute::kCopy);
+    EXPECT_EQ(verdict.route == LoadRoute::kPerSegment,
+              verdict.bytes_mapped > 0);
     EXPECT_THAT((*image)->reason(), HasSubstr(GetParam().expected));
     image->reset();
     ExpectNothingLeft(HeapMemoryBackend(), "after releasing the heap copy");
+    ExpectNothingLeft(machine, "after releasing the per-segment load");
   }
 
   std::string path_;

@@ -37,6 +37,14 @@ class Planner {
 
   absl::StatusOr<PlanOrRefusal> Plan() {
     if (absl::Status s = CheckFileCanBeSpanned(); !s.ok()) return s;
+    if (options_.per_segment) {
+      if (absl::Status s = SizeRegion(); !s.ok()) return s;
+      internal::PlanPerSegment(image_, geometry_, options_.allow_execute,
+                               plan_);
+      PlanRelro();
+      MakeRelative();
+      return std::move(plan_);
+    }
     if (std::optional<Refusal> r = CheckUnitsDivideAlignments()) return *r;
     if (absl::Status s = SizeRegion(); !s.ok()) return s;
     std::optional<Refusal> refused =
@@ -107,6 +115,11 @@ class Planner {
   absl::Status SizeRegion() {
     plan_.load_start = options_.span_file ? 0 : image_.load_start();
     plan_.alignment = image_.max_load_align();
+    if (options_.per_segment) {
+      // Units are counted from the region's start, which must sit on one.
+      plan_.alignment = std::max<uint64_t>(plan_.alignment, granule_);
+      plan_.load_start = Down(image_.load_start(), plan_.alignment);
+    }
     const uint64_t end =
         options_.span_file ? std::max(image_.load_end(), image_.file_size)
                            : image_.load_end();
@@ -294,6 +307,20 @@ Protection FinalProtection(const Segment& segment, bool allow_execute) {
   if (segment.writable()) return Protection::kReadWrite;
   if (segment.executable() && allow_execute) return Protection::kReadExecute;
   return Protection::kRead;
+}
+
+uint64_t FilePageBytes(const ElfImage& image, uint64_t unit) {
+  uint64_t bytes = 0, counted_to = 0;
+  for (const Segment* s : image.LoadSegments()) {
+    if (s->filesz == 0) continue;
+    const uint64_t lo = std::max(Down(s->vaddr, unit), counted_to);
+    // Not yet sized: an end near 2^64 counts to the top.
+    const uint64_t hi =
+        checked::AlignUp(s->vaddr + s->filesz, unit).value_or(UINT64_MAX);
+    if (hi > lo) bytes += hi - lo;
+    counted_to = std::max(counted_to, hi);
+  }
+  return bytes;
 }
 
 absl::StatusOr<PlanOrRefusal> PlanLoad(const ElfImage& image,

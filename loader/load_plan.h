@@ -27,6 +27,10 @@ struct MapStep {
   uint64_t file_offset;  // When from_file.
   uint64_t length;       // Bytes; the backend rounds up to pages.
   Protection protection;
+  // Zero-filled memory into which the file bytes of every segment in the
+  // range are read, each at its address (not from_file): the per-segment
+  // route's pages that cannot be mapped from the file.
+  bool copy_segments = false;
 };
 
 struct ProtectStep {
@@ -52,6 +56,10 @@ struct LoadPlan {
   std::vector<ByteRange> zero_fills;
   // After relocation: each segment's final protection, then PT_GNU_RELRO.
   std::vector<ProtectStep> final_protections;
+  // PlanOptions::per_segment: what each PT_LOAD became, and the totals.
+  std::vector<SegmentVerdict> segments;
+  uint64_t bytes_mapped = 0;
+  uint64_t bytes_copied = 0;
 };
 
 struct PlanOptions {
@@ -64,6 +72,13 @@ struct PlanOptions {
   // segment's zero-filled memory would hide file bytes.
   bool span_file = false;
   bool allow_execute = false;  // RX segments become RX; else R.
+  // Plan for the geometry as it is, never refusing it: every allocation
+  // unit that one segment alone touches, at a file offset congruent to its
+  // address, is mapped from the file; the rest is copied in place
+  // (MapStep::copy_segments), a copied page getting write if any of its
+  // segments writes and execute only if all of them execute. Not with
+  // map_whole_file.
+  bool per_segment = false;
   uint64_t max_span = uint64_t{1} << 30;
 };
 
@@ -80,6 +95,18 @@ absl::StatusOr<PlanOrRefusal> PlanLoad(const ElfImage& image,
 
 // The protection a segment ends with: R, RW, or RX (R unless allowed).
 Protection FinalProtection(const Segment& segment, bool allow_execute);
+
+// Bytes of `unit`-sized pages that hold a PT_LOAD's file bytes, each page
+// once: what a whole mapping maps, or a whole copy copies.
+uint64_t FilePageBytes(const ElfImage& image, uint64_t unit);
+
+namespace internal {
+// The per-segment route's maps, zero fills, protections and verdicts, added
+// to `plan` in image addresses (load_plan.cc sizes the region first and
+// makes the steps relative after).
+void PlanPerSegment(const ElfImage& image, const PageGeometry& geometry,
+                    bool allow_execute, LoadPlan& plan);
+}  // namespace internal
 
 }  // namespace granule
 

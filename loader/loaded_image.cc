@@ -43,14 +43,57 @@ std::optional<Refusal> CheckWindowStart(uint64_t window_start,
                  Unit::kAllocationGranularity, unit, window_start};
 }
 
-absl::StatusOr<PlanOrRefusal> PlanShared(const ElfImage& elf,
-                                         uint64_t window_start,
-                                         const PageGeometry& geometry,
-                                         const LoadOptions& options) {
-  if (std::optional<Refusal> r = CheckWindowStart(window_start, geometry)) {
-    return *r;
+// The plan on the shared path's geometry and its verdict: the image whole,
+// else (when `per_segment`) segment by segment if that maps anything, else
+// no plan and the refusal.
+struct MachinePlan {
+  std::optional<LoadPlan> plan;
+  LoadVerdict verdict;
+};
+
+absl::StatusOr<MachinePlan> PlanOnMachine(const ElfImage& elf,
+                                          uint64_t window_start,
+                                          const PageGeometry& geometry,
+                                          const LoadOptions& options,
+                                          bool per_segment) {
+  MachinePlan out;
+  out.verdict.geometry = geometry;
+  out.verdict.largest_align = elf.max_load_align();
+  std::optional<Refusal> window = CheckWindowStart(window_start, geometry);
+  absl::StatusOr<PlanOrRefusal> whole =
+      window ? PlanOrRefusal(*window)
+             : PlanLoad(elf, geometry,
+                        MakePlanOptions(options, /*whole_file=*/true));
+  if (!whole.ok()) return whole.status();
+  if (LoadPlan* plan = std::get_if<LoadPlan>(&*whole)) {
+    out.verdict.route = LoadRoute::kSharedWhole;
+    out.verdict.bytes_mapped = FilePageBytes(elf, geometry.page_size());
+    out.plan = std::move(*plan);
+    return out;
   }
-  return PlanLoad(elf, geometry, MakePlanOptions(options, /*whole_file=*/true));
+  out.verdict.refusal = std::get<Refusal>(*whole);
+  out.verdict.route = LoadRoute::kCopy;
+  out.verdict.bytes_copied = FilePageBytes(elf, 1);
+  // Segment by segment shows no file at its offsets (map_whole_file), and
+  // a window off the granularity places no file byte.
+  // The heap's byte geometry would make a unit of every byte.
+  if (!per_segment || window || options.map_whole_file ||
+      geometry.page_size() == 1) {
+    return out;
+  }
+  PlanOptions each = MakePlanOptions(options, /*whole_file=*/false);
+  each.per_segment = true;
+  absl::StatusOr<PlanOrRefusal> planned = PlanLoad(elf, geometry, each);
+  if (!planned.ok()) return planned.status();
+  LoadPlan* plan = std::get_if<LoadPlan>(&*planned);
+  // Nothing mapped shares nothing: the heap copy is then as good.
+  if (plan == nullptr || plan->bytes_mapped == 0) return out;
+  out.verdict.route = LoadRoute::kPerSegment;
+  out.verdict.segments = plan->segments;
+  out.verdict.bytes_mapped = plan->bytes_mapped;
+  out.verdict.bytes_copied = plan->bytes_copied;
+  out.plan = std::move(*plan);
+  return out;
 }
 
 absl::StatusOr<PathDecision> DecideCopy(const ElfImage& elf,
@@ -68,6 +111,8 @@ absl::StatusOr<PathDecision> DecideCopy(const ElfImage& elf,
         absl::StrCat("the heap copy was refused: ", r->Message()));
   }
   verdict.route = LoadRoute::kCopy;
+  verdict.bytes_mapped = 0;
+  verdict.bytes_copied = FilePageBytes(elf, 1);
   return PathDecision{LoadPath::kMalloc, heap,
                       std::get<LoadPlan>(*std::move(plan)), std::move(verdict)};
 }
@@ -79,6 +124,7 @@ absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
   LoadVerdict verdict;
   verdict.largest_align = elf.max_load_align();
   verdict.refusal = Refusal{};  // Refusal::Kind::kCopyRequested.
+  verdict.route = LoadRoute::kCopy;
   if (options.path != Choice::kMalloc) {
     MemoryBackend* shared = options.shared_backend;
     if (shared == nullptr) {
@@ -86,19 +132,18 @@ absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
       if (!host.ok()) return host.status();
       shared = *host;
     }
-    verdict.geometry = shared->geometry();
-    absl::StatusOr<PlanOrRefusal> plan =
-        PlanShared(elf, window_start, verdict.geometry, options);
-    if (!plan.ok()) return plan.status();
-    if (LoadPlan* whole = std::get_if<LoadPlan>(&*plan)) {
-      verdict.route = LoadRoute::kSharedWhole;
-      verdict.refusal.reset();
-      return PathDecision{LoadPath::kShared, shared, std::move(*whole),
-                          std::move(verdict)};
+    // Required sharing means the image whole: a partly copied image is not
+    // what such a caller asked for.
+    absl::StatusOr<MachinePlan> planned =
+        PlanOnMachine(elf, window_start, shared->geometry(), options,
+                      /*per_segment=*/options.path == Choice::kAuto);
+    if (!planned.ok()) return planned.status();
+    if (planned->plan.has_value()) {
+      return PathDecision{LoadPath::kShared, shared, *std::move(planned->plan),
+                          std::move(planned->verdict)};
     }
-    verdict.refusal = std::get<Refusal>(*plan);
+    verdict = std::move(planned->verdict);
     if (options.path == Choice::kShared) {
-      verdict.route = LoadRoute::kCopy;
       return absl::FailedPreconditionError(
           absl::StrCat("the shared path is required but ", verdict.Reason()));
     }
@@ -148,6 +193,26 @@ absl::Status CopyFileRange(Region& region, const File& file,
   return region.Protect(m.offset, m.length, m.protection);
 }
 
+// MapStep::copy_segments: zero-filled memory, then each segment's file
+// bytes inside the range read to their addresses.
+absl::Status CopySegments(Region& region, const File& file,
+                          const ElfImage& elf, const MapStep& m,
+                          uint64_t load_start) {
+  absl::Status s = region.MapZeroed(m.offset, m.length, Protection::kReadWrite);
+  if (!s.ok()) return s;
+  const uint64_t lo = load_start + m.offset, hi = lo + m.length;
+  for (const Segment* segment : elf.LoadSegments()) {
+    const uint64_t begin = std::max(segment->vaddr, lo);
+    const uint64_t end = std::min(segment->vaddr + segment->filesz, hi);
+    if (begin >= end) continue;
+    s = file.ReadAt(segment->offset + (begin - segment->vaddr),
+                    absl::MakeSpan(region.data() + (begin - load_start),
+                                   end - begin));
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 // LoadOptions::populate_writable: the file pages writable at relocation time,
 // whether mapped writable or made writable for the load. Zero-filled memory
 // (.bss) is left to fault in when used.
@@ -172,7 +237,9 @@ absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                     bool populate_writable, bool whole_file, bool advise) {
   for (const MapStep& m : plan.maps) {
     absl::Status s =
-        !m.from_file      ? region.MapZeroed(m.offset, m.length, m.protection)
+        m.copy_segments
+            ? CopySegments(region, file, elf, m, plan.load_start)
+        : !m.from_file    ? region.MapZeroed(m.offset, m.length, m.protection)
         : copy_file_bytes ? CopyFileRange(region, file, elf, m, whole_file)
                           : region.MapFile(m.offset, file, m.file_offset,
                                            m.length, m.protection);
@@ -310,6 +377,9 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
   }
   std::string reason = decision->verdict.Reason();
   if (copy) {
+    // Read, not mapped: nothing of this load is shared.
+    decision->verdict.bytes_copied += decision->verdict.bytes_mapped;
+    decision->verdict.bytes_mapped = 0;
     absl::StrAppend(&reason,
                     "; file bytes copied, not mapped (copy_file_bytes)");
   }
@@ -365,17 +435,11 @@ void internal::RegisterAll(const std::vector<LoadedImage*>& images) {
 
 absl::StatusOr<LoadVerdict> CheckLoad(const ElfImage& elf,
                                       const PageGeometry& geometry) {
-  absl::StatusOr<PlanOrRefusal> plan =
-      PlanLoad(elf, geometry, PlanOptions{/*map_whole_file=*/true});
-  if (!plan.ok()) return plan.status();
-  LoadVerdict verdict;
-  verdict.geometry = geometry;
-  verdict.largest_align = elf.max_load_align();
-  if (const Refusal* r = std::get_if<Refusal>(&*plan)) {
-    verdict.route = LoadRoute::kCopy;
-    verdict.refusal = *r;
-  }
-  return verdict;
+  absl::StatusOr<MachinePlan> planned =
+      PlanOnMachine(elf, /*window_start=*/0, geometry, LoadOptions(),
+                    /*per_segment=*/true);
+  if (!planned.ok()) return planned.status();
+  return std::move(planned->verdict);
 }
 
 }  // namespace granule

@@ -67,6 +67,17 @@ void CheckPlan(const LoadPlan& plan, const PlanOptions& options,
   }
 }
 
+// The per-segment route never refuses, and stays inside its region.
+void PlanPerSegment(const ElfImage& image, const PageGeometry& geometry) {
+  PlanOptions each;
+  each.per_segment = true;
+  absl::StatusOr<PlanOrRefusal> plan = PlanLoad(image, geometry, each);
+  if (!plan.ok()) return;
+  const LoadPlan* p = std::get_if<LoadPlan>(&*plan);
+  Require(p != nullptr, "the per-segment route refused an image");
+  if (p != nullptr) CheckPlan(*p, each, geometry);
+}
+
 void PlanEverywhere(const ElfImage& image) {
   for (const PageGeometry& geometry : Geometries()) {
     for (bool whole_file : {false, true}) {
@@ -82,6 +93,8 @@ void PlanEverywhere(const ElfImage& image) {
                 "a refusal without a reason");
       }
     }
+    // The heap's byte geometry never takes this route (a unit per byte).
+    if (geometry.page_size() >= 4096) PlanPerSegment(image, geometry);
     absl::StatusOr<LoadVerdict> verdict = CheckLoad(image, geometry);
     Require(!verdict.ok() || verdict->shared_whole() ||
                 (verdict->refusal && !verdict->refusal->Message().empty()),
