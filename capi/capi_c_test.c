@@ -132,6 +132,10 @@ static void LoadBothPaths(const char* path) {
   if (image == NULL) return;
   CHECK(granule_image_path(image) == GRANULE_LOADED_MALLOC);
   CHECK(strcmp(granule_image_path_name(image), "malloc") == 0);
+  CHECK(granule_image_route(image) == GRANULE_ROUTE_COPY);
+  CHECK(strcmp(granule_image_route_name(image), "copy") == 0);
+  CHECK(granule_image_bytes_mapped(image) == 0);
+  CHECK(granule_image_bytes_copied(image) > 0);
   CheckLoaded(image);
   CHECK(granule_loaded_image_count() == before + 1);
   granule_image_release(image);
@@ -143,6 +147,10 @@ static void LoadBothPaths(const char* path) {
   CHECK_OK(granule_load(path, &options, &image));
   if (image == NULL) return;
   CHECK(granule_image_path(image) == GRANULE_LOADED_SHARED);
+  CHECK(granule_image_route(image) == GRANULE_ROUTE_SHARED_WHOLE);
+  CHECK(strcmp(granule_image_route_name(image), "shared") == 0);
+  CHECK(granule_image_bytes_mapped(image) > 0);
+  CHECK(granule_image_bytes_copied(image) == 0);
   CheckLoaded(image);
   granule_image_release(image);
 

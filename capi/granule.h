@@ -311,6 +311,25 @@ const char* granule_image_path_name(const granule_image* image);
 /* Why that path: which units divided the alignment, or which did not. */
 const char* granule_image_reason(const granule_image* image);
 
+/* How the image's file pages reached memory on this machine's geometry:
+ * mapped whole, segment by segment (the allocation units one segment alone
+ * touches at a congruent file offset mapped, the rest copied in place, on
+ * the shared path), or copied (the malloc path). */
+typedef int32_t granule_route;
+enum {
+  GRANULE_ROUTE_SHARED_WHOLE = 0,
+  GRANULE_ROUTE_PER_SEGMENT = 1,
+  GRANULE_ROUTE_COPY = 2
+};
+granule_route granule_image_route(const granule_image* image);
+/* "shared", "per-segment", "copy". */
+const char* granule_image_route_name(const granule_image* image);
+/* Bytes of file pages mapped from the file (shareable with other processes)
+ * and copied into private memory. copy_file_bytes counts its reads as
+ * copied. */
+uint64_t granule_image_bytes_mapped(const granule_image* image);
+uint64_t granule_image_bytes_copied(const granule_image* image);
+
 /* A pointer of the caller's kept with the image (a runtime's record of the
  * module), NULL until set; granule never reads it. Setting and getting are
  * atomic: granule_image_user_data is async-signal-safe, so a handler that

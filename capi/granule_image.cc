@@ -213,6 +213,27 @@ const char* granule_image_reason(const granule_image* image) {
   return Image(image).reason().c_str();
 }
 
+granule_route granule_image_route(const granule_image* image) {
+  switch (Image(image).verdict().route) {
+    case granule::LoadRoute::kSharedWhole:
+      return GRANULE_ROUTE_SHARED_WHOLE;
+    case granule::LoadRoute::kPerSegment:
+      return GRANULE_ROUTE_PER_SEGMENT;
+    case granule::LoadRoute::kCopy:
+      return GRANULE_ROUTE_COPY;
+  }
+  return GRANULE_ROUTE_COPY;
+}
+const char* granule_image_route_name(const granule_image* image) {
+  return granule::LoadRouteName(Image(image).verdict().route);
+}
+uint64_t granule_image_bytes_mapped(const granule_image* image) {
+  return Image(image).verdict().bytes_mapped;
+}
+uint64_t granule_image_bytes_copied(const granule_image* image) {
+  return Image(image).verdict().bytes_copied;
+}
+
 void granule_image_set_user_data(granule_image* image, void* user_data) {
   reinterpret_cast<granule::LoadedImage*>(image)->set_user_data(user_data);
 }

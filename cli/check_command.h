@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// `granule check FILE... [--page-size=LIST]`: reads each ELF file's headers,
-// checks its relocation tables as a load would, and says, for each page size,
-// whether the loader would map it (the shared path) or copy it to the heap
-// (the malloc path), and why. Nothing is mapped, so hundreds of files take
-// milliseconds.
+// `granule check FILE|DIR... [--page-size=LIST]`: reads each ELF file's
+// headers and says, for each page size, how its PT_LOAD segments would map:
+// the whole image mapped from the file (the shared path), segment by segment
+// (some segments copied, each with its reason), or only as a copy. That is a
+// question about the program headers alone, so any executable or shared
+// library gets an answer; whether granule's own loader would take the file
+// (position-independent, relative relocations only, within its size limit)
+// is a separate verdict. Nothing is mapped, so thousands of files take
+// seconds.
 #ifndef GRANULE_CLI_CHECK_COMMAND_H_
 #define GRANULE_CLI_CHECK_COMMAND_H_
 
@@ -16,41 +20,71 @@
 #include "cli/command.h"
 #include "cli/page_sizes.h"
 #include "loader/elf_image.h"
+#include "loader/load_verdict.h"
 
 namespace granule::cli {
 
-struct FileCheck {
-  std::string path;
-  absl::Status error;  // Not OK when the file cannot be read or validated.
-  std::optional<ElfImage> elf;  // Present when `error` is OK.
-  // One per page size, in the order given: OK means the shared path, else
-  // the reason for the malloc path.
-  std::vector<absl::Status> verdicts;
+// A route in the words of `check`'s table: "whole", "per segment", "copy".
+const char* RouteWords(LoadRoute route);
+// Why a segment is not mapped whole, as a short category for totals:
+// "offset and address not congruent", "shares a page with another segment".
+std::string MisfitName(const SegmentVerdict& fit);
+
+// Why granule's own loader would not take a file whose layout is judged.
+enum class LoaderRefusal {
+  kNone,          // It would load it.
+  kFixedAddress,  // ET_EXEC: linked to run at one address.
+  kRelocations,   // A relocation other than a relative one, or a bad table.
+  kSizeLimit,     // Past LoadOptions::max_image_size or the address space.
+};
+const char* LoaderRefusalName(LoaderRefusal refusal);
+
+struct LoaderVerdict {
+  LoaderRefusal refusal = LoaderRefusal::kNone;
+  std::string reason;  // Empty with kNone; else the first problem, by name.
+  bool loads() const { return refusal == LoaderRefusal::kNone; }
 };
 
-struct CheckTotals {
-  int files = 0;
-  int pairs_shared = 0;
-  int pairs_refused = 0;
-  int files_invalid = 0;
+// What a file is, from its first bytes: only executables and shared
+// libraries have a layout to judge.
+enum class FileKind { kUnread, kLoadable, kNotElf, kOtherElf };
 
-  void Add(const FileCheck& check);
-  bool all_shared() const { return pairs_refused == 0 && files_invalid == 0; }
+struct FileCheck {
+  std::string path;
+  FileKind kind = FileKind::kUnread;
+  absl::Status error;  // Not OK when the file cannot be read or validated.
+  std::optional<ElfImage> elf;  // Present when `error` is OK.
+  // One per page size, in the order given: CheckLayout's, what the program
+  // headers allow, with each segment's route when not mapped whole.
+  std::vector<LoadVerdict> verdicts;
+  LoaderVerdict loader;
 };
 
 FileCheck CheckFile(const std::string& path,
                     absl::Span<const PageSizeChoice> page_sizes);
 
-// One file's report: a block of lines, or one JSON object.
+// One file's report: a block of lines, one line, or one JSON object.
 std::string FormatFileCheck(const FileCheck& check,
                             absl::Span<const PageSizeChoice> page_sizes);
+std::string FormatFileCheckLine(const FileCheck& check,
+                                absl::Span<const PageSizeChoice> page_sizes);
 std::string FileCheckJson(const FileCheck& check,
                           absl::Span<const PageSizeChoice> page_sizes);
-std::string FormatCheckTotals(const CheckTotals& totals);  // One line.
 
-// The whole command. `page_size_list` is the --page-size flag's value.
-CommandResult RunCheck(const std::vector<std::string>& files,
-                       const std::string& page_size_list, bool json);
+struct CheckFlags {
+  std::string page_size_list;  // --page-size.
+  bool json = false;
+  bool verbose = false;   // Every file's block, however many.
+  bool loadable = false;  // A file granule would not load is invalid input.
+};
+
+// More files than this (or any directory) and the text report gives one
+// line per file, unless --verbose.
+inline constexpr int kMaxDetailedFiles = 20;
+
+// The whole command.
+CommandResult RunCheck(const std::vector<std::string>& arguments,
+                       const CheckFlags& flags);
 
 }  // namespace granule::cli
 

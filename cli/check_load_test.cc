@@ -45,9 +45,15 @@ TEST(CheckTest, SixtyFourKiBImageIsSharedUpToSixtyFourKiBPages) {
   const FileCheck check = CheckFile(path, sizes);
   ASSERT_TRUE(check.error.ok()) << check.error;
   ASSERT_EQ(check.verdicts.size(), 3u);
-  EXPECT_TRUE(check.verdicts[0].ok()) << check.verdicts[0];
-  EXPECT_TRUE(check.verdicts[1].ok()) << check.verdicts[1];
-  EXPECT_TRUE(absl::IsFailedPrecondition(check.verdicts[2]));
+  EXPECT_TRUE(check.verdicts[0].shared_whole()) << check.verdicts[0].Reason();
+  EXPECT_TRUE(check.verdicts[1].shared_whole()) << check.verdicts[1].Reason();
+  EXPECT_EQ(check.verdicts[2].route, LoadRoute::kCopy);
+  ASSERT_TRUE(check.verdicts[2].refusal.has_value());
+  EXPECT_EQ(check.verdicts[2].refusal->kind,
+            Refusal::Kind::kUnitDoesNotDivideAlign);
+  EXPECT_EQ(check.verdicts[2].refusal->unit, Unit::kPage);
+  EXPECT_EQ(check.verdicts[2].refusal->unit_bytes, 262144u);
+  EXPECT_EQ(check.verdicts[2].refusal->value, 65536u);
   const std::string text = FormatFileCheck(check, sizes);
   EXPECT_THAT(text, StartsWith(path + ": ELF64 little-endian, machine none, "
                                       "layout 1:1, 64 KiB alignment contract "
@@ -76,8 +82,8 @@ TEST(CheckTest, FourKiBImageFailsTheContract) {
   const std::vector<PageSizeChoice> sizes = PageSizes("4k,16k");
   const FileCheck check = CheckFile(path, sizes);
   ASSERT_TRUE(check.error.ok()) << check.error;
-  EXPECT_TRUE(check.verdicts[0].ok());
-  EXPECT_FALSE(check.verdicts[1].ok());
+  EXPECT_TRUE(check.verdicts[0].shared_whole());
+  EXPECT_FALSE(check.verdicts[1].shared_whole());
   EXPECT_THAT(FormatFileCheck(check, sizes),
               HasSubstr("64 KiB alignment contract not met"));
 }
@@ -92,7 +98,7 @@ TEST(CheckTest, UnreadableFilesAreReportedByName) {
   EXPECT_FALSE(check.elf.has_value());
   // The reason is the command's error, printed once on stderr.
   EXPECT_EQ(FormatFileCheck(check, PageSizes("4k")), *text + ": invalid\n");
-  CommandResult run = RunCheck({*text}, "4k", false);
+  CommandResult run = RunCheck({*text}, {"4k", false});
   EXPECT_EQ(run.exit_code, kExitFailed);
   EXPECT_THAT(run.errors,
               ElementsAre(*text +
@@ -105,7 +111,7 @@ TEST(CheckTest, UnreadableFilesAreReportedByName) {
 
 TEST(CheckTest, TotalsAndExitCodes) {
   const std::string good = WriteDemoImage(65536);
-  CommandResult ok = RunCheck({good, good}, "4k,64k", false);
+  CommandResult ok = RunCheck({good, good}, {"4k,64k", false});
   EXPECT_EQ(ok.exit_code, kExitOk);
   EXPECT_TRUE(ok.errors.empty());
   EXPECT_THAT(ok.report,
@@ -113,19 +119,19 @@ TEST(CheckTest, TotalsAndExitCodes) {
                         "0 refused (malloc path), 0 invalid\n"));
 
   // Valid, but copied on 256 KiB pages: not the code of a broken file.
-  CommandResult refused = RunCheck({good}, "256k", true);
+  CommandResult refused = RunCheck({good}, {"256k", true});
   EXPECT_EQ(refused.exit_code, kExitWouldCopy);
   EXPECT_THAT(refused.report,
               HasSubstr("\"summary\":{\"files\":1,\"pairs_shared\":0,"
-                        "\"pairs_refused\":1,\"files_invalid\":0}}\n"));
+                        "\"pairs_refused\":1,\"files_invalid\":0,"));
 
-  CommandResult missing = RunCheck({"/nonexistent/x.go"}, "4k", false);
+  CommandResult missing = RunCheck({"/nonexistent/x.go"}, {"4k", false});
   EXPECT_EQ(missing.exit_code, kExitFailed);
   ASSERT_EQ(missing.errors.size(), 1u);
   EXPECT_THAT(missing.errors[0], HasSubstr("/nonexistent/x.go"));
 
-  EXPECT_EQ(RunCheck({good}, "4k,7k", false).exit_code, kExitUsage);
-  EXPECT_EQ(RunCheck({}, "4k", false).exit_code, kExitUsage);
+  EXPECT_EQ(RunCheck({good}, {"4k,7k", false}).exit_code, kExitUsage);
+  EXPECT_EQ(RunCheck({}, {"4k", false}).exit_code, kExitUsage);
 }
 
 TEST(GuileVmVersionTest, DecodedAsLibguileReadsIt) {

@@ -15,16 +15,19 @@ constexpr char kFlagsFile[] = "cli/main.cc";
 
 constexpr char kExitCodes[] =
     "Exit status:\n"
-    "  0  done: every file read, and (check) every page size takes the "
-    "shared path\n"
-    "  1  invalid input: a file is missing, unreadable or not a valid "
-    "image, or a\n"
-    "     load or write failed\n"
+    "  0  done: every file read, and (check) on every page size every "
+    "segment maps\n"
+    "     from the file, the image whole or segment by segment\n"
+    "  1  invalid input: a file or directory is missing or unreadable, a "
+    "named file is\n"
+    "     not a valid ELF executable or shared library (or image), or a load "
+    "or write\n"
+    "     failed\n"
     "  2  bad command line: unknown command or flag, bad flag value, "
     "wrong arguments\n"
-    "  3  check: every file is valid, but on some page size an image would "
-    "be copied\n"
-    "     to the heap (the malloc path)\n";
+    "  3  check: every file is valid, but on some page size some segment "
+    "would be\n"
+    "     copied to memory rather than mapped from the file\n";
 
 const std::vector<CommandDoc>& Docs() {
   static const auto* docs = new std::vector<CommandDoc>{
@@ -34,13 +37,21 @@ const std::vector<CommandDoc>& Docs() {
        "memory backend\nthe loader uses, and whether 64 KiB-aligned images "
        "take the shared path here.\n",
        "granule info --json", {}},
-      {"check", "check FILE...",
-       "which path each ELF image would take, per page size",
-       "Reads each image and says, for each page size, whether the loader "
-       "would map it\n(the shared path) or copy it to the heap (the malloc "
-       "path), and why.\nNothing is loaded.\n",
-       "granule check --page-size=4k,16k,64k,4k/64k guile/*.go",
-       {"page_size"}},
+      {"check", "check FILE|DIR...",
+       "how each ELF file's segments map, per page size",
+       "Reads each ELF executable, shared library or image (every one under "
+       "each DIR,\nsymbolic links there not followed) and says, for each page "
+       "size, whether its\nsegments map from the file: the image whole (the "
+       "shared path), segment by\nsegment (the rest copied, each with its "
+       "reason), or only as a copy. Whether\ngranule itself would load the "
+       "file (relocations, fixed addresses) is a line\nof its own. Files in a "
+       "DIR that are not ELF executables or libraries are\nskipped and "
+       "counted. Past 20 files, or with a DIR, one line per file then the\n"
+       "totals, unless --verbose. Default page sizes: 4k,16k,64k,4k/64k "
+       "(x86-64,\nApple and Android arm64, ppc64 and arm64 64K kernels, "
+       "Windows). Nothing is\nloaded.\n",
+       "granule check --page-size=16k,64k /usr/lib/x86_64-linux-gnu",
+       {"page_size", "verbose", "loadable"}},
       {"load", "load FILE...",
        "load each image; the path taken, protections, dynamic entries, "
        "timings",

@@ -118,6 +118,34 @@ std::string EntryJson(const DynamicReport& d) {
   return object.Build();
 }
 
+// The route and its byte counts; segment by segment, each PT_LOAD's share.
+void AppendRoute(std::string& out, const LoadVerdict& verdict) {
+  absl::StrAppendFormat(&out, "  route      %s: %d bytes mapped, %d copied\n",
+                        LoadRouteName(verdict.route), verdict.bytes_mapped,
+                        verdict.bytes_copied);
+  for (const SegmentVerdict& v : verdict.segments) {
+    std::string line = absl::StrFormat(
+        "    phdr %d %s: %d bytes mapped, %d copied", v.program_header,
+        SegmentRouteName(v.route), v.bytes_mapped, v.bytes_copied);
+    for (const Refusal& why : v.why) {
+      absl::StrAppend(&line, "; ", why.Message());
+    }
+    AppendLine(out, line);
+  }
+}
+
+std::string SegmentRouteJson(const SegmentVerdict& v) {
+  std::vector<std::string> why;
+  for (const Refusal& r : v.why) why.push_back(JsonString(r.Message()));
+  return JsonObject()
+      .Number("index", v.program_header)
+      .String("route", SegmentRouteName(v.route))
+      .Number("bytes_mapped", v.bytes_mapped)
+      .Number("bytes_copied", v.bytes_copied)
+      .Raw("why", JsonArray(why))
+      .Build();
+}
+
 }  // namespace
 
 const char* ProtectionSourceName(ProtectionSource source) {
@@ -137,6 +165,7 @@ absl::StatusOr<ImageReport> DescribeImage(const LoadedImage& image) {
   ImageReport report;
   report.file = image.elf().path;
   report.path = image.path();
+  report.verdict = image.verdict();
   report.reason = image.reason();
   report.backend = image.backend().traits().name;
   report.base = image.base();
@@ -189,6 +218,7 @@ std::string FormatImageReport(const ImageReport& report,
                                     VisibleText(report.file),
                                     LoadPathName(report.path), report.backend);
   absl::StrAppendFormat(&out, "  why        %s\n", report.reason);
+  AppendRoute(out, report.verdict);
   absl::StrAppendFormat(&out, "  base       0x%x\n", report.base);
   absl::StrAppendFormat(&out, "  file       %s\n",
                         report.file_bytes_copied
@@ -224,6 +254,10 @@ std::string FormatImageReport(const ImageReport& report,
 
 std::string ImageReportJson(const ImageReport& report,
                             std::optional<int64_t> micros) {
+  std::vector<std::string> routes;
+  for (const SegmentVerdict& v : report.verdict.segments) {
+    routes.push_back(SegmentRouteJson(v));
+  }
   std::vector<std::string> segments, dynamic;
   for (const SegmentReport& s : report.segments) {
     segments.push_back(LoadedSegmentJson(s));
@@ -233,6 +267,10 @@ std::string ImageReportJson(const ImageReport& report,
   object.FileName("file", report.file)
       .String("load_path", LoadPathName(report.path))
       .String("reason", report.reason)
+      .String("route", LoadRouteName(report.verdict.route))
+      .Number("bytes_mapped", report.verdict.bytes_mapped)
+      .Number("bytes_copied", report.verdict.bytes_copied)
+      .Raw("segment_routes", JsonArray(routes))
       .String("backend", report.backend)
       .Hex("base", report.base)
       .Bool("protection_enforced", report.protection_enforced)

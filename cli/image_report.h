@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "loader/load_verdict.h"
 #include "loader/loaded_image.h"
 #include "platform/page_state/page_state.h"
 
@@ -50,6 +51,7 @@ struct DynamicReport {
 struct ImageReport {
   std::string file;
   LoadPath path;
+  LoadVerdict verdict;  // The route, and per segment what was mapped.
   std::string reason;
   std::string backend;  // BackendTraits::name.
   uintptr_t base;

@@ -29,7 +29,8 @@ def fail(message):
 HEX_KEYS = {"offset", "vaddr", "base", "address", "value", "start", "end",
             "first_page"}
 SIZE_KEYS = {"filesz", "memsz", "align", "page_size", "allocation_granularity",
-             "size", "image_alignment", "exit_code", "schema", "index"}
+             "size", "image_alignment", "exit_code", "schema", "index",
+             "bytes_mapped", "bytes_copied"}
 SEGMENT_KEYS = ["index", "type", "flags", "offset", "vaddr", "filesz", "memsz",
                 "align"]
 HEX = re.compile(r"^0x[0-9a-f]+$")
@@ -125,10 +126,40 @@ if report:
            f"check's verdicts: {only}")
     expect(all(s["type"] == "LOAD" for s in only["segments"]),
            f"check's segments: {only}")
-run(["check", "--json", "--page-size=256k", image], 3)
+report, _, _ = run(["check", "--json", "--page-size=256k", image], 3)
+if report:
+    (verdict,) = report["files"][0]["verdicts"]
+    expect(verdict["load_path"] == "malloc" and verdict["route"] == "copy" and
+           not verdict["every_segment_mapped"],
+           f"check's 256k verdict: {verdict}")
+    routes = verdict["segment_routes"]
+    expect(routes and all(r["route"] == "copied" and r["why"] and
+                          isinstance(r["bytes_copied"], int) for r in routes),
+           f"check's 256k segment routes: {routes}")
 text_file = os.path.join(scratch, "notes.txt")
 with open(text_file, "w") as out:
     out.write("not an ELF image\n")
+
+# A directory: its ELF files listed, the rest counted as skipped.
+tree = os.path.join(scratch, "tree")
+os.makedirs(tree, exist_ok=True)
+shutil.copy(image, os.path.join(tree, "sample.go"))
+shutil.copy(text_file, os.path.join(tree, "notes.txt"))
+report, _, _ = run(["check", "--json", "--page-size=4k,64k", tree], 0)
+if report:
+    expect([f["file"] for f in report["files"]] ==
+           [os.path.join(tree, "sample.go")], f"check DIR's files: {report}")
+    entry = report["files"][0]
+    expect([v["route"] for v in entry["verdicts"]] == ["shared", "shared"],
+           f"check DIR's routes: {entry}")
+    expect(entry["loader"] == {"loads": True, "refusal": "none", "reason": ""},
+           f"check DIR's loader verdict: {entry}")
+    summary = report["summary"]
+    expect(summary["skipped"]["not_elf"] == 1 and summary["directories"] == 1
+           and summary["files"] == 1, f"check DIR's summary: {summary}")
+    expect([(r["token"], r["whole"], r["per_segment"], r["copy"])
+            for r in summary["routes"]] == [("4k", 1, 0, 0), ("64k", 1, 0, 0)],
+           f"check DIR's route totals: {summary}")
 report, _, _ = run(["check", "--json", text_file], 1)
 if report:
     expect("not an ELF file" in report["files"][0]["error"],
@@ -153,6 +184,20 @@ if report:
            report["summary"]["failed"] == 1, f"load's summary: {report}")
     loaded = files[0]
     expect(loaded["load_path"] in ("shared", "malloc"), f"load: {loaded}")
+    expect(loaded["route"] in ("shared", "per-segment", "copy"),
+           f"load's route: {loaded}")
+    expect((loaded["route"] == "copy") == (loaded["load_path"] == "malloc"),
+           f"load's route and load_path disagree: {loaded}")
+    for key in ("bytes_mapped", "bytes_copied"):
+        expect(isinstance(loaded.get(key), int), f"load's {key}: {loaded}")
+    expect(isinstance(loaded.get("segment_routes"), list) and
+           (loaded["route"] == "per-segment") ==
+           bool(loaded["segment_routes"]),
+           f"load's segment_routes: {loaded}")
+    for route in loaded["segment_routes"]:
+        expect(set(route) == {"index", "route", "bytes_mapped",
+                              "bytes_copied", "why"},
+               f"load's segment route: {route}")
     expect(int(loaded["base"], 16) % 65536 == 0, f"load's base: {loaded}")
     for segment in loaded["segments"]:
         address = int(segment["address"], 16)

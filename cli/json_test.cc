@@ -84,7 +84,7 @@ TEST(JsonReportTest, EnvelopeComesFirstAndFailuresCarryTheError) {
 }
 
 TEST(ReportJsonTest, CheckOfAMissingFileNamesIt) {
-  CommandResult result = RunCheck({"/nonexistent/x\xff.go"}, "4k", true);
+  CommandResult result = RunCheck({"/nonexistent/x\xff.go"}, {"4k", true});
   const nlohmann::json report = Parse(result.report);
   ASSERT_EQ(report["files"].size(), 1u);
   const nlohmann::json& file = report["files"][0];

@@ -51,7 +51,12 @@ ABSL_FLAG(std::string, relocation_base, "",
           "relocate as if the image's address 0 were at this address "
           "(e.g. 0x10000000 for an ELF32 image on a 64-bit host)");
 ABSL_FLAG(bool, verbose, false,
-          "report every file, not only the totals, past 20 files");
+          "report every file in full past 20 files (load: not only the "
+          "totals; check: a block per file, not a line)");
+ABSL_FLAG(bool, loadable, false,
+          "check: also require that granule itself could load each file "
+          "(position-independent, relative relocations only, within its size "
+          "limit); a file it could not load is invalid input");
 ABSL_FLAG(bool, svg, false, "draw an SVG document instead of text");
 ABSL_FLAG(std::string, output, "", "the image file to write (-o)");
 
@@ -87,7 +92,12 @@ CommandResult Info(const std::vector<std::string>& args, bool json) {
 }
 
 CommandResult Check(const std::vector<std::string>& args, bool json) {
-  return RunCheck(args, absl::GetFlag(FLAGS_page_size), json);
+  CheckFlags flags;
+  flags.page_size_list = absl::GetFlag(FLAGS_page_size);
+  flags.json = json;
+  flags.verbose = absl::GetFlag(FLAGS_verbose);
+  flags.loadable = absl::GetFlag(FLAGS_loadable);
+  return RunCheck(args, flags);
 }
 
 CommandResult Load(const std::vector<std::string>& args, bool json) {

@@ -134,7 +134,7 @@ TEST(PageMapTest, WriterImageWithSixtyFourKiBAlignmentSharesNoPage) {
     ASSERT_EQ(map.bands.size(), 3u);
     for (const PageBand& band : map.bands) {
       SCOPED_TRACE(band.page_size.token);
-      EXPECT_TRUE(band.verdict.ok()) << band.verdict;
+      EXPECT_TRUE(band.verdict.shared_whole()) << band.verdict.Reason();
       EXPECT_TRUE(band.conflicts.empty());
       EXPECT_EQ(band.cells.find(kCellConflict), std::string::npos)
           << band.cells;
@@ -163,11 +163,12 @@ TEST(PageMapTest, DemoImagePagesInEachLayout) {
 TEST(PageMapTest, OldFourKiBWriterLayoutConflictsOnLargerPages) {
   const ImageMap map = MapOf(WriteDemo(4096, Layout::kOneToOne), "4k,16k,64k");
   EXPECT_TRUE(map.bands[0].conflicts.empty()) << map.bands[0].cells;
-  EXPECT_TRUE(map.bands[0].verdict.ok()) << map.bands[0].verdict;
+  EXPECT_TRUE(map.bands[0].verdict.shared_whole())
+      << map.bands[0].verdict.Reason();
   for (int i : {1, 2}) {
     SCOPED_TRACE(map.bands[i].page_size.token);
     EXPECT_FALSE(map.bands[i].conflicts.empty()) << map.bands[i].cells;
-    EXPECT_FALSE(map.bands[i].verdict.ok());
+    EXPECT_FALSE(map.bands[i].verdict.shared_whole());
   }
 }
 
@@ -176,7 +177,8 @@ TEST(PageMapTest, FourKiBAlignedImageConflictsOnLargerPagesOnly) {
   ASSERT_EQ(map.bands.size(), 4u);
   EXPECT_EQ(map.bands[0].cells, "RXWz");
   EXPECT_TRUE(map.bands[0].conflicts.empty());
-  EXPECT_TRUE(map.bands[0].verdict.ok()) << map.bands[0].verdict;
+  EXPECT_TRUE(map.bands[0].verdict.shared_whole())
+      << map.bands[0].verdict.Reason();
   for (int i : {1, 2}) {
     const PageBand& band = map.bands[i];
     SCOPED_TRACE(band.page_size.token);
@@ -185,7 +187,7 @@ TEST(PageMapTest, FourKiBAlignedImageConflictsOnLargerPagesOnly) {
     EXPECT_EQ(band.conflicts[0].start, 0u);
     EXPECT_EQ(band.conflicts[0].end, band.page_bytes());
     EXPECT_EQ(band.conflicts[0].segment_indexes, (std::vector<int>{0, 1, 2}));
-    EXPECT_FALSE(band.verdict.ok());
+    EXPECT_FALSE(band.verdict.shared_whole());
   }
   // Windows' 4 KiB pages protect each segment alone; the verdict is the
   // 64 KiB granularity's.
@@ -232,7 +234,9 @@ ImageMap SyntheticMap(std::string cells) {
   map.path = "synthetic";
   map.end = cells.size() * 4096;
   absl::StatusOr<PageSizeChoice> four_kib = ParsePageSizeToken("4k");
-  map.bands.push_back({*four_kib, absl::OkStatus(), 0, std::move(cells), {}});
+  LoadVerdict shared;
+  shared.geometry = four_kib->geometry;
+  map.bands.push_back({*four_kib, shared, 0, std::move(cells), {}});
   return map;
 }
 

@@ -205,9 +205,17 @@ std::string BandJson(const PageBand& band) {
 
 }  // namespace
 
-std::string VerdictWords(const absl::Status& verdict) {
-  if (verdict.ok()) return "shared path (the file mapped, page by page)";
-  return absl::StrCat("malloc path: ", verdict.message());
+std::string VerdictWords(const LoadVerdict& verdict) {
+  if (verdict.shared_whole()) {
+    return "shared path (the file mapped, page by page)";
+  }
+  if (verdict.route == LoadRoute::kPerSegment) {
+    return absl::StrCat("per segment (not whole: ", verdict.refusal->Message(),
+                        "): ", FormatBytes(verdict.bytes_mapped),
+                        " mapped, ", FormatBytes(verdict.bytes_copied),
+                        " copied");
+  }
+  return absl::StrCat("malloc path: ", verdict.refusal->Message());
 }
 
 std::string BandHeadline(const PageBand& band) {

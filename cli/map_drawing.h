@@ -30,7 +30,7 @@ std::string MapJson(const ImageMap& map);
 std::string BandHeadline(const PageBand& band);
 
 // The verdict in words: "shared path" or "malloc path: <reason>".
-std::string VerdictWords(const absl::Status& verdict);
+std::string VerdictWords(const LoadVerdict& verdict);
 
 }  // namespace granule::cli
 

@@ -159,7 +159,7 @@ std::string Band(const ImageMap& map, const PageBand& band, const Scale& scale,
       Segments(map, scale, track_top), Ticks(band, scale, track_top),
       Conflicts(band, scale, track_top),
       Text(kLeft, track_top + kTrackHeight + 36, VerdictWords(band.verdict),
-           band.verdict.ok() ? "font-size=\"11\""
+           band.verdict.shared_whole() ? "font-size=\"11\""
                              : "font-size=\"11\" fill=\"#b00000\""),
       "</g>\n");
 }

@@ -79,7 +79,7 @@ PageCell Cell(const std::vector<DrawnSegment>& segments, uint64_t page,
 }
 
 PageBand Band(const ImageMap& map, const PageSizeChoice& page_size,
-              const absl::Status& verdict) {
+              const LoadVerdict& verdict) {
   PageBand band{page_size, verdict, map.start, "", {}};
   const uint64_t page_bytes = band.page_bytes();
   const uint64_t pages = (map.end - map.start + page_bytes - 1) / page_bytes;
@@ -107,7 +107,7 @@ const DrawnSegment* ImageMap::Find(int index) const {
 
 ImageMap BuildImageMap(const ElfImage& elf,
                        absl::Span<const PageSizeChoice> page_sizes,
-                       absl::Span<const absl::Status> verdicts) {
+                       absl::Span<const LoadVerdict> verdicts) {
   ImageMap map;
   map.path = elf.path;
   map.summary = absl::StrFormat(

@@ -16,6 +16,7 @@
 #include "absl/types/span.h"
 #include "cli/page_sizes.h"
 #include "loader/elf_image.h"
+#include "loader/load_verdict.h"
 
 namespace granule::cli {
 
@@ -58,7 +59,7 @@ struct ConflictPage {
 
 struct PageBand {
   PageSizeChoice page_size;
-  absl::Status verdict;  // OK: the shared path; else why the malloc path.
+  LoadVerdict verdict;
   uint64_t first_page;   // Address of the first page: the image's start.
   std::string cells;     // PageCell values, one per page.
   std::vector<ConflictPage> conflicts;
@@ -82,10 +83,10 @@ struct ImageMap {
 
 // Pages are counted from the image's load_start, which the loader places on
 // an allocation-granularity boundary, so they are the pages a load sees.
-// `verdicts` are CheckSharedPath's, one per page size.
+// `verdicts` are CheckLoad's, one per page size.
 ImageMap BuildImageMap(const ElfImage& elf,
                        absl::Span<const PageSizeChoice> page_sizes,
-                       absl::Span<const absl::Status> verdicts);
+                       absl::Span<const LoadVerdict> verdicts);
 
 }  // namespace granule::cli
 

@@ -35,14 +35,15 @@ JsonObject SegmentJson(const Segment& s) {
 }
 
 JsonObject VerdictJson(const PageSizeChoice& choice,
-                       const absl::Status& verdict) {
+                       const LoadVerdict& verdict) {
   JsonObject object;
   object.String("token", choice.token)
       .Number("page_size", choice.geometry.page_size())
       .Number("allocation_granularity",
               choice.geometry.allocation_granularity())
-      .String("load_path", verdict.ok() ? "shared" : "malloc")
-      .String("reason", verdict.message());
+      .String("load_path", verdict.shared_whole() ? "shared" : "malloc")
+      .String("reason",
+              verdict.shared_whole() ? "" : verdict.refusal->Message());
   return object;
 }
 

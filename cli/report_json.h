@@ -12,6 +12,7 @@
 #include "cli/json.h"
 #include "cli/page_sizes.h"
 #include "loader/elf_image.h"
+#include "loader/load_verdict.h"
 
 namespace granule::cli {
 
@@ -30,7 +31,7 @@ std::string SegmentTypeName(uint32_t type);
 // load_path ("shared" or "malloc"), reason (empty for shared). Callers may
 // add fields.
 JsonObject VerdictJson(const PageSizeChoice& choice,
-                        const absl::Status& verdict);
+                        const LoadVerdict& verdict);
 
 // `body` (a JSON object) with schema, command and exit_code first.
 std::string JsonReport(absl::string_view command, int exit_code,

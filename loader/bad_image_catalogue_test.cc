@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loader/elf_image.h"
@@ -78,8 +79,15 @@ class BadImageCatalogueTest : public ::testing::TestWithParam<BadImage> {
   // What `granule check` runs: the relocation dry run, then the plan.
   void ExpectFoundWithoutLoading(const File& file, const ElfImage& elf) {
     const absl::Status relocations = CheckRelocations(file, elf);
-    ExpectRefusal(relocations.ok() ? CheckSharedPath(elf, Geometry(4096, 4096))
-                                   : relocations,
+    if (!relocations.ok()) {
+      ExpectRefusal(relocations, absl::StatusCode::kInvalidArgument,
+                    "without loading");
+      return;
+    }
+    // The verdict's errors leave naming the file to the command.
+    const absl::Status planned = CheckLoad(elf, Geometry(4096, 4096)).status();
+    ExpectRefusal(absl::Status(planned.code(),
+                               absl::StrCat(path_, ": ", planned.message())),
                   absl::StatusCode::kInvalidArgument, "without loading");
   }
 
@@ -128,16 +136,23 @@ class BadImageCatalogueTest : public ::testing::TestWithParam<BadImage> {
     }
     ExpectNothingLeft(*host_, "host, shared path required");
 
-    // Automatic choice: the contract says such images still load, copied,
-    // and the reason is given.
+    // Automatic choice: the contract says such images still load, mapped
+    // segment by segment where the machine allows or else copied, and the
+    // reason is given.
     options = {};
     options.shared_backend = &machine;
     image = LoadImage(path_, options);
     ASSERT_TRUE(image.ok()) << image.status();
-    EXPECT_EQ((*image)->path(), LoadPath::kMalloc);
+    const LoadVerdict& verdict = (*image)->verdict();
+    EXPECT_NE(verdict.route, LoadRoute::kSharedWhole);
+    EXPECT_EQ((*image)->path() == LoadPath::kMalloc,
+              verdict.route == LoadRoute::kCopy);
+    EXPECT_EQ(verdict.route == LoadRoute::kPerSegment,
+              verdict.bytes_mapped > 0);
     EXPECT_THAT((*image)->reason(), HasSubstr(GetParam().expected));
     image->reset();
     ExpectNothingLeft(HeapMemoryBackend(), "after releasing the heap copy");
+    ExpectNothingLeft(machine, "after releasing the per-segment load");
   }
 
   std::string path_;

@@ -83,8 +83,13 @@ struct ElfImage {
 // dynamic table of `file` against the image contract (docs/format.md). Every
 // error names the file, the field and the offending value.
 absl::StatusOr<ElfImage> ReadElfImage(const File& file);
-// The same, also saying whether the file's first bytes came from the page
-// cache (File::ReadAtIfCached): a file read or loaded recently.
+// The same checks, but an executable linked at fixed addresses (ET_EXEC) is
+// accepted too: no loader here places one, yet whether its segments map on a
+// page size is a question about its program headers alone (`granule check`).
+// Nothing about relocations is read or judged.
+absl::StatusOr<ElfImage> ReadElfLayout(const File& file);
+// ReadElfImage, also saying whether the file's first bytes came from the
+// page cache (File::ReadAtIfCached): a file read or loaded recently.
 absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached);
 
 // Whether a dynamic tag's value is an address (d_ptr) rather than a number.

@@ -107,7 +107,8 @@ struct HeaderTables {
 };
 
 absl::StatusOr<HeaderTables> ReadHeader(WindowedReader& reader,
-                                        ElfImage& image) {
+                                        ElfImage& image,
+                                        bool accept_fixed_address) {
   if (image.file_size < elf::kIdentSize) {
     return InvalidImage(image,
                         "file size %d is smaller than an ELF identification "
@@ -149,7 +150,9 @@ absl::StatusOr<HeaderTables> ReadHeader(WindowedReader& reader,
   t.shnum = h.U16(rest + 8);
   t.shstrndx = h.U16(rest + 10);
 
-  if (image.type != elf::kTypeDyn) {
+  if (accept_fixed_address && image.type == elf::kTypeExec) {
+    // Judged for its layout only: nothing places it at another base.
+  } else if (image.type != elf::kTypeDyn) {
     return InvalidImage(image,
                         "e_type %d is not ET_DYN (3): only position-"
                         "independent images can be placed at a chosen base",
@@ -334,12 +337,14 @@ absl::Status ReadSections(WindowedReader& reader, const HeaderTables& t,
 
 absl::StatusOr<ElfImage> internal::ReadElfImageWith(std::string path,
                                                     uint64_t file_size,
-                                                    ReadAtFunction read) {
+                                                    ReadAtFunction read,
+                                                    bool accept_fixed_address) {
   ElfImage image;
   image.path = std::move(path);
   image.file_size = file_size;
   WindowedReader reader(file_size, std::move(read));
-  absl::StatusOr<HeaderTables> tables = ReadHeader(reader, image);
+  absl::StatusOr<HeaderTables> tables =
+      ReadHeader(reader, image, accept_fixed_address);
   if (!tables.ok()) return tables.status();
   if (absl::Status s = ReadSegments(reader, *tables, image); !s.ok()) return s;
   if (absl::Status s = ReadDynamic(reader, image); !s.ok()) return s;
@@ -353,6 +358,15 @@ absl::StatusOr<ElfImage> ReadElfImage(const File& file) {
       [&file](uint64_t offset, absl::Span<uint8_t> out) {
         return file.ReadAt(offset, out);
       });
+}
+
+absl::StatusOr<ElfImage> ReadElfLayout(const File& file) {
+  return internal::ReadElfImageWith(
+      file.path(), file.size(),
+      [&file](uint64_t offset, absl::Span<uint8_t> out) {
+        return file.ReadAt(offset, out);
+      },
+      /*accept_fixed_address=*/true);
 }
 
 absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached) {

@@ -86,10 +86,14 @@ struct ImageCase {
   Layout layout;
   RelocationFormat format;
   bool relro;
+  // Segments aligned to 4 KiB and large enough that 16 and 64 KiB pages
+  // hold some of them alone: the per-segment route there.
+  bool small_alignment = false;
 };
 
 std::string CaseName(const ImageCase& c) {
   if (c.relro) return "raw_relro";
+  if (c.small_alignment) return "elf64le_1to1_rela_4k_aligned";
   static const char* const kFormats[] = {"rela", "rel", "relr"};
   return std::string(c.variant.is64 ? "elf64" : "elf32") +
          (c.variant.big_endian ? "be" : "le") + "_" +
@@ -115,6 +119,11 @@ ImageSpec WriterSpec(const ImageCase& c) {
        granule::testing::PatternBytes(6 * word, 5), 0},
       {".bss", SectionAccess::kReadWrite, 8, {}, 0x2800},
   };
+  if (c.small_alignment) {
+    spec.segment_alignment = 4096;
+    spec.sections[0].bytes = granule::testing::PatternBytes(100 * 1024, 3);
+    spec.sections[2].bytes = granule::testing::PatternBytes(100 * 1024, 5);
+  }
   spec.relocations = {{{".data", 0}, {".rodata", 0}},
                       {{".data", word}, {".text", 16}},
                       {{".data", 2 * word}, {".bss", 8}}};
@@ -166,6 +175,9 @@ std::vector<ImageCase> AllImages() {
       }
     }
   }
+  cases.push_back({ElfVariant{}, Layout::kOneToOne, RelocationFormat::kRela,
+                   /*relro=*/false, /*small_alignment=*/true});
+  // Last: LateFailureTest loads it.
   cases.push_back({ElfVariant{}, Layout::kOneToOne, RelocationFormat::kRela,
                    /*relro=*/true});
   return cases;
@@ -232,18 +244,27 @@ void ExpectNothingLeft(const Machines& machines, const Baseline& baseline,
   EXPECT_EQ(ImageRegistry::Global().size(), baseline.registered) << context;
 }
 
-// Where the loader must put the image: 256 KiB pages and the request for
-// malloc take the heap; a compact image's .bss, and the RELRO image's zero
-// tail at 0x11000, are off the 64 KiB granularity of Windows, so they fall
-// back there too.
-LoadPath ExpectedPath(const ImageCase& c, const Route& route) {
+// Where the loader must put the image: the request for malloc takes the
+// heap; 256 KiB pages hold every segment of these small images in one page,
+// so nothing could be mapped and they take the heap too. A compact image's
+// .bss, and the RELRO image's zero tail at 0x11000, are off the 64 KiB
+// granularity of Windows: the per-segment route maps what it can there and
+// copies that unit in place. The 4 KiB-aligned image is mapped whole only
+// where both units are 4 KiB, and segment by segment up to 64 KiB.
+LoadRoute ExpectedRoute(const ImageCase& c, const Route& route) {
   const SimulatedMachine& machine = *FindSimulatedMachine(route.machine);
   const bool split_units = machine.page_size != machine.allocation_granularity;
-  if (route.choice == Choice::kMalloc || machine.page_size > 0x10000 ||
-      ((c.layout == Layout::kCompact || c.relro) && split_units)) {
-    return LoadPath::kMalloc;
+  if (route.choice == Choice::kMalloc || machine.page_size > 0x10000) {
+    return LoadRoute::kCopy;
   }
-  return LoadPath::kShared;
+  if (c.small_alignment) {
+    return machine.page_size == 4096 && !split_units ? LoadRoute::kSharedWhole
+                                                     : LoadRoute::kPerSegment;
+  }
+  if ((c.layout == Layout::kCompact || c.relro) && split_units) {
+    return LoadRoute::kPerSegment;
+  }
+  return LoadRoute::kSharedWhole;
 }
 
 class FaultSweepTest
@@ -267,8 +288,10 @@ TEST_P(FaultSweepTest, EveryFailedCallLeavesNothingBehind) {
     absl::StatusOr<std::unique_ptr<LoadedImage>> image =
         LoadImage(path, options);
     ASSERT_TRUE(image.ok()) << image.status();
-    ASSERT_EQ((*image)->path(), ExpectedPath(image_case, route))
+    ASSERT_EQ((*image)->verdict().route, ExpectedRoute(image_case, route))
         << (*image)->reason();
+    ASSERT_EQ((*image)->path() == LoadPath::kMalloc,
+              ExpectedRoute(image_case, route) == LoadRoute::kCopy);
   }
   ExpectNothingLeft(machines, baseline, "after a successful load",
                     options.arena.get());

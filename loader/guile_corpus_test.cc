@@ -392,15 +392,22 @@ TEST_F(GuileCorpusTest, SimulatedMachinesLoadASample) {
       options.shared_backend = &machine;
       std::unique_ptr<LoadedImage> image = LoadOrRecord(file.path, options, p);
       if (!image) return;
-      p.Check(CheckSharedPath(image->elf(), geometry).ok() == m.shared,
-              "CheckSharedPath disagrees with the expected path");
+      const absl::StatusOr<LoadVerdict> verdict =
+          CheckLoad(image->elf(), geometry);
+      p.Check(verdict.ok() && verdict->shared_whole() == m.shared,
+              "CheckLoad disagrees with the expected path");
       if (m.shared) {
         p.Check(image->path() == LoadPath::kShared,
                 "took the malloc path: " + image->reason());
         p.Check(&image->backend() == &machine, "not on the simulated machine");
         CheckProtections(*image, p);
       } else {
-        p.Check(image->path() == LoadPath::kMalloc, "took the shared path");
+        // Whole, no: per segment where a unit holds one segment alone.
+        const LoadRoute route = image->verdict().route;
+        p.Check(route != LoadRoute::kSharedWhole, "mapped whole");
+        p.Check((image->path() == LoadPath::kMalloc) ==
+                    (route == LoadRoute::kCopy),
+                "the route and the path disagree");
         p.Check(absl::StrContains(image->reason(), "256 KiB") &&
                     absl::StrContains(image->reason(), "p_align 64 KiB"),
                 "reason does not name 256 KiB and p_align 64 KiB: " +

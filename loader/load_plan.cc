@@ -2,6 +2,8 @@
 #include "loader/load_plan.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "loader/checked.h"
@@ -18,8 +20,9 @@ uint64_t Up(uint64_t value, uint64_t unit) {
   return *checked::AlignUp(value, unit);
 }
 
-absl::Status Refuse(const std::string& reason) {
-  return absl::FailedPreconditionError(reason);
+Refusal Refuse(Refusal::Kind kind, std::vector<int> headers, Unit unit,
+               uint64_t unit_bytes, uint64_t value) {
+  return Refusal{kind, std::move(headers), unit, unit_bytes, value};
 }
 
 class Planner {
@@ -32,34 +35,40 @@ class Planner {
         granule_(geometry.allocation_granularity()),
         geometry_(geometry) {}
 
-  absl::StatusOr<LoadPlan> Plan() {
+  absl::StatusOr<PlanOrRefusal> Plan() {
     if (absl::Status s = CheckFileCanBeSpanned(); !s.ok()) return s;
-    if (absl::Status s = CheckUnitsDivideAlignments(); !s.ok()) return s;
+    if (options_.per_segment) {
+      if (absl::Status s = SizeRegion(); !s.ok()) return s;
+      internal::PlanPerSegment(image_, geometry_, options_.allow_execute,
+                               plan_);
+      PlanRelro();
+      MakeRelative();
+      return std::move(plan_);
+    }
+    if (std::optional<Refusal> r = CheckUnitsDivideAlignments()) return *r;
     if (absl::Status s = SizeRegion(); !s.ok()) return s;
-    absl::Status planned = options_.map_whole_file && image_.layout ==
-                                                          Layout::kOneToOne
-                               ? PlanWholeFile()
-                               : PlanEachSegment();
-    if (!planned.ok()) return planned;
+    std::optional<Refusal> refused =
+        options_.map_whole_file && image_.layout == Layout::kOneToOne
+            ? PlanWholeFile()
+            : PlanEachSegment();
+    if (refused) return *refused;
     PlanRelro();
     MakeRelative();
     return std::move(plan_);
   }
 
  private:
-  absl::Status CheckUnitsDivideAlignments() const {
+  std::optional<Refusal> CheckUnitsDivideAlignments() const {
     for (const Segment* s : image_.LoadSegments()) {
       const uint64_t align = std::max<uint64_t>(s->align, 1);
       if (geometry_.Divides(align)) continue;
       const bool page_divides = align % page_ == 0;
-      return Refuse(absl::StrFormat(
-          "%s %s does not divide p_align %s of program header %d",
-          page_divides ? "allocation granularity" : "page size",
-          FormatBytes(page_divides ? granule_ : page_),
-          FormatBytes(s->align),  // As written: p_align 0 is not 1.
-          s->index));
+      // p_align as written: 0 is not 1.
+      return Refuse(Refusal::Kind::kUnitDoesNotDivideAlign, {s->index},
+                    page_divides ? Unit::kAllocationGranularity : Unit::kPage,
+                    page_divides ? granule_ : page_, s->align);
     }
-    return absl::OkStatus();
+    return std::nullopt;
   }
 
   // PlanOptions::span_file shows the file at its offsets, which only the 1:1
@@ -68,9 +77,9 @@ class Planner {
     if (!options_.span_file) return absl::OkStatus();
     if (image_.layout != Layout::kOneToOne) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: map_whole_file needs the 1:1 layout (p_offset == p_vaddr), "
+          "map_whole_file needs the 1:1 layout (p_offset == p_vaddr), "
           "but the layout is %s",
-          image_.path, LayoutName(image_.layout)));
+          LayoutName(image_.layout)));
     }
     uint64_t file_end_of_loads = 0;
     for (const Segment* s : image_.LoadSegments()) {
@@ -97,37 +106,42 @@ class Planner {
   absl::Status HiddenFileBytes(const Segment& s, const std::string& what,
                                uint64_t offset) const {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: map_whole_file cannot show %s at file offset 0x%x in place: "
+        "map_whole_file cannot show %s at file offset 0x%x in place: "
         "program header %d's zero-filled memory [0x%x, 0x%x) covers it",
-        image_.path, what, offset, s.index, s.vaddr + s.filesz,
+        what, offset, s.index, s.vaddr + s.filesz,
         s.vaddr_end()));
   }
 
   absl::Status SizeRegion() {
     plan_.load_start = options_.span_file ? 0 : image_.load_start();
     plan_.alignment = image_.max_load_align();
+    if (options_.per_segment) {
+      // Units are counted from the region's start, which must sit on one.
+      plan_.alignment = std::max<uint64_t>(plan_.alignment, granule_);
+      plan_.load_start = Down(image_.load_start(), plan_.alignment);
+    }
     const uint64_t end =
         options_.span_file ? std::max(image_.load_end(), image_.file_size)
                            : image_.load_end();
     if (!checked::AlignUp(end, std::max<uint64_t>(plan_.alignment, granule_))) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: the PT_LOAD segments end at 0x%x, too close to the top of the "
-          "address space to place", image_.path, end));
+          "the PT_LOAD segments end at 0x%x, too close to the top of the "
+          "address space to place", end));
     }
     // Backends over-reserve by the alignment to align the region, so an
     // alignment past the size limit would defeat the limit.
     if (plan_.alignment > options_.max_span) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: p_align 0x%x of program header %d is more than the limit of "
+          "p_align 0x%x of program header %d is more than the limit of "
           "%s (LoadOptions::max_image_size)",
-          image_.path, plan_.alignment, WidestAligned().index,
+          plan_.alignment, WidestAligned().index,
           FormatBytes(options_.max_span)));
     }
     plan_.span = end - plan_.load_start;
     if (plan_.span > options_.max_span) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: the PT_LOAD segments span 0x%x bytes, more than the limit of "
-          "%s (LoadOptions::max_image_size)", image_.path, plan_.span,
+          "the PT_LOAD segments span 0x%x bytes, more than the limit of "
+          "%s (LoadOptions::max_image_size)", plan_.span,
           FormatBytes(options_.max_span)));
     }
     return absl::OkStatus();
@@ -167,37 +181,37 @@ class Planner {
     return true;
   }
 
-  absl::Status AddZeroMapping(const Segment& s, uint64_t lo) {
+  std::optional<Refusal> AddZeroMapping(const Segment& s, uint64_t lo) {
     const uint64_t hi = Up(s.vaddr_end(), page_);
-    if (lo >= hi) return absl::OkStatus();
+    if (lo >= hi) return std::nullopt;
     if (lo % granule_ != 0) {
-      return Refuse(absl::StrFormat(
-          "the zero-filled part of program header %d starts at 0x%x, not on "
-          "the %s allocation granularity", s.index, lo, FormatBytes(granule_)));
+      return Refuse(Refusal::Kind::kZeroFillOffUnit, {s.index},
+                    Unit::kAllocationGranularity, granule_, lo);
     }
     const Protection mapped =
         s.writable() ? Protection::kReadWrite : Protection::kRead;
     plan_.maps.push_back({false, lo, 0, hi - lo, mapped});
     AddPiece(s, lo, hi, mapped, false);
-    return absl::OkStatus();
+    return std::nullopt;
   }
 
   // A segment starting at `lo` (rounded down to `unit`) must not share a
   // page with the one before it: each needs its own protection.
-  absl::Status CheckOwnUnit(const Segment* previous, const Segment& s,
-                            uint64_t lo, uint64_t unit) const {
+  std::optional<Refusal> CheckOwnUnit(const Segment* previous,
+                                      const Segment& s, uint64_t lo,
+                                      uint64_t unit) const {
     if (previous == nullptr || Up(previous->vaddr_end(), page_) <= lo) {
-      return absl::OkStatus();
+      return std::nullopt;
     }
-    return Refuse(absl::StrFormat(
-        "program headers %d and %d share the %s %s at 0x%x", previous->index,
-        s.index, FormatBytes(unit),
-        unit == page_ ? "page" : "allocation unit", lo));
+    return Refuse(Refusal::Kind::kSegmentsShareUnit,
+                  {previous->index, s.index},
+                  unit == page_ ? Unit::kPage : Unit::kAllocationGranularity,
+                  unit, lo);
   }
 
   // One private mapping of the file's loaded bytes; gaps between segments
   // stay mapped read-only, as Guile's own loader leaves them.
-  absl::Status PlanWholeFile() {
+  std::optional<Refusal> PlanWholeFile() {
     const uint64_t file_end =
         options_.span_file ? image_.file_size
                            : std::min(image_.file_size, image_.load_end());
@@ -212,30 +226,29 @@ class Planner {
       if (s->memsz == 0) continue;
       const uint64_t lo = Down(s->vaddr, page_);
       const uint64_t hi = Up(s->vaddr_end(), page_);
-      if (absl::Status st = CheckOwnUnit(previous, *s, lo, page_); !st.ok()) {
-        return st;
+      if (std::optional<Refusal> r = CheckOwnUnit(previous, *s, lo, page_)) {
+        return r;
       }
       previous = s;
       const bool zero_fill = AddZeroFill(*s, mapped_end);
       AddPiece(*s, lo, std::min(hi, mapped_end), Protection::kRead,
                s->writable() || zero_fill);
-      if (absl::Status st = AddZeroMapping(*s, std::max(lo, mapped_end));
-          !st.ok()) {
-        return st;
+      if (std::optional<Refusal> r =
+              AddZeroMapping(*s, std::max(lo, mapped_end))) {
+        return r;
       }
       mapped_end = std::max(mapped_end, hi);
     }
-    return absl::OkStatus();
+    return std::nullopt;
   }
 
-  absl::Status PlanEachSegment() {
+  std::optional<Refusal> PlanEachSegment() {
     const Segment* previous = nullptr;
     for (const Segment* s : image_.LoadSegments()) {
       if (s->memsz == 0) continue;
       const uint64_t lo = Down(s->vaddr, granule_);
-      if (absl::Status st = CheckOwnUnit(previous, *s, lo, granule_);
-          !st.ok()) {
-        return st;
+      if (std::optional<Refusal> r = CheckOwnUnit(previous, *s, lo, granule_)) {
+        return r;
       }
       previous = s;
       uint64_t zero_start = lo;
@@ -250,11 +263,9 @@ class Planner {
         AddPiece(*s, lo, file_end, mapped, false);
         zero_start = file_end;
       }
-      if (absl::Status st = AddZeroMapping(*s, zero_start); !st.ok()) {
-        return st;
-      }
+      if (std::optional<Refusal> r = AddZeroMapping(*s, zero_start)) return r;
     }
-    return absl::OkStatus();
+    return std::nullopt;
   }
 
   // PT_GNU_RELRO: the whole pages inside it become read-only again once
@@ -298,9 +309,23 @@ Protection FinalProtection(const Segment& segment, bool allow_execute) {
   return Protection::kRead;
 }
 
-absl::StatusOr<LoadPlan> PlanLoad(const ElfImage& image,
-                                  const PageGeometry& geometry,
-                                  const PlanOptions& options) {
+uint64_t FilePageBytes(const ElfImage& image, uint64_t unit) {
+  uint64_t bytes = 0, counted_to = 0;
+  for (const Segment* s : image.LoadSegments()) {
+    if (s->filesz == 0) continue;
+    const uint64_t lo = std::max(Down(s->vaddr, unit), counted_to);
+    // Not yet sized: an end near 2^64 counts to the top.
+    const uint64_t hi =
+        checked::AlignUp(s->vaddr + s->filesz, unit).value_or(UINT64_MAX);
+    if (hi > lo) bytes += hi - lo;
+    counted_to = std::max(counted_to, hi);
+  }
+  return bytes;
+}
+
+absl::StatusOr<PlanOrRefusal> PlanLoad(const ElfImage& image,
+                                       const PageGeometry& geometry,
+                                       const PlanOptions& options) {
   return Planner(image, geometry, options).Plan();
 }
 

@@ -8,10 +8,12 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "loader/elf_image.h"
+#include "loader/load_verdict.h"
 #include "platform/memory/memory_backend.h"
 #include "platform/page_geometry.h"
 
@@ -25,6 +27,10 @@ struct MapStep {
   uint64_t file_offset;  // When from_file.
   uint64_t length;       // Bytes; the backend rounds up to pages.
   Protection protection;
+  // Zero-filled memory into which the file bytes of every segment in the
+  // range are read, each at its address (not from_file): the per-segment
+  // route's pages that cannot be mapped from the file.
+  bool copy_segments = false;
 };
 
 struct ProtectStep {
@@ -50,6 +56,10 @@ struct LoadPlan {
   std::vector<ByteRange> zero_fills;
   // After relocation: each segment's final protection, then PT_GNU_RELRO.
   std::vector<ProtectStep> final_protections;
+  // PlanOptions::per_segment: what each PT_LOAD became, and the totals.
+  std::vector<SegmentVerdict> segments;
+  uint64_t bytes_mapped = 0;
+  uint64_t bytes_copied = 0;
 };
 
 struct PlanOptions {
@@ -62,19 +72,41 @@ struct PlanOptions {
   // segment's zero-filled memory would hide file bytes.
   bool span_file = false;
   bool allow_execute = false;  // RX segments become RX; else R.
+  // Plan for the geometry as it is, never refusing it: every allocation
+  // unit that one segment alone touches, at a file offset congruent to its
+  // address, is mapped from the file; the rest is copied in place
+  // (MapStep::copy_segments), a copied page getting write if any of its
+  // segments writes and execute only if all of them execute. Not with
+  // map_whole_file.
+  bool per_segment = false;
   uint64_t max_span = uint64_t{1} << 30;
 };
 
-// Plans `image` for `geometry`. FailedPrecondition when this geometry cannot
-// place the segments on its own units; the message is the reason, worded for
-// a user ("page size 64 KiB does not divide p_align 4 KiB of program header
-// 2"). InvalidArgument when the image is too large for max_span.
-absl::StatusOr<LoadPlan> PlanLoad(const ElfImage& image,
-                                  const PageGeometry& geometry,
-                                  const PlanOptions& options);
+// A plan, or why this geometry cannot place the segments on its own units.
+using PlanOrRefusal = std::variant<LoadPlan, Refusal>;
+
+// Plans `image` for `geometry`. A Refusal is a verdict, not an error; the
+// Status is InvalidArgument for images no geometry loads (too large for
+// max_span, map_whole_file on a compact layout). Error texts do not name the
+// file: the caller does.
+absl::StatusOr<PlanOrRefusal> PlanLoad(const ElfImage& image,
+                                       const PageGeometry& geometry,
+                                       const PlanOptions& options);
 
 // The protection a segment ends with: R, RW, or RX (R unless allowed).
 Protection FinalProtection(const Segment& segment, bool allow_execute);
+
+// Bytes of `unit`-sized pages that hold a PT_LOAD's file bytes, each page
+// once: what a whole mapping maps, or a whole copy copies.
+uint64_t FilePageBytes(const ElfImage& image, uint64_t unit);
+
+namespace internal {
+// The per-segment route's maps, zero fills, protections and verdicts, added
+// to `plan` in image addresses (load_plan.cc sizes the region first and
+// makes the steps relative after).
+void PlanPerSegment(const ElfImage& image, const PageGeometry& geometry,
+                    bool allow_execute, LoadPlan& plan);
+}  // namespace internal
 
 }  // namespace granule
 

@@ -4,7 +4,9 @@
 // refused.
 #include "loader/load_plan.h"
 
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -47,6 +49,34 @@ PageGeometry Geometry(uint64_t page, uint64_t granularity) {
   return *PageGeometry::Create(page, granularity);
 }
 
+// The plan; a refusal or an error fails the test.
+std::optional<LoadPlan> Plan(const ElfImage& image, const PageGeometry& geometry,
+                             const PlanOptions& options) {
+  absl::StatusOr<PlanOrRefusal> planned = PlanLoad(image, geometry, options);
+  if (!planned.ok()) {
+    ADD_FAILURE() << planned.status();
+    return std::nullopt;
+  }
+  if (const Refusal* r = std::get_if<Refusal>(&*planned)) {
+    ADD_FAILURE() << "refused: " << r->Message();
+    return std::nullopt;
+  }
+  return std::get<LoadPlan>(*std::move(planned));
+}
+
+// The refusal; a plan or an error fails the test.
+Refusal Refused(const ElfImage& image, const PageGeometry& geometry,
+                const PlanOptions& options) {
+  absl::StatusOr<PlanOrRefusal> planned = PlanLoad(image, geometry, options);
+  if (!planned.ok()) {
+    ADD_FAILURE() << planned.status();
+    return {};
+  }
+  if (const Refusal* r = std::get_if<Refusal>(&*planned)) return *r;
+  ADD_FAILURE() << "planned, not refused";
+  return {};
+}
+
 PlanOptions WholeFile() {
   PlanOptions options;
   options.map_whole_file = true;
@@ -54,9 +84,9 @@ PlanOptions WholeFile() {
 }
 
 TEST(LoadPlanTest, OneToOneMapsTheFileOnceAndOpensTheWritableSegment) {
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(GuileLike(), Geometry(k4K, k4K), WholeFile());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::optional<LoadPlan> plan =
+      Plan(GuileLike(), Geometry(k4K, k4K), WholeFile());
+  ASSERT_TRUE(plan.has_value());
   EXPECT_EQ(plan->alignment, k64K);
   EXPECT_EQ(plan->span, 0xab178u);
   ASSERT_EQ(plan->maps.size(), 1u);
@@ -72,9 +102,9 @@ TEST(LoadPlanTest, OneToOneMapsTheFileOnceAndOpensTheWritableSegment) {
 }
 
 TEST(LoadPlanTest, EachSegmentGetsItsOwnMappingWhenNotWholeFile) {
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(GuileLike(), Geometry(k4K, k4K), PlanOptions());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::optional<LoadPlan> plan =
+      Plan(GuileLike(), Geometry(k4K, k4K), PlanOptions());
+  ASSERT_TRUE(plan.has_value());
   ASSERT_EQ(plan->maps.size(), 2u);
   EXPECT_EQ(plan->maps[0].protection, Protection::kRead);
   EXPECT_EQ(plan->maps[1].offset, 0x80000u);
@@ -90,9 +120,9 @@ TEST(LoadPlanTest, CompactLayoutMapsFromRoundedFileOffsets) {
                           Load(1, kRW, 0x1234, 0x11234, 0x100, 0x100)},
                          0x2000);
   for (uint64_t page : {k4K, uint64_t{16384}, k64K}) {
-    absl::StatusOr<LoadPlan> plan =
-        PlanLoad(image, Geometry(page, page), WholeFile());
-    ASSERT_TRUE(plan.ok()) << page << ": " << plan.status();
+    std::optional<LoadPlan> plan =
+        Plan(image, Geometry(page, page), WholeFile());
+    ASSERT_TRUE(plan.has_value()) << page;
     ASSERT_EQ(plan->maps.size(), 2u);
     EXPECT_EQ(plan->maps[1].offset, 0x11234 & ~(page - 1));
     EXPECT_EQ(plan->maps[1].file_offset, 0x1234 & ~(page - 1));
@@ -104,9 +134,9 @@ TEST(LoadPlanTest, ZeroFillsTheTailOfTheLastFilePageAndMapsTheRest) {
   ElfImage image = Image({Load(0, kR, 0, 0, 0x1000, 0x1000),
                           Load(1, kRW, 0x10000, 0x10000, 0x1800, 0x5000)},
                          0x20000);
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(image, Geometry(k4K, k4K), PlanOptions());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::optional<LoadPlan> plan =
+      Plan(image, Geometry(k4K, k4K), PlanOptions());
+  ASSERT_TRUE(plan.has_value());
   ASSERT_EQ(plan->zero_fills.size(), 1u);
   EXPECT_EQ(plan->zero_fills[0].offset, 0x11800u);
   EXPECT_EQ(plan->zero_fills[0].length, 0x800u);
@@ -120,9 +150,9 @@ TEST(LoadPlanTest, HeapGeometryNeedsNoZeroFillOrRounding) {
   ElfImage image = Image({Load(0, kR, 0, 0, 0x1000, 0x1000),
                           Load(1, kRW, 0x10000, 0x10000, 0x1800, 0x5000)},
                          0x20000);
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(image, Geometry(1, 1), PlanOptions());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::optional<LoadPlan> plan =
+      Plan(image, Geometry(1, 1), PlanOptions());
+  ASSERT_TRUE(plan.has_value());
   EXPECT_TRUE(plan->zero_fills.empty());
   ASSERT_EQ(plan->maps.size(), 3u);
   EXPECT_EQ(plan->maps[1].length, 0x1800u);  // Exactly p_filesz is read.
@@ -132,9 +162,9 @@ TEST(LoadPlanTest, HeapGeometryNeedsNoZeroFillOrRounding) {
 
 TEST(LoadPlanTest, ReadOnlySegmentWithZeroTailIsWritableOnlyDuringLoad) {
   ElfImage image = Image({Load(0, kR, 0, 0, 0x800, 0x1000)}, 0x2000);
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(image, Geometry(k4K, k4K), PlanOptions());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::optional<LoadPlan> plan =
+      Plan(image, Geometry(k4K, k4K), PlanOptions());
+  ASSERT_TRUE(plan.has_value());
   ASSERT_EQ(plan->maps.size(), 1u);
   EXPECT_EQ(plan->maps[0].protection, Protection::kReadWrite);
   ASSERT_EQ(plan->final_protections.size(), 1u);
@@ -143,14 +173,14 @@ TEST(LoadPlanTest, ReadOnlySegmentWithZeroTailIsWritableOnlyDuringLoad) {
 
 TEST(LoadPlanTest, ExecutableOnlyWhenAllowed) {
   ElfImage image = Image({Load(0, kRX, 0, 0, 0x1000, 0x1000)}, 0x1000);
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(image, Geometry(k4K, k4K), PlanOptions());
-  ASSERT_TRUE(plan.ok());
+  std::optional<LoadPlan> plan =
+      Plan(image, Geometry(k4K, k4K), PlanOptions());
+  ASSERT_TRUE(plan.has_value());
   EXPECT_TRUE(plan->final_protections.empty());  // Stays R.
   PlanOptions allow;
   allow.allow_execute = true;
-  plan = PlanLoad(image, Geometry(k4K, k4K), allow);
-  ASSERT_TRUE(plan.ok());
+  plan = Plan(image, Geometry(k4K, k4K), allow);
+  ASSERT_TRUE(plan.has_value());
   ASSERT_EQ(plan->final_protections.size(), 1u);
   EXPECT_EQ(plan->final_protections[0].protection, Protection::kReadExecute);
 }
@@ -159,9 +189,9 @@ TEST(LoadPlanTest, RelroPagesBecomeReadOnlyAfterRelocation) {
   ElfImage image = GuileLike();
   image.segments.push_back(
       {2, elf::kPtGnuRelro, kR, 0x80000, 0x80000, 0x2800, 0x2800, 1});
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(image, Geometry(k4K, k4K), WholeFile());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::optional<LoadPlan> plan =
+      Plan(image, Geometry(k4K, k4K), WholeFile());
+  ASSERT_TRUE(plan.has_value());
   ASSERT_EQ(plan->final_protections.size(), 1u);
   EXPECT_EQ(plan->final_protections[0].offset, 0x80000u);
   EXPECT_EQ(plan->final_protections[0].length, 0x2000u);  // Whole pages.
@@ -169,10 +199,13 @@ TEST(LoadPlanTest, RelroPagesBecomeReadOnlyAfterRelocation) {
 }
 
 TEST(LoadPlanTest, RefusesPagesLargerThanTheAlignment) {
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(GuileLike(), Geometry(k256K, k256K), WholeFile());
-  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(plan.status().message(),
+  const Refusal r = Refused(GuileLike(), Geometry(k256K, k256K), WholeFile());
+  EXPECT_EQ(r.kind, Refusal::Kind::kUnitDoesNotDivideAlign);
+  EXPECT_EQ(r.program_headers, std::vector<int>{0});
+  EXPECT_EQ(r.unit, Unit::kPage);
+  EXPECT_EQ(r.unit_bytes, k256K);
+  EXPECT_EQ(r.value, k64K);
+  EXPECT_EQ(r.Message(),
             "page size 256 KiB does not divide p_align 64 KiB of program "
             "header 0");
 }
@@ -181,12 +214,15 @@ TEST(LoadPlanTest, RefusesAGranularityLargerThanTheAlignment) {
   ElfImage image = Image({Load(0, kR, 0, 0, 0x1000, 0x1000, k4K),
                           Load(1, kRW, 0x1000, 0x1000, 0x100, 0x100, k4K)},
                          0x2000);
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(image, Geometry(k4K, k64K), WholeFile());
-  EXPECT_EQ(plan.status().message(),
+  const Refusal r = Refused(image, Geometry(k4K, k64K), WholeFile());
+  EXPECT_EQ(r.kind, Refusal::Kind::kUnitDoesNotDivideAlign);
+  EXPECT_EQ(r.unit, Unit::kAllocationGranularity);
+  EXPECT_EQ(r.unit_bytes, k64K);
+  EXPECT_EQ(r.value, k4K);
+  EXPECT_EQ(r.Message(),
             "allocation granularity 64 KiB does not divide p_align 4 KiB of "
             "program header 0");
-  EXPECT_TRUE(PlanLoad(image, Geometry(k4K, k4K), WholeFile()).ok());
+  EXPECT_TRUE(Plan(image, Geometry(k4K, k4K), WholeFile()).has_value());
 }
 
 TEST(LoadPlanTest, RefusesZeroMemoryOffTheGranularity) {
@@ -195,11 +231,13 @@ TEST(LoadPlanTest, RefusesZeroMemoryOffTheGranularity) {
   ElfImage image = Image({Load(0, kR, 0, 0, 0x1000, 0x1000),
                           Load(1, kRW, 0x10000, 0x10000, 0x1800, 0x5000)},
                          0x20000);
-  absl::StatusOr<LoadPlan> plan =
-      PlanLoad(image, Geometry(k4K, k64K), PlanOptions());
-  EXPECT_THAT(plan.status().message(),
-              HasSubstr("the zero-filled part of program header 1 starts at "
-                        "0x12000, not on the 64 KiB allocation granularity"));
+  const Refusal r = Refused(image, Geometry(k4K, k64K), PlanOptions());
+  EXPECT_EQ(r.kind, Refusal::Kind::kZeroFillOffUnit);
+  EXPECT_EQ(r.program_headers, std::vector<int>{1});
+  EXPECT_EQ(r.value, 0x12000u);
+  EXPECT_EQ(r.Message(),
+            "the zero-filled part of program header 1 starts at 0x12000, not "
+            "on the 64 KiB allocation granularity");
 }
 
 TEST(LoadPlanTest, RefusesSegmentsSharingAPage) {
@@ -209,23 +247,26 @@ TEST(LoadPlanTest, RefusesSegmentsSharingAPage) {
   for (bool whole_file : {true, false}) {
     PlanOptions options;
     options.map_whole_file = whole_file;
-    absl::StatusOr<LoadPlan> plan =
-        PlanLoad(image, Geometry(k4K, k4K), options);
-    EXPECT_EQ(plan.status().message(),
+    const Refusal r = Refused(image, Geometry(k4K, k4K), options);
+    EXPECT_EQ(r.kind, Refusal::Kind::kSegmentsShareUnit);
+    EXPECT_EQ(r.program_headers, (std::vector<int>{0, 1}));
+    EXPECT_EQ(r.value, 0x1000u);
+    EXPECT_EQ(r.Message(),
               "program headers 0 and 1 share the 4 KiB page at 0x1000");
   }
-  EXPECT_TRUE(PlanLoad(image, Geometry(1, 1), PlanOptions()).ok());
+  EXPECT_TRUE(Plan(image, Geometry(1, 1), PlanOptions()).has_value());
 }
 
 TEST(LoadPlanTest, RefusesImagesOverTheSizeLimit) {
   ElfImage image = Image({Load(0, kRW, 0, 0, 0x1000, uint64_t{1} << 40)},
                          0x1000);
-  absl::StatusOr<LoadPlan> plan =
+  absl::StatusOr<PlanOrRefusal> plan =
       PlanLoad(image, Geometry(k4K, k4K), PlanOptions());
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(plan.status().message(),
-              HasSubstr("test.go: the PT_LOAD segments span 0x10000000000 "
-                        "bytes, more than the limit of 1 GiB"));
+  // The caller names the file.
+  EXPECT_EQ(plan.status().message(),
+            "the PT_LOAD segments span 0x10000000000 bytes, more than the "
+            "limit of 1 GiB (LoadOptions::max_image_size)");
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,7 +21,7 @@ struct PathDecision {
   LoadPath path;
   MemoryBackend* backend;
   LoadPlan plan;
-  std::string reason;
+  LoadVerdict verdict;
 };
 
 PlanOptions MakePlanOptions(const LoadOptions& options, bool whole_file) {
@@ -33,21 +35,96 @@ PlanOptions MakePlanOptions(const LoadOptions& options, bool whole_file) {
 
 // A file window (File::RestrictToWindow) is mapped at window_start + each
 // segment's offset, so the start must sit on the units a segment must.
-absl::Status CheckWindowStart(uint64_t window_start,
-                              const PageGeometry& geometry) {
+std::optional<Refusal> CheckWindowStart(uint64_t window_start,
+                                        const PageGeometry& geometry) {
   const uint64_t unit = geometry.allocation_granularity();
-  if (window_start % unit == 0) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrFormat(
-      "the file window starts at offset 0x%x, not a multiple of the "
-      "allocation granularity %s",
-      window_start, FormatBytes(unit)));
+  if (window_start % unit == 0) return std::nullopt;
+  return Refusal{Refusal::Kind::kWindowStartOffUnit, {},
+                 Unit::kAllocationGranularity, unit, window_start};
+}
+
+// The plan on the shared path's geometry and its verdict: the image whole,
+// else (when `per_segment`) segment by segment if that maps anything, else
+// no plan and the refusal.
+struct MachinePlan {
+  std::optional<LoadPlan> plan;
+  LoadVerdict verdict;
+};
+
+absl::StatusOr<MachinePlan> PlanOnMachine(const ElfImage& elf,
+                                          uint64_t window_start,
+                                          const PageGeometry& geometry,
+                                          const LoadOptions& options,
+                                          bool per_segment) {
+  MachinePlan out;
+  out.verdict.geometry = geometry;
+  out.verdict.largest_align = elf.max_load_align();
+  std::optional<Refusal> window = CheckWindowStart(window_start, geometry);
+  absl::StatusOr<PlanOrRefusal> whole =
+      window ? PlanOrRefusal(*window)
+             : PlanLoad(elf, geometry,
+                        MakePlanOptions(options, /*whole_file=*/true));
+  if (!whole.ok()) return whole.status();
+  if (LoadPlan* plan = std::get_if<LoadPlan>(&*whole)) {
+    out.verdict.route = LoadRoute::kSharedWhole;
+    out.verdict.bytes_mapped = FilePageBytes(elf, geometry.page_size());
+    out.plan = std::move(*plan);
+    return out;
+  }
+  out.verdict.refusal = std::get<Refusal>(*whole);
+  out.verdict.route = LoadRoute::kCopy;
+  out.verdict.bytes_copied = FilePageBytes(elf, 1);
+  // Segment by segment shows no file at its offsets (map_whole_file), and
+  // a window off the granularity places no file byte.
+  // The heap's byte geometry would make a unit of every byte.
+  if (!per_segment || window || options.map_whole_file ||
+      geometry.page_size() == 1) {
+    return out;
+  }
+  PlanOptions each = MakePlanOptions(options, /*whole_file=*/false);
+  each.per_segment = true;
+  absl::StatusOr<PlanOrRefusal> planned = PlanLoad(elf, geometry, each);
+  if (!planned.ok()) return planned.status();
+  LoadPlan* plan = std::get_if<LoadPlan>(&*planned);
+  // Nothing mapped shares nothing: the heap copy is then as good.
+  if (plan == nullptr || plan->bytes_mapped == 0) return out;
+  out.verdict.route = LoadRoute::kPerSegment;
+  out.verdict.segments = plan->segments;
+  out.verdict.bytes_mapped = plan->bytes_mapped;
+  out.verdict.bytes_copied = plan->bytes_copied;
+  out.plan = std::move(*plan);
+  return out;
+}
+
+absl::StatusOr<PathDecision> DecideCopy(const ElfImage& elf,
+                                        const LoadOptions& options,
+                                        LoadVerdict verdict) {
+  MemoryBackend* heap = options.malloc_backend != nullptr
+                            ? options.malloc_backend
+                            : &HeapMemoryBackend();
+  absl::StatusOr<PlanOrRefusal> plan = PlanLoad(
+      elf, heap->geometry(), MakePlanOptions(options, /*whole_file=*/false));
+  if (!plan.ok()) return plan.status();
+  if (const Refusal* r = std::get_if<Refusal>(&*plan)) {
+    // The heap's byte geometry divides everything; a refusal is a bug.
+    return absl::InternalError(
+        absl::StrCat("the heap copy was refused: ", r->Message()));
+  }
+  verdict.route = LoadRoute::kCopy;
+  verdict.bytes_mapped = 0;
+  verdict.bytes_copied = FilePageBytes(elf, 1);
+  return PathDecision{LoadPath::kMalloc, heap,
+                      std::get<LoadPlan>(*std::move(plan)), std::move(verdict)};
 }
 
 absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
                                         uint64_t window_start,
                                         const LoadOptions& options) {
   using Choice = LoadOptions::PathChoice;
-  std::string reason = "requested by the caller";
+  LoadVerdict verdict;
+  verdict.largest_align = elf.max_load_align();
+  verdict.refusal = Refusal{};  // Refusal::Kind::kCopyRequested.
+  verdict.route = LoadRoute::kCopy;
   if (options.path != Choice::kMalloc) {
     MemoryBackend* shared = options.shared_backend;
     if (shared == nullptr) {
@@ -55,35 +132,23 @@ absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
       if (!host.ok()) return host.status();
       shared = *host;
     }
-    const PageGeometry geometry = shared->geometry();
-    const absl::Status window = CheckWindowStart(window_start, geometry);
-    absl::StatusOr<LoadPlan> plan =
-        !window.ok() ? absl::StatusOr<LoadPlan>(window)
-                     : PlanLoad(elf, geometry,
-                                MakePlanOptions(options, /*whole_file=*/true));
-    if (plan.ok()) {
-      return PathDecision{
-          LoadPath::kShared, shared, *std::move(plan),
-          absl::StrFormat("%s divides every p_align (largest %s)",
-                          geometry.ToString(),
-                          FormatBytes(elf.max_load_align()))};
+    // Required sharing means the image whole: a partly copied image is not
+    // what such a caller asked for.
+    absl::StatusOr<MachinePlan> planned =
+        PlanOnMachine(elf, window_start, shared->geometry(), options,
+                      /*per_segment=*/options.path == Choice::kAuto);
+    if (!planned.ok()) return planned.status();
+    if (planned->plan.has_value()) {
+      return PathDecision{LoadPath::kShared, shared, *std::move(planned->plan),
+                          std::move(planned->verdict)};
     }
-    if (!absl::IsFailedPrecondition(plan.status())) return plan.status();
-    reason =
-        absl::StrCat(plan.status().message(), " (", geometry.ToString(), ")");
+    verdict = std::move(planned->verdict);
     if (options.path == Choice::kShared) {
       return absl::FailedPreconditionError(
-          absl::StrCat(elf.path, ": the shared path is required but ", reason));
+          absl::StrCat("the shared path is required but ", verdict.Reason()));
     }
   }
-  MemoryBackend* heap = options.malloc_backend != nullptr
-                            ? options.malloc_backend
-                            : &HeapMemoryBackend();
-  absl::StatusOr<LoadPlan> plan = PlanLoad(
-      elf, heap->geometry(), MakePlanOptions(options, /*whole_file=*/false));
-  if (!plan.ok()) return plan.status();
-  return PathDecision{LoadPath::kMalloc, heap, *std::move(plan),
-                      std::move(reason)};
+  return DecideCopy(elf, options, std::move(verdict));
 }
 
 absl::Status ProtectAll(Region& region, const std::vector<ProtectStep>& steps) {
@@ -128,6 +193,26 @@ absl::Status CopyFileRange(Region& region, const File& file,
   return region.Protect(m.offset, m.length, m.protection);
 }
 
+// MapStep::copy_segments: zero-filled memory, then each segment's file
+// bytes inside the range read to their addresses.
+absl::Status CopySegments(Region& region, const File& file,
+                          const ElfImage& elf, const MapStep& m,
+                          uint64_t load_start) {
+  absl::Status s = region.MapZeroed(m.offset, m.length, Protection::kReadWrite);
+  if (!s.ok()) return s;
+  const uint64_t lo = load_start + m.offset, hi = lo + m.length;
+  for (const Segment* segment : elf.LoadSegments()) {
+    const uint64_t begin = std::max(segment->vaddr, lo);
+    const uint64_t end = std::min(segment->vaddr + segment->filesz, hi);
+    if (begin >= end) continue;
+    s = file.ReadAt(segment->offset + (begin - segment->vaddr),
+                    absl::MakeSpan(region.data() + (begin - load_start),
+                                   end - begin));
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 // LoadOptions::populate_writable: the file pages writable at relocation time,
 // whether mapped writable or made writable for the load. Zero-filled memory
 // (.bss) is left to fault in when used.
@@ -152,7 +237,9 @@ absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                     bool populate_writable, bool whole_file, bool advise) {
   for (const MapStep& m : plan.maps) {
     absl::Status s =
-        !m.from_file      ? region.MapZeroed(m.offset, m.length, m.protection)
+        m.copy_segments
+            ? CopySegments(region, file, elf, m, plan.load_start)
+        : !m.from_file    ? region.MapZeroed(m.offset, m.length, m.protection)
         : copy_file_bytes ? CopyFileRange(region, file, elf, m, whole_file)
                           : region.MapFile(m.offset, file, m.file_offset,
                                            m.length, m.protection);
@@ -189,13 +276,15 @@ const char* LoadPathName(LoadPath path) {
 }
 
 LoadedImage::LoadedImage(ElfImage elf, Region region, uint64_t load_start,
-                         uint64_t span, LoadPath path, std::string reason,
+                         uint64_t span, LoadPath path, LoadVerdict verdict,
+                         std::string reason,
                          bool file_bytes_copied)
     : elf_(std::move(elf)),
       region_(std::move(region)),
       base_(region_.base() - load_start),
       span_(span),
       path_(path),
+      verdict_(std::move(verdict)),
       reason_(std::move(reason)),
       file_bytes_copied_(file_bytes_copied) {}
 
@@ -267,7 +356,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
     bool file_was_cached, bool register_now) {
   absl::StatusOr<PathDecision> decision =
       DecidePath(elf, file.window_start(), options);
-  if (!decision.ok()) return decision.status();
+  if (!decision.ok()) return NamingFile(elf.path, decision.status());
   const LoadPlan& plan = decision->plan;
   const bool carve = options.arena != nullptr &&
                      &options.arena->backend() == decision->backend;
@@ -286,19 +375,23 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       !s.ok()) {
     return NamingFile(elf.path, s);
   }
+  std::string reason = decision->verdict.Reason();
   if (copy) {
-    absl::StrAppend(&decision->reason,
+    // Read, not mapped: nothing of this load is shared.
+    decision->verdict.bytes_copied += decision->verdict.bytes_mapped;
+    decision->verdict.bytes_mapped = 0;
+    absl::StrAppend(&reason,
                     "; file bytes copied, not mapped (copy_file_bytes)");
   }
   if (options.map_whole_file) {
-    absl::StrAppend(&decision->reason, "; the whole file ",
+    absl::StrAppend(&reason, "; the whole file ",
                     decision->path == LoadPath::kMalloc || copy ? "copied"
                                                                 : "mapped",
                     " (map_whole_file)");
   }
   // Heap memory is present already; populating matters on the shared path.
   if (options.populate_writable && decision->path == LoadPath::kShared) {
-    absl::StrAppend(&decision->reason,
+    absl::StrAppend(&reason,
                     "; writable pages populated before relocation "
                     "(populate_writable)");
   }
@@ -306,7 +399,8 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
   // From here the image owns the region, so every early return releases it.
   std::unique_ptr<LoadedImage> image(
       new LoadedImage(std::move(elf), *std::move(region), plan.load_start,
-                      plan.span, decision->path, std::move(decision->reason),
+                      plan.span, decision->path, std::move(decision->verdict),
+                      std::move(reason),
                       copy || decision->path == LoadPath::kMalloc));
   image->owned_backend_ = options.owned_backend;
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
@@ -339,9 +433,13 @@ void internal::RegisterAll(const std::vector<LoadedImage*>& images) {
   for (LoadedImage* image : images) image->registered_ = true;
 }
 
-absl::Status CheckSharedPath(const ElfImage& elf,
-                             const PageGeometry& geometry) {
-  return PlanLoad(elf, geometry, PlanOptions{/*map_whole_file=*/true}).status();
+absl::StatusOr<LoadVerdict> CheckLoad(const ElfImage& elf,
+                                      const PageGeometry& geometry) {
+  absl::StatusOr<MachinePlan> planned =
+      PlanOnMachine(elf, /*window_start=*/0, geometry, LoadOptions(),
+                    /*per_segment=*/true);
+  if (!planned.ok()) return planned.status();
+  return std::move(planned->verdict);
 }
 
 }  // namespace granule

@@ -18,6 +18,7 @@
 #include "absl/types/span.h"
 #include "loader/elf_image.h"
 #include "loader/load_plan.h"
+#include "loader/load_verdict.h"
 #include "platform/memory/address_arena.h"
 #include "platform/memory/memory_backend.h"
 
@@ -137,7 +138,10 @@ class LoadedImage {
 
   const ElfImage& elf() const { return elf_; }
   LoadPath path() const { return path_; }
-  // Why this path: which units divided the alignment, or which did not.
+  // The route taken on the shared path's geometry and why, as data.
+  const LoadVerdict& verdict() const { return verdict_; }
+  // Why this path, in words: the verdict's reason, then the options that
+  // changed how the bytes arrived (copy_file_bytes, map_whole_file, ...).
   const std::string& reason() const { return reason_; }
   // True when the file's bytes were read into private memory at load (the
   // malloc path, or the shared path with LoadOptions::copy_file_bytes), so
@@ -185,7 +189,8 @@ class LoadedImage {
       bool file_was_cached, bool register_now);
   friend void internal::RegisterAll(const std::vector<LoadedImage*>& images);
   LoadedImage(ElfImage elf, Region region, uint64_t load_start, uint64_t span,
-              LoadPath path, std::string reason, bool file_bytes_copied);
+              LoadPath path, LoadVerdict verdict, std::string reason,
+              bool file_bytes_copied);
 
   ElfImage elf_;
   // Declared before region_ so that it outlives it (LoadOptions).
@@ -194,6 +199,7 @@ class LoadedImage {
   uintptr_t base_;
   uint64_t span_;
   LoadPath path_;
+  LoadVerdict verdict_;
   std::string reason_;
   bool file_bytes_copied_;
   std::vector<LoadedSegment> segments_;
@@ -211,10 +217,11 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
     const File& file, ElfImage elf, const LoadOptions& options = {});
 
-// Which path LoadImage would take for `elf` on `geometry` (`PathChoice::kAuto`)
-// and why: the heart of `granule check`. FailedPrecondition carries the reason
-// the shared path is refused.
-absl::Status CheckSharedPath(const ElfImage& elf, const PageGeometry& geometry);
+// Which route LoadImage would take for `elf` on `geometry` (`PathChoice::kAuto`)
+// and why, without mapping anything: the heart of `granule check`. An error
+// (InvalidArgument) means no route loads it; its text does not name the file.
+absl::StatusOr<LoadVerdict> CheckLoad(const ElfImage& elf,
+                                      const PageGeometry& geometry);
 
 }  // namespace granule
 

@@ -5,7 +5,9 @@
 // on real kernels: a 64 KiB-aligned image takes the shared path and its
 // protections are enforced by the hardware; an image aligned to only 4 KiB
 // takes the shared path where the page size and granularity divide 4 KiB, and
-// elsewhere is refused for it with the reason and loads by the malloc path.
+// elsewhere is refused for it with the reason: a small one loads by the
+// malloc path, a large one segment by segment, mapping the pages one segment
+// alone holds and copying the pages its segments share.
 #include <cstdint>
 #include <cstring>
 #include <iostream>
@@ -139,6 +141,77 @@ TEST(RealPageSizeTest, ImageAlignedTo4KiBIsRefusedWhereThePageIsLarger) {
   ASSERT_FALSE(shared.ok());
   EXPECT_EQ(shared.status().message(),
             path + ": the shared path is required but " + reason);
+}
+
+// A 4 KiB-aligned image whose .rodata and .data are 192 KiB each: on 16 and
+// 64 KiB pages whole pages hold one segment alone.
+std::string WriteLargeImageAligned(uint64_t alignment) {
+  ImageSpec spec;
+  spec.variant = HostVariant();
+  spec.segment_alignment = alignment;
+  std::vector<uint8_t> rodata(kConstants.begin(), kConstants.end());
+  const std::vector<uint8_t> pattern =
+      granule::testing::PatternBytes(192 * 1024, 5);
+  rodata.insert(rodata.end(), pattern.begin(), pattern.end());
+  std::vector<uint8_t> data(spec.variant.word_size(), 0);
+  const std::vector<uint8_t> more = granule::testing::PatternBytes(192 * 1024, 9);
+  data.insert(data.end(), more.begin(), more.end());
+  spec.sections = {
+      {".rodata", SectionAccess::kRead, 16, rodata, 0},
+      {".text", SectionAccess::kReadExecute, 16,
+       granule::testing::PatternBytes(3000, 7), 0},
+      {".data", SectionAccess::kReadWrite, 8, data, 0},
+  };
+  spec.relocations = {{{".data", 0}, {".rodata", 0}}};
+  const std::string path = granule::testing::TempPath("real-page-size-large");
+  const absl::Status written = WriteImage(spec, path);
+  EXPECT_TRUE(written.ok()) << written;
+  return path;
+}
+
+TEST(RealPageSizeTest, LargeImageAlignedTo4KiBMapsSegmentBySegment) {
+  const PageGeometry host = Host();
+  const std::string path = WriteLargeImageAligned(kOldAlignment);
+  absl::StatusOr<std::unique_ptr<LoadedImage>> image = Load(path, Choice::kAuto);
+  ASSERT_TRUE(image.ok()) << image.status();
+  const LoadVerdict& verdict = (*image)->verdict();
+  std::cout << "host: " << host.ToString() << "; a large 4 KiB-aligned image "
+            << "takes the " << LoadRouteName(verdict.route) << " route: "
+            << verdict.bytes_mapped << " bytes mapped, " << verdict.bytes_copied
+            << " copied\n";
+  ExpectPointerReachesConstants(**image);
+  EXPECT_EQ((*image)->path(), LoadPath::kShared);
+  EXPECT_GT(verdict.bytes_mapped, 0u);
+  if (host.Divides(kOldAlignment)) {
+    EXPECT_EQ(verdict.route, LoadRoute::kSharedWhole) << (*image)->reason();
+    EXPECT_EQ(verdict.bytes_copied, 0u);
+  } else {
+    EXPECT_EQ(verdict.route, LoadRoute::kPerSegment) << (*image)->reason();
+    EXPECT_GT(verdict.bytes_copied, 0u);
+    EXPECT_THAT((*image)->reason(),
+                ::testing::HasSubstr(RefusalReason(host, kOldAlignment)));
+  }
+  // The kernel enforces the rights: .rodata's first page is mapped (or
+  // copied) read-only, .data's writable.
+  auto first_byte = [&](const char* section) {
+    return (*image)->Pointer((*image)->elf().FindSection(section)->addr);
+  };
+  EXPECT_TRUE(granule::testing::WriteFaults(first_byte(".rodata")));
+  EXPECT_FALSE(granule::testing::WriteFaults(first_byte(".data")));
+  // The same bytes as the heap copy, relocated alike.
+  LoadOptions options;
+  options.relocation_base = 0x40000000;
+  absl::StatusOr<std::unique_ptr<LoadedImage>> a = LoadImage(path, options);
+  options.path = Choice::kMalloc;
+  absl::StatusOr<std::unique_ptr<LoadedImage>> b = LoadImage(path, options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ((*a)->segments().size(), (*b)->segments().size());
+  for (size_t i = 0; i < (*a)->segments().size(); ++i) {
+    const LoadedImage::LoadedSegment& x = (*a)->segments()[i];
+    const LoadedImage::LoadedSegment& y = (*b)->segments()[i];
+    ASSERT_EQ(x.size, y.size);
+    EXPECT_EQ(std::memcmp(x.data, y.data, x.size), 0) << "segment " << i;
+  }
 }
 
 }  // namespace

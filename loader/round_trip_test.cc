@@ -180,12 +180,13 @@ TEST_P(RoundTripTest, RealPointersReachTheConstants) {
       ASSERT_TRUE(file.ok()) << file.status();
       absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
       ASSERT_TRUE(elf.ok()) << elf.status();
-      const absl::Status host_verdict =
-          CheckSharedPath(*elf, *HostPageGeometry());
-      if (!host_verdict.ok()) {
+      absl::StatusOr<LoadVerdict> host_verdict =
+          CheckLoad(*elf, *HostPageGeometry());
+      ASSERT_TRUE(host_verdict.ok()) << host_verdict.status();
+      if (!host_verdict->shared_whole()) {
         ASSERT_FALSE(image.ok());
         EXPECT_THAT(std::string(image.status().message()),
-                    HasSubstr(std::string(host_verdict.message())));
+                    HasSubstr(host_verdict->refusal->Message()));
         continue;
       }
     }
@@ -234,7 +235,14 @@ TEST(WindowsShapedMachineTest, BssIsPlaceableInTheOneToOneLayoutOnly) {
     if (layout == Layout::kOneToOne) {
       EXPECT_EQ((*image)->path(), LoadPath::kShared) << (*image)->reason();
     } else {
-      EXPECT_EQ((*image)->path(), LoadPath::kMalloc);
+      // The unit holding .data's end and .bss is copied in place; the rest
+      // is mapped from the file.
+      const LoadVerdict& verdict = (*image)->verdict();
+      EXPECT_EQ(verdict.route, LoadRoute::kPerSegment) << (*image)->reason();
+      EXPECT_GT(verdict.bytes_mapped, 0u);
+      EXPECT_GT(verdict.bytes_copied, 0u);
+      ASSERT_TRUE(verdict.refusal.has_value());
+      EXPECT_EQ(verdict.refusal->kind, Refusal::Kind::kZeroFillOffUnit);
       EXPECT_THAT((*image)->reason(),
                   HasSubstr("not on the 64 KiB allocation granularity"));
     }

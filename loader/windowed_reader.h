@@ -46,9 +46,10 @@ class WindowedReader {
 };
 
 // ReadElfImage with the file's reads going through `read`: the seam that
-// lets tests count them.
+// lets tests count them. `accept_fixed_address`: ReadElfLayout's ET_EXEC.
 absl::StatusOr<ElfImage> ReadElfImageWith(std::string path, uint64_t file_size,
-                                          ReadAtFunction read);
+                                          ReadAtFunction read,
+                                          bool accept_fixed_address = false);
 
 }  // namespace internal
 }  // namespace granule

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The validator: for every image the reader accepts, PlanLoad and
-// CheckSharedPath on several page geometries, segment by segment and whole
+// CheckLoad on several page geometries, segment by segment and whole
 // file, must refuse with a status or return a plan that stays inside its own
 // region (the loader maps and clears exactly what the plan says).
 #include <cstddef>
 #include <cstdint>
+#include <variant>
 #include <vector>
 
 #include "loader/elf_image.h"
@@ -66,17 +67,37 @@ void CheckPlan(const LoadPlan& plan, const PlanOptions& options,
   }
 }
 
+// The per-segment route never refuses, and stays inside its region.
+void PlanPerSegment(const ElfImage& image, const PageGeometry& geometry) {
+  PlanOptions each;
+  each.per_segment = true;
+  absl::StatusOr<PlanOrRefusal> plan = PlanLoad(image, geometry, each);
+  if (!plan.ok()) return;
+  const LoadPlan* p = std::get_if<LoadPlan>(&*plan);
+  Require(p != nullptr, "the per-segment route refused an image");
+  if (p != nullptr) CheckPlan(*p, each, geometry);
+}
+
 void PlanEverywhere(const ElfImage& image) {
   for (const PageGeometry& geometry : Geometries()) {
     for (bool whole_file : {false, true}) {
       PlanOptions options;
       options.map_whole_file = whole_file;
       options.allow_execute = whole_file;  // Both values, without 4 plans.
-      absl::StatusOr<LoadPlan> plan = PlanLoad(image, geometry, options);
-      if (plan.ok()) CheckPlan(*plan, options, geometry);
+      absl::StatusOr<PlanOrRefusal> plan = PlanLoad(image, geometry, options);
+      if (!plan.ok()) continue;
+      if (const LoadPlan* p = std::get_if<LoadPlan>(&*plan)) {
+        CheckPlan(*p, options, geometry);
+      } else {
+        Require(!std::get<Refusal>(*plan).Message().empty(),
+                "a refusal without a reason");
+      }
     }
-    absl::Status shared = CheckSharedPath(image, geometry);
-    Require(shared.ok() || !shared.message().empty(),
+    // The heap's byte geometry never takes this route (a unit per byte).
+    if (geometry.page_size() >= 4096) PlanPerSegment(image, geometry);
+    absl::StatusOr<LoadVerdict> verdict = CheckLoad(image, geometry);
+    Require(!verdict.ok() || verdict->shared_whole() ||
+                (verdict->refusal && !verdict->refusal->Message().empty()),
             "a refusal without a reason");
   }
 }
