@@ -34,12 +34,14 @@ class ImageMemory {
   // The same check, without the pointer: for an image that is not loaded.
   absl::Status Check(uint64_t address, uint64_t size, bool writable,
                      const std::string& what) const;
-  // The same check, returning the PT_LOAD that holds the range: the
-  // relocator tries the next place against it first.
-  absl::StatusOr<const Segment*> Holding(uint64_t address, uint64_t size,
-                                         bool writable,
-                                         const std::string& what) const;
-  // The byte at `address`, which Holding() has found inside a PT_LOAD.
+  // The PT_LOAD whose memory holds [address, address + size), or null.
+  // Segments do not overlap (CheckLoadOrder), so it is the only one.
+  const Segment* Containing(uint64_t address, uint64_t size) const;
+  // The error At() gives for a range that Containing() put in `segment`
+  // (null: none) when that is not allowed.
+  absl::Status RangeError(const Segment* segment, uint64_t address,
+                          uint64_t size, const std::string& what) const;
+  // The byte at `address`, which Containing() has found inside a PT_LOAD.
   uint8_t* PointerInside(uint64_t address) const {
     return data_ + (address - load_start_);
   }
@@ -48,7 +50,7 @@ class ImageMemory {
 
  private:
   const ElfImage& image_;
-  // Looked up once: At() runs for every relocation.
+  // Looked up once per image, not per lookup.
   std::vector<const Segment*> loads_;
   uint8_t* data_;
   uint64_t load_start_;
