@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "loader/checked.h"
 #include "loader/image_error.h"
+#include "loader/relocation_pages.h"
 #include "loader/relocation_tables.h"
 #include "loader/relocation_types.h"
 #include "loader/word_codec.h"
@@ -311,12 +312,19 @@ absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
 }
 
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
-                                        uint64_t relocation_base) {
+                                        uint64_t relocation_base,
+                                        Region* populate) {
   size_t applied = 0;
   for (const TableKind kind : kTables) {
     absl::StatusOr<RelocationTable> table =
         RelocationTable::InMemory(memory, kind);
     if (!table.ok()) return table.status();
+    if (populate != nullptr) {
+      if (absl::Status s = PopulatePlaces(memory, *table, *populate);
+          !s.ok()) {
+        return s;
+      }
+    }
     absl::StatusOr<size_t> n = Walk(memory, *table, [&](auto codec) {
       return Writes<decltype(codec)>(memory, relocation_base);
     });

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "loader/elf_image.h"
 #include "platform/file.h"
+#include "platform/memory_backend.h"
 
 namespace granule {
 
@@ -43,8 +44,10 @@ class ImageMemory {
                           uint64_t size, const std::string& what) const;
   // The byte at `address`, which Containing() has found inside a PT_LOAD.
   uint8_t* PointerInside(uint64_t address) const {
-    return data_ + (address - load_start_);
+    return data_ + OffsetOf(address);
   }
+  // How far the byte at image address `address` is from `data`.
+  uint64_t OffsetOf(uint64_t address) const { return address - load_start_; }
 
   const ElfImage& image() const { return image_; }
 
@@ -59,9 +62,14 @@ class ImageMemory {
 // Writes relocation_base + addend into every place. `relocation_base` is the
 // address the image is relocated for, normally where address 0 of the image
 // now is. Returns how many relocations were applied (R_*_NONE entries are
-// skipped and not counted).
+// skipped and not counted). `populate`, when given, is the region whose
+// first byte is memory's data, its writable file pages faulting in on first
+// write (a shared load): a table whose places run densely over many pages
+// has them populated first (relocation_pages.h), which fails the load if
+// the system fails it.
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
-                                        uint64_t relocation_base);
+                                        uint64_t relocation_base,
+                                        Region* populate = nullptr);
 
 // Checks every table and place as ApplyRelocations would, reading the
 // tables from `file` and writing nothing, so `granule check` refuses what a
