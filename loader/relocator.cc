@@ -1,397 +1,352 @@
 // SPDX-License-Identifier: Apache-2.0
+// One walk over a relocation table serves a load and `granule check`: the
+// table is a parameter (in memory or read from the file), and what happens
+// at a place is the action's (written, or only checked). Each entry takes
+// the same path: the checks that decide whether it applies are the ones
+// that apply it, and an entry is named only in the error it fails with.
 #include "loader/relocator.h"
 
-#include <algorithm>
 #include <optional>
-#include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "absl/base/attributes.h"
 #include "absl/strings/str_format.h"
 #include "loader/checked.h"
-#include "loader/fast_relocation.h"
 #include "loader/image_error.h"
+#include "loader/relocation_pages.h"
+#include "loader/relocation_tables.h"
 #include "loader/relocation_types.h"
 #include "loader/word_codec.h"
 
 namespace granule {
 namespace {
 
-struct TableTags {
-  const char* name;  // "DT_RELA"
-  int64_t address, size, entry_size;
-};
-constexpr TableTags kRela = {"DT_RELA", elf::kDtRela, elf::kDtRelasz,
-                             elf::kDtRelaent};
-constexpr TableTags kRel = {"DT_REL", elf::kDtRel, elf::kDtRelsz,
-                            elf::kDtRelent};
-constexpr TableTags kRelr = {"DT_RELR", elf::kDtRelr, elf::kDtRelrsz,
-                             elf::kDtRelrent};
-
-class Relocator {
+// The writable segment of the last place: the next place is tried against
+// it first (tables are mostly sorted), and a place inside it needs no other
+// check, since PT_LOADs do not overlap. Held in the walk's locals: a store
+// through uint8_t* may alias any object in memory, which would make the
+// compiler reload state kept there on every entry.
+class Window {
  public:
-  Relocator(const ImageMemory& memory, uint64_t base)
-      : memory_(memory),
-        image_(memory.image()),
-        variant_(image_.variant),
-        word_(variant_.word_size()),
-        base_(base) {}
-  // A dry run: tables come from `file`, places are checked, not written.
-  Relocator(const ImageMemory& memory, const File& file)
-      : Relocator(memory, 0) {
-    file_ = &file;
-  }
+  Window() = default;
+  // `bytes`: where the segment's first byte is, or 0 when nothing is read.
+  Window(const Segment& segment, int word, uintptr_t bytes)
+      : start_(segment.vaddr), limit_(segment.memsz - word + 1),
+        bytes_(bytes) {}
 
-  absl::StatusOr<size_t> Run() {
-    for (const TableTags* tags : {&kRela, &kRel, &kRelr}) {
-      absl::Status s = tags == &kRelr ? ApplyRelr() : ApplyRel(*tags);
-      if (!s.ok()) return s;
-    }
-    return applied_;
+  // Whether the word at `address` lies inside; an empty window holds none.
+  bool Holds(uint64_t address) const { return address - start_ < limit_; }
+  uint8_t* At(uint64_t address) const {
+    return reinterpret_cast<uint8_t*>(bytes_ + (address - start_));
   }
 
  private:
-  // The table's bytes; empty when the image has none.
-  absl::StatusOr<absl::Span<const uint8_t>> Table(const TableTags& tags,
-                                                  uint64_t entry_size) {
-    zero_tail_ = 0;
-    const std::optional<uint64_t> address = image_.DynamicValue(tags.address);
-    const std::optional<uint64_t> size = image_.DynamicValue(tags.size);
-    const std::optional<uint64_t> entry = image_.DynamicValue(tags.entry_size);
-    if (!address && !size) return absl::Span<const uint8_t>();
-    if (!address || !size) {
-      return InvalidImage(image_, "%s and %sSZ must come together", tags.name,
-                          tags.name);
-    }
-    if (entry && *entry != entry_size) {
-      return InvalidImage(image_, "%sENT %d is not %d for %s", tags.name,
-                          *entry, entry_size, variant_.ToString());
-    }
-    if (*size % entry_size != 0) {
-      return InvalidImage(image_,
-                          "%sSZ 0x%x is not a multiple of the entry size "
-                          "%d",
-                          tags.name, *size, entry_size);
-    }
-    const std::string what = absl::StrCat(tags.name, " table");
-    if (file_ != nullptr) return TableFromFile(*address, *size, what);
-    absl::StatusOr<uint8_t*> bytes =
-        memory_.At(*address, *size, /*writable=*/false, what);
-    if (!bytes.ok()) return bytes.status();
-    return absl::Span<const uint8_t>(*bytes, *size);
-  }
-
-  // The table's file bytes. Past its segment's p_filesz the table is zeros,
-  // counted in zero_tail_ rather than read: p_memsz may be far larger than
-  // the file.
-  absl::StatusOr<absl::Span<const uint8_t>> TableFromFile(
-      uint64_t address, uint64_t size, const std::string& what) {
-    if (absl::Status s = memory_.Check(address, size, false, what); !s.ok()) {
-      return s;
-    }
-    for (const Segment* s : image_.LoadSegments()) {
-      if (!checked::RangeInside(address, size, s->vaddr, s->memsz)) continue;
-      const uint64_t into = address - s->vaddr;
-      const uint64_t in_file = into < s->filesz ? s->filesz - into : 0;
-      table_.resize(std::min(size, in_file));
-      zero_tail_ = size - table_.size();
-      if (absl::Status r =
-              file_->ReadAt(s->offset + into, absl::MakeSpan(table_));
-          !r.ok()) {
-        return r;
-      }
-      break;
-    }
-    return absl::Span<const uint8_t>(table_);
-  }
-
-  uint64_t Load(const uint8_t* p) const {
-    return LoadUnsigned(p, word_, variant_.big_endian);
-  }
-
-  absl::Status Store(uint8_t* place, uint64_t addend, uint64_t offset,
-                     const std::string& what) {
-    const uint64_t value = base_ + addend;  // Wraps like the hardware would.
-    if (!variant_.is64 && value > 0xffffffffu && file_ == nullptr) {
-      return InvalidImage(image_,
-                          "%s at r_offset 0x%x: relocated value 0x%x does "
-                          "not fit an ELF32 word (relocation base 0x%x)",
-                          what, offset, value, base_);
-    }
-    StoreUnsigned(place, word_, variant_.big_endian, value);
-    ++applied_;
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<uint8_t*> Place(uint64_t offset, const std::string& what) {
-    absl::StatusOr<const Segment*> segment =
-        memory_.Holding(offset, word_, /*writable=*/true, what);
-    if (!segment.ok()) return segment.status();
-    last_segment_ = *segment;
-    // A dry run reads and writes a word of its own.
-    return file_ == nullptr ? memory_.PointerInside(offset) : scratch_;
-  }
-
-  // Points the fast path at the writable segment of the last place
-  // checked: a place inside it passes Place()'s check, since PT_LOADs do not
-  // overlap (CheckLoadOrder). A dry run always takes the full path.
-  template <typename Codec>
-  void UpdateWindow(internal::FastRelocation<Codec>& fast) const {
-    if (file_ != nullptr || last_segment_ == nullptr) return;
-    fast.SetWindow(last_segment_->vaddr, last_segment_->memsz,
-                   memory_.PointerInside(last_segment_->vaddr));
-  }
-
-  // Runs `loop(fast)` and counts what the fast path applied.
-  template <typename Codec, typename Loop>
-  absl::Status WithFastPath(const Loop& loop) {
-    internal::FastRelocation<Codec> fast(base_);
-    UpdateWindow(fast);
-    absl::Status s = loop(fast);
-    applied_ += fast.applied();
-    return s;
-  }
-
-  absl::Status ApplyRel(const TableTags& tags) {
-    const bool rela = &tags == &kRela;
-    const elf::ClassSizes& sizes = variant_.sizes();
-    const uint64_t entry_size = rela ? sizes.rela : sizes.rel;
-    absl::StatusOr<absl::Span<const uint8_t>> table = Table(tags, entry_size);
-    if (!table.ok()) return table.status();
-    if (table->empty()) return absl::OkStatus();
-    return WithWordCodec(variant_, [&](auto codec) {
-      return ApplyRelTable<decltype(codec)>(tags, *table, entry_size);
-    });
-  }
-
-  template <typename Codec>
-  absl::Status ApplyRelTable(const TableTags& tags,
-                             absl::Span<const uint8_t> table,
-                             uint64_t entry_size) {
-    return WithFastPath<Codec>([&](internal::FastRelocation<Codec>& fast) {
-      return ApplyRelEntries(tags, table, entry_size, fast);
-    });
-  }
-
-  template <typename Codec>
-  absl::Status ApplyRelEntries(const TableTags& tags,
-                               absl::Span<const uint8_t> table,
-                               uint64_t entry_size,
-                               internal::FastRelocation<Codec>& fast) {
-    const bool rela = &tags == &kRela;
-    const std::optional<uint32_t> relative =
-        RelativeRelocationType(image_.machine);
-    const std::optional<uint64_t> relative_info = RelativeInfo(relative);
-    for (size_t i = 0; i * entry_size < table.size(); ++i) {
-      const uint8_t* entry = table.data() + i * entry_size;
-      if (relative_info &&
-          ApplyRelEntryFast(entry, rela, *relative_info, fast)) {
-        continue;
-      }
-      // Naming the entry is only for errors: a StrFormat for every entry
-      // cost more than applying it (relocation_bench). An entry that fails is
-      // applied again with its name, which fails the same way before any
-      // write (Place checks, Store checks before it stores).
-      absl::Status s = ApplyRelEntry(entry, rela, relative, Unnamed());
-      UpdateWindow(fast);
-      if (!s.ok()) {
-        return ApplyRelEntry(entry, rela, relative,
-                             absl::StrFormat("%s entry %d", tags.name, i));
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  // r_info of a relative relocation with symbol 0, when r_info can say it:
-  // ELF32's r_info keeps only 8 bits of type.
-  std::optional<uint64_t> RelativeInfo(std::optional<uint32_t> relative) {
-    if (!relative || (!variant_.is64 && *relative > 0xff)) return std::nullopt;
-    return *relative;
-  }
-
-  // ApplyRelEntry for a relative entry whose place is in the last place's
-  // segment; false, having written nothing, for anything else.
-  template <typename Codec>
-  static bool ApplyRelEntryFast(const uint8_t* entry, bool rela,
-                                uint64_t relative_info,
-                                internal::FastRelocation<Codec>& fast) {
-    constexpr int kWord = Codec::kSize;
-    if (Codec::Read(entry + kWord) != relative_info) return false;
-    uint8_t* place = fast.Find(Codec::Read(entry));
-    if (place == nullptr) return false;
-    const uint64_t addend =
-        rela ? SignExtend(Codec::Read(entry + 2 * kWord), kWord)
-             : Codec::Read(place);
-    return fast.Store(place, addend);
-  }
-
-  absl::Status ApplyRelEntry(const uint8_t* entry, bool rela,
-                             std::optional<uint32_t> relative,
-                             const std::string& what) {
-    const uint64_t offset = Load(entry);
-    const uint64_t info = Load(entry + word_);
-    const uint64_t type = variant_.is64 ? info & 0xffffffff : info & 0xff;
-    const uint64_t symbol = variant_.is64 ? info >> 32 : info >> 8;
-    if (type == 0) return absl::OkStatus();  // R_*_NONE.
-    if (!relative || type != *relative || symbol != 0) {
-      return InvalidImage(image_,
-                          "%s: type %d, symbol %d at r_offset 0x%x is "
-                          "not a relative relocation for %s (granule applies "
-                          "only relative ones)",
-                          what, type, symbol, offset,
-                          MachineName(image_.machine));
-    }
-    absl::StatusOr<uint8_t*> place = Place(offset, what);
-    if (!place.ok()) return place.status();
-    const uint64_t addend =
-        rela ? SignExtend(Load(entry + 2 * word_), word_) : Load(*place);
-    return Store(*place, addend, offset, what);
-  }
-
-  static const std::string& Unnamed() {
-    static const std::string* const unnamed = new std::string;
-    return *unnamed;
-  }
-
-  // RELR: an even word is an address to relocate; an odd word is a bitmap
-  // of the word_*8 - 1 words that follow the last address.
-  absl::Status ApplyRelr() {
-    absl::StatusOr<absl::Span<const uint8_t>> table = Table(kRelr, word_);
-    if (!table.ok()) return table.status();
-    if (absl::Status s =
-            WithWordCodec(variant_,
-                          [&](auto codec) {
-                            return ApplyRelrTable<decltype(codec)>(*table);
-                          });
-        !s.ok()) {
-      return s;
-    }
-    if (zero_tail_ > 0) {  // Zero words: addresses 0, in a dry run only.
-      const size_t i = table->size() / word_;
-      return RelocateImplicit(
-          0, [i] { return absl::StrFormat("DT_RELR entry %d", i); });
-    }
-    return absl::OkStatus();
-  }
-
-  template <typename Codec>
-  absl::Status ApplyRelrTable(absl::Span<const uint8_t> table) {
-    return WithFastPath<Codec>([&](internal::FastRelocation<Codec>& fast) {
-      return ApplyRelrEntries(table, fast);
-    });
-  }
-
-  template <typename Codec>
-  absl::Status ApplyRelrEntries(absl::Span<const uint8_t> table,
-                                internal::FastRelocation<Codec>& fast) {
-    constexpr uint64_t kWord = Codec::kSize;
-    constexpr uint64_t kBits = 8 * kWord - 1;
-    std::optional<uint64_t> next;
-    for (size_t i = 0; i * kWord < table.size(); ++i) {
-      const uint64_t entry = Codec::Read(table.data() + i * kWord);
-      // Named only for errors, as in ApplyRel.
-      const auto name = [i] { return absl::StrFormat("DT_RELR entry %d", i); };
-      if ((entry & 1) == 0) {
-        if (!fast.RelocateImplicit(entry)) {
-          if (absl::Status s = RelocateImplicit(entry, name); !s.ok()) {
-            return s;
-          }
-          UpdateWindow(fast);
-        }
-        next = entry + kWord;
-        continue;
-      }
-      if (!next) {
-        return InvalidImage(image_, "%s: a bitmap 0x%x before any address",
-                            name(), entry);
-      }
-      // Set bits only, lowest first, as a loop over every bit would.
-      for (uint64_t map = entry >> 1; map != 0; map &= map - 1) {
-        const uint64_t bit = __builtin_ctzll(map);
-        const std::optional<uint64_t> offset = checked::Add(*next, bit * kWord);
-        if (!offset) {
-          return InvalidImage(image_, "%s: address overflows", name());
-        }
-        if (fast.RelocateImplicit(*offset)) continue;
-        if (absl::Status s = RelocateImplicit(*offset, name); !s.ok()) {
-          return s;
-        }
-        UpdateWindow(fast);
-      }
-      next = checked::Add(*next, kBits * kWord);
-      if (!next) return InvalidImage(image_, "%s: address overflows", name());
-    }
-    return absl::OkStatus();
-  }
-
-  // Applied unnamed; an error is produced again with the entry's name.
-  template <typename NameFn>
-  absl::Status RelocateImplicit(uint64_t offset, const NameFn& name) {
-    absl::Status s = RelocateImplicitNamed(offset, Unnamed());
-    return s.ok() ? s : RelocateImplicitNamed(offset, name());
-  }
-
-  absl::Status RelocateImplicitNamed(uint64_t offset, const std::string& what) {
-    absl::StatusOr<uint8_t*> place = Place(offset, what);
-    if (!place.ok()) return place.status();
-    return Store(*place, Load(*place), offset, what);
-  }
-
-  const ImageMemory& memory_;
-  const ElfImage& image_;
-  const ElfVariant variant_;
-  const int word_;
-  const uint64_t base_;
-  size_t applied_ = 0;
-  const File* file_ = nullptr;  // Set for a dry run.
-  std::vector<uint8_t> table_;  // A dry run's table, read from file_.
-  uint64_t zero_tail_ = 0;      // Bytes of the table past the file's.
-  uint8_t scratch_[8] = {};
-  const Segment* last_segment_ = nullptr;  // Holding the last place checked.
+  uint64_t start_ = 0;
+  uint64_t limit_ = 0;  // Offsets a whole word fits at; 0: none.
+  uintptr_t bytes_ = 0;
 };
+
+// The writable segment holding the word at `address`, or the error naming
+// the entry. Out of line: the walks call it only when a place leaves the
+// last place's segment.
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<const Segment*> WritableSegment(const ImageMemory& memory,
+                                               uint64_t address, int word,
+                                               EntryRef entry) {
+  const Segment* segment = memory.Containing(address, word);
+  if (segment == nullptr || !segment->writable()) {
+    return memory.RangeError(segment, address, word, entry.Name());
+  }
+  return segment;
+}
+
+// r_info of the machine's relative relocation with symbol 0, when r_info
+// can say it: ELF32's r_info keeps only 8 bits of type.
+struct RelativeInfo {
+  bool exists = false;
+  uint64_t info = 0;
+};
+
+RelativeInfo RelativeInfoOf(const ElfImage& image) {
+  const std::optional<uint32_t> type = RelativeRelocationType(image.machine);
+  if (!type || (!image.variant.is64 && *type > 0xff)) return {};
+  return {true, *type};
+}
+
+// An entry that is not the relative relocation: nothing for R_*_NONE, else
+// the error naming it.
+ABSL_ATTRIBUTE_NOINLINE absl::Status NoneOrRefused(const ElfImage& image, uint64_t info,
+                           uint64_t offset, EntryRef entry) {
+  const bool is64 = image.variant.is64;
+  const uint64_t type = is64 ? info & 0xffffffff : info & 0xff;
+  const uint64_t symbol = is64 ? info >> 32 : info >> 8;
+  if (type == 0) return absl::OkStatus();
+  return InvalidImage(image,
+                      "%s: type %d, symbol %d at r_offset 0x%x is not a "
+                      "relative relocation for %s (granule applies only "
+                      "relative ones)",
+                      entry.Name(), type, symbol, offset,
+                      MachineName(image.machine));
+}
+
+// A load: base + addend is written into the place.
+template <typename Codec>
+class Writes {
+ public:
+  Writes(const ImageMemory& memory, uint64_t base)
+      : memory_(memory), base_(base) {}
+
+  uintptr_t Bytes(const Segment& segment) const {
+    return reinterpret_cast<uintptr_t>(memory_.PointerInside(segment.vaddr));
+  }
+  uint64_t ImplicitAddend(const uint8_t* place) const {
+    return Codec::Read(place);
+  }
+  // False, having written nothing, when the value does not fit the word.
+  bool Store(uint8_t* place, uint64_t addend) const {
+    const uint64_t value = base_ + addend;  // Wraps like the hardware would.
+    if (Codec::kSize == 4 && value > 0xffffffffu) return false;
+    Codec::Write(place, value);
+    return true;
+  }
+  absl::Status StoreError(EntryRef entry, uint64_t offset,
+                          uint64_t addend) const {
+    return InvalidImage(memory_.image(),
+                        "%s at r_offset 0x%x: relocated value 0x%x does not "
+                        "fit an ELF32 word (relocation base 0x%x)",
+                        entry.Name(), offset, base_ + addend, base_);
+  }
+
+ private:
+  const ImageMemory& memory_;
+  const uint64_t base_;
+};
+
+// `granule check`: the image is not loaded, so places are checked and
+// nothing is read or written; what depends on the base is left to the load.
+template <typename Codec>
+class ChecksOnly {
+ public:
+  uintptr_t Bytes(const Segment&) const { return 0; }
+  uint64_t ImplicitAddend(const uint8_t*) const { return 0; }
+  bool Store(uint8_t*, uint64_t) const { return true; }
+  absl::Status StoreError(EntryRef, uint64_t, uint64_t) const {
+    return absl::OkStatus();
+  }
+};
+
+// Moves `window` to the segment of the word at `address` when it is not
+// there already; false, with `error` set, when that word is no place.
+template <typename Codec, typename Action>
+inline bool Reach(const ImageMemory& memory, const Action& action,
+                  uint64_t address, EntryRef entry, Window& window,
+                  absl::Status& error) {
+  if (window.Holds(address)) return true;
+  absl::StatusOr<const Segment*> segment =
+      WritableSegment(memory, address, Codec::kSize, entry);
+  if (!segment.ok()) {
+    error = segment.status();
+    return false;
+  }
+  window = Window(**segment, Codec::kSize, action.Bytes(**segment));
+  return true;
+}
+
+// DT_RELA and DT_REL: (r_offset, r_info[, r_addend]) entries.
+template <typename Codec, typename Action>
+absl::StatusOr<size_t> WalkRel(const ImageMemory& memory,
+                               const RelocationTable& table,
+                               const Action& action) {
+  constexpr int kWord = Codec::kSize;
+  const RelativeInfo relative = RelativeInfoOf(memory.image());
+  const bool rela = table.kind() == TableKind::kRela;
+  const uint64_t entry_size = table.entry_size();
+  const absl::Span<const uint8_t> bytes = table.bytes();
+  Window window;
+  absl::Status error;
+  size_t applied = 0;
+  for (size_t i = 0; i * entry_size < bytes.size(); ++i) {
+    const uint8_t* entry = bytes.data() + i * entry_size;
+    const uint64_t offset = Codec::Read(entry);
+    const uint64_t info = Codec::Read(entry + kWord);
+    if (info != relative.info || !relative.exists) {
+      error = NoneOrRefused(memory.image(), info, offset, table.Entry(i));
+      if (!error.ok()) return error;
+      continue;
+    }
+    if (!Reach<Codec>(memory, action, offset, table.Entry(i), window, error)) {
+      return error;
+    }
+    uint8_t* place = window.At(offset);
+    const uint64_t addend = rela
+                                ? SignExtend(Codec::Read(entry + 2 * kWord),
+                                             kWord)
+                                : action.ImplicitAddend(place);
+    if (!action.Store(place, addend)) {
+      return action.StoreError(table.Entry(i), offset, addend);
+    }
+    ++applied;
+  }
+  return applied;
+}
+
+// DT_RELR: an even word is an address to relocate; an odd word is a bitmap
+// of the kWord * 8 - 1 words that follow the last address.
+template <typename Codec, typename Action>
+absl::StatusOr<size_t> WalkRelr(const ImageMemory& memory,
+                                const RelocationTable& table,
+                                const Action& action) {
+  constexpr uint64_t kWord = Codec::kSize;
+  constexpr uint64_t kBits = 8 * kWord - 1;
+  const absl::Span<const uint8_t> bytes = table.bytes();
+  Window window;
+  absl::Status error;
+  size_t applied = 0;
+  // The word at `address` gets base + the word; false with `error` set.
+  const auto relocate = [&](uint64_t address, size_t i) {
+    if (!Reach<Codec>(memory, action, address, table.Entry(i), window,
+                      error)) {
+      return false;
+    }
+    uint8_t* place = window.At(address);
+    const uint64_t addend = action.ImplicitAddend(place);
+    if (!action.Store(place, addend)) {
+      error = action.StoreError(table.Entry(i), address, addend);
+      return false;
+    }
+    ++applied;
+    return true;
+  };
+  std::optional<uint64_t> next;
+  for (size_t i = 0; i * kWord < bytes.size(); ++i) {
+    const uint64_t entry = Codec::Read(bytes.data() + i * kWord);
+    if ((entry & 1) == 0) {
+      if (!relocate(entry, i)) return error;
+      next = entry + kWord;
+      continue;
+    }
+    if (!next) {
+      return InvalidImage(memory.image(), "%s: a bitmap 0x%x before any "
+                          "address", table.Entry(i).Name(), entry);
+    }
+    // Set bits only, lowest first, as a loop over every bit would.
+    for (uint64_t map = entry >> 1; map != 0; map &= map - 1) {
+      const uint64_t bit = __builtin_ctzll(map);
+      const std::optional<uint64_t> address = checked::Add(*next, bit * kWord);
+      if (!address) {
+        return InvalidImage(memory.image(), "%s: address overflows",
+                            table.Entry(i).Name());
+      }
+      if (!relocate(*address, i)) return error;
+    }
+    next = checked::Add(*next, kBits * kWord);
+    if (!next) {
+      return InvalidImage(memory.image(), "%s: address overflows",
+                          table.Entry(i).Name());
+    }
+  }
+  // Zero words, in a table read from a file: addresses 0.
+  if (table.zero_tail() > 0 && !relocate(0, bytes.size() / kWord)) {
+    return error;
+  }
+  return applied;
+}
+
+// Walks `table` with the action make_action(codec) for the image's words.
+template <typename MakeAction>
+absl::StatusOr<size_t> Walk(const ImageMemory& memory,
+                            const RelocationTable& table,
+                            const MakeAction& make_action) {
+  if (table.bytes().empty() && table.zero_tail() == 0) return 0;
+  return WithWordCodec(
+      memory.image().variant,
+      [&](auto codec) -> absl::StatusOr<size_t> {
+        using Codec = decltype(codec);
+        const auto action = make_action(codec);
+        return table.kind() == TableKind::kRelr
+                   ? WalkRelr<Codec>(memory, table, action)
+                   : WalkRel<Codec>(memory, table, action);
+      });
+}
+
+constexpr TableKind kTables[] = {TableKind::kRela, TableKind::kRel,
+                                 TableKind::kRelr};
 
 }  // namespace
 
-absl::StatusOr<const Segment*> ImageMemory::Holding(
-    uint64_t address, uint64_t size, bool writable,
-    const std::string& what) const {
+const Segment* ImageMemory::Containing(uint64_t address, uint64_t size) const {
   for (const Segment* s : loads_) {
-    if (!checked::RangeInside(address, size, s->vaddr, s->memsz)) continue;
-    if (writable && !s->writable()) {
-      return InvalidImage(image_,
-                          "%s at 0x%x (%d bytes) is in program header %d, "
-                          "which is %s, not writable",
-                          what, address, size, s->index, s->FlagString());
-    }
-    return s;
+    if (checked::RangeInside(address, size, s->vaddr, s->memsz)) return s;
+  }
+  return nullptr;
+}
+
+absl::Status ImageMemory::RangeError(const Segment* segment, uint64_t address,
+                                     uint64_t size,
+                                     const std::string& what) const {
+  if (segment == nullptr) {
+    return InvalidImage(image_,
+                        "%s at 0x%x (%d bytes) is not inside any PT_LOAD "
+                        "segment",
+                        what, address, size);
   }
   return InvalidImage(image_,
-                      "%s at 0x%x (%d bytes) is not inside any PT_LOAD "
-                      "segment",
-                      what, address, size);
+                      "%s at 0x%x (%d bytes) is in program header %d, which "
+                      "is %s, not writable",
+                      what, address, size, segment->index,
+                      segment->FlagString());
 }
 
 absl::Status ImageMemory::Check(uint64_t address, uint64_t size, bool writable,
                                 const std::string& what) const {
-  return Holding(address, size, writable, what).status();
+  const Segment* segment = Containing(address, size);
+  if (segment == nullptr || (writable && !segment->writable())) {
+    return RangeError(segment, address, size, what);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
                                          bool writable,
                                          const std::string& what) const {
-  absl::StatusOr<const Segment*> segment =
-      Holding(address, size, writable, what);
-  if (!segment.ok()) return segment.status();
+  if (absl::Status s = Check(address, size, writable, what); !s.ok()) return s;
   return PointerInside(address);
 }
 
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
-                                        uint64_t relocation_base) {
-  return Relocator(memory, relocation_base).Run();
+                                        uint64_t relocation_base,
+                                        Region* populate) {
+  size_t applied = 0;
+  for (const TableKind kind : kTables) {
+    absl::StatusOr<RelocationTable> table =
+        RelocationTable::InMemory(memory, kind);
+    if (!table.ok()) return table.status();
+    if (populate != nullptr) {
+      if (absl::Status s = PopulatePlaces(memory, *table, *populate);
+          !s.ok()) {
+        return s;
+      }
+    }
+    absl::StatusOr<size_t> n = Walk(memory, *table, [&](auto codec) {
+      return Writes<decltype(codec)>(memory, relocation_base);
+    });
+    if (!n.ok()) return n.status();
+    applied += *n;
+  }
+  return applied;
 }
 
 absl::Status CheckRelocations(const File& file, const ElfImage& image) {
-  const ImageMemory no_memory(image, nullptr, 0);  // Only Check() is used.
-  return Relocator(no_memory, file).Run().status();
+  const ImageMemory no_memory(image, nullptr, 0);  // Only checks addresses.
+  for (const TableKind kind : kTables) {
+    absl::StatusOr<RelocationTable> table =
+        RelocationTable::InFile(file, no_memory, kind);
+    if (!table.ok()) return table.status();
+    absl::StatusOr<size_t> n = Walk(no_memory, *table,
+                                    [](auto codec) {
+                                      return ChecksOnly<decltype(codec)>();
+                                    });
+    if (!n.ok()) return n.status();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace granule

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "loader/elf_image.h"
 #include "platform/file.h"
+#include "platform/memory/memory_backend.h"
 
 namespace granule {
 
@@ -34,21 +35,25 @@ class ImageMemory {
   // The same check, without the pointer: for an image that is not loaded.
   absl::Status Check(uint64_t address, uint64_t size, bool writable,
                      const std::string& what) const;
-  // The same check, returning the PT_LOAD that holds the range: the
-  // relocator tries the next place against it first.
-  absl::StatusOr<const Segment*> Holding(uint64_t address, uint64_t size,
-                                         bool writable,
-                                         const std::string& what) const;
-  // The byte at `address`, which Holding() has found inside a PT_LOAD.
+  // The PT_LOAD whose memory holds [address, address + size), or null.
+  // Segments do not overlap (CheckLoadOrder), so it is the only one.
+  const Segment* Containing(uint64_t address, uint64_t size) const;
+  // The error At() gives for a range that Containing() put in `segment`
+  // (null: none) when that is not allowed.
+  absl::Status RangeError(const Segment* segment, uint64_t address,
+                          uint64_t size, const std::string& what) const;
+  // The byte at `address`, which Containing() has found inside a PT_LOAD.
   uint8_t* PointerInside(uint64_t address) const {
-    return data_ + (address - load_start_);
+    return data_ + OffsetOf(address);
   }
+  // How far the byte at image address `address` is from `data`.
+  uint64_t OffsetOf(uint64_t address) const { return address - load_start_; }
 
   const ElfImage& image() const { return image_; }
 
  private:
   const ElfImage& image_;
-  // Looked up once: At() runs for every relocation.
+  // Looked up once per image, not per lookup.
   std::vector<const Segment*> loads_;
   uint8_t* data_;
   uint64_t load_start_;
@@ -57,9 +62,14 @@ class ImageMemory {
 // Writes relocation_base + addend into every place. `relocation_base` is the
 // address the image is relocated for, normally where address 0 of the image
 // now is. Returns how many relocations were applied (R_*_NONE entries are
-// skipped and not counted).
+// skipped and not counted). `populate`, when given, is the region whose
+// first byte is memory's data, its writable file pages faulting in on first
+// write (a shared load): a table whose places run densely over many pages
+// has them populated first (relocation_pages.h), which fails the load if
+// the system fails it.
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
-                                        uint64_t relocation_base);
+                                        uint64_t relocation_base,
+                                        Region* populate = nullptr);
 
 // Checks every table and place as ApplyRelocations would, reading the
 // tables from `file` and writing nothing, so `granule check` refuses what a
