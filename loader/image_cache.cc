@@ -145,7 +145,7 @@ absl::StatusOr<ImageBytes> Build(const ElfImage& elf,
           .status();
   if (!s.ok()) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "re-laid out for %s the image still cannot take the shared path: %s",
+        "a copy re-laid out for %s still cannot take the shared path: %s",
         geometry.ToString(), s.message()));
   }
   return image;

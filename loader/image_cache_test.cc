@@ -224,7 +224,7 @@ TEST(ImageCacheTest, SegmentsSharingAPageFallBackWithTheReason) {
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ((*image)->path(), LoadPath::kMalloc);
   EXPECT_THAT((*image)->reason(),
-              HasSubstr("the image cache was not used: re-laid out for"));
+              HasSubstr("the image cache was not used: a copy re-laid out for"));
   EXPECT_THAT((*image)->reason(), HasSubstr("share the 256 KiB page"));
   EXPECT_TRUE(Entries(dir).empty());
   EXPECT_EQ(LoadedBytes(**image), HeapBytes(path));
