@@ -218,6 +218,15 @@ typedef struct granule_load_options {
    * file. INVALID_ARGUMENT for a compact image, or one whose zero-filled
    * (.bss) memory would cover file bytes. */
   int32_t map_whole_file;
+  /* A directory for re-laid-out copies of images the shared path refuses
+   * for their file offsets or p_align (loader/image_cache.h): the copy is
+   * written there once and mapped shared. Created 0755 if missing; refused
+   * (the load falls back, granule_image_reason says why) when another user
+   * could write it, and always on Windows. Read during the call only. NULL:
+   * no cache. */
+  const char* cache_dir;
+  uint32_t cache_file_mode;     /* Entries' POSIX mode; 0: 0644. */
+  int32_t cache_verify_content; /* Nonzero: rehash the source every load. */
 } granule_load_options;
 
 /* The defaults: GRANULE_PATH_AUTO, everything else off. */

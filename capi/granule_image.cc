@@ -105,6 +105,15 @@ absl::StatusOr<LoadOptions> ToLoadOptions(const char* function,
   if (HAS_FIELD(c, map_whole_file)) {
     options.map_whole_file = c.map_whole_file != 0;
   }
+  if (HAS_FIELD(c, cache_dir) && c.cache_dir != nullptr) {
+    options.cache.directory = c.cache_dir;
+  }
+  if (HAS_FIELD(c, cache_file_mode) && c.cache_file_mode != 0) {
+    options.cache.file_mode = c.cache_file_mode;
+  }
+  if (HAS_FIELD(c, cache_verify_content) && c.cache_verify_content != 0) {
+    options.cache.verify = ImageCacheOptions::Verify::kContent;
+  }
   return options;
 }
 

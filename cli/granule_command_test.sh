@@ -129,6 +129,30 @@ grep -q '"file_bytes_copied":true' <<<"$out" || fail "load --copy --json: $out"
 run check --copy "$image"
 expect_code 2 "check --copy"
 grep -q -- "--copy does not apply to check" <<<"$err" || fail "check --copy: $err"
+# --cache-dir: an image the shared path takes needs no entry; one aligned to
+# 1 KiB, whose segments share this machine's pages, cannot be helped by a
+# re-laid-out copy and falls back with the reason; a directory others may
+# write is refused.
+cache="$scratch/granule-cache"
+run load --cache-dir="$cache" "$image"
+expect_code 0 "load --cache-dir"
+grep -q "sample.go: shared path" <<<"$out" || fail "load --cache-dir: $out"
+[ -z "$(ls -A "$cache")" ] || fail "load --cache-dir wrote an entry: $(ls "$cache")"
+sed 's/^layout 1:1 .*/layout 1:1\nalignment 1k/' "$sample" >"$scratch/small.image"
+"$granule" link "$scratch/small.image" -o "$scratch/small.go" >/dev/null \
+  || fail "link of a 1 KiB-aligned image"
+run load --cache-dir="$cache" "$scratch/small.go"
+expect_code 0 "load --cache-dir of a 1 KiB-aligned image"
+grep -q "the image cache was not used: a copy re-laid out for" <<<"$out" \
+  || fail "load --cache-dir fallback: $out"
+mkdir -m 0777 "$scratch/open-cache" && chmod 0777 "$scratch/open-cache"
+run load --cache-dir="$scratch/open-cache" "$scratch/small.go"
+expect_code 0 "load --cache-dir of an open directory"
+grep -q "refused: mode 0777 lets group or others write it" <<<"$out" \
+  || fail "load --cache-dir open directory: $out"
+run help load
+grep -q -- "--cache-dir=VALUE" <<<"$out" || fail "help load lacks --cache-dir: $out"
+
 run load --path=shared --populate "$image"
 expect_code 0 "load --populate"
 grep -q "writable pages populated before relocation" <<<"$out" \

@@ -61,8 +61,8 @@ const std::vector<CommandDoc>& Docs() {
        "totals are printed as text,\nunless --verbose; --json always lists "
        "every file.\n",
        "granule load --path=malloc --allow-exec module.go",
-       {"path", "allow_exec", "copy", "populate", "relocation_base",
-        "verbose"}},
+       {"path", "allow_exec", "copy", "populate", "cache_dir",
+        "relocation_base", "verbose"}},
       {"link", "link DESCRIPTION -o OUT",
        "write the image a text description specifies",
        "Writes the ELF image a text description specifies (sections, "

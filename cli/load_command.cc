@@ -107,6 +107,7 @@ CommandResult RunLoad(const std::vector<std::string>& files,
   options.allow_execute = flags.allow_execute;
   options.copy_file_bytes = flags.copy_file_bytes;
   options.populate_writable = flags.populate_writable;
+  options.cache.directory = flags.cache_dir;
   if (!flags.relocation_base.empty()) {
     absl::StatusOr<uint64_t> base = ParseAddress(flags.relocation_base);
     if (!base.ok()) {

@@ -27,6 +27,8 @@ struct LoadFlags {
   bool copy_file_bytes = false;  // --copy: LoadOptions::copy_file_bytes.
   // --populate: LoadOptions::populate_writable.
   bool populate_writable = false;
+  // --cache-dir: LoadOptions::cache.directory; empty: no cache.
+  std::string cache_dir;
   bool verbose = false;
   bool json = false;
   std::string relocation_base;  // --relocation-base; empty: where loaded.

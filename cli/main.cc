@@ -47,6 +47,10 @@ ABSL_FLAG(bool, copy, false,
 ABSL_FLAG(bool, populate, false,
           "fault in the writable file pages in one call before "
           "relocating, instead of one fault per page written");
+ABSL_FLAG(std::string, cache_dir, "",
+          "keep copies of images the shared path refuses for their file "
+          "offsets or p_align here, re-laid out for this machine, and map "
+          "those shared (off when empty; e.g. $XDG_CACHE_HOME/granule)");
 ABSL_FLAG(std::string, relocation_base, "",
           "relocate as if the image's address 0 were at this address "
           "(e.g. 0x10000000 for an ELF32 image on a 64-bit host)");
@@ -106,6 +110,7 @@ CommandResult Load(const std::vector<std::string>& args, bool json) {
   flags.allow_execute = absl::GetFlag(FLAGS_allow_exec);
   flags.copy_file_bytes = absl::GetFlag(FLAGS_copy);
   flags.populate_writable = absl::GetFlag(FLAGS_populate);
+  flags.cache_dir = absl::GetFlag(FLAGS_cache_dir);
   flags.verbose = absl::GetFlag(FLAGS_verbose);
   flags.relocation_base = absl::GetFlag(FLAGS_relocation_base);
   flags.json = json;

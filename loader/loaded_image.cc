@@ -354,6 +354,10 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
 absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
     const File& file, ElfImage elf, const LoadOptions& options,
     bool file_was_cached, bool register_now) {
+  if (!options.cache.directory.empty()) {
+    return LoadThroughCache(file, std::move(elf), options, file_was_cached,
+                            register_now);
+  }
   absl::StatusOr<PathDecision> decision =
       DecidePath(elf, file.window_start(), options);
   if (!decision.ok()) return NamingFile(elf.path, decision.status());

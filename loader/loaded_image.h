@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "loader/elf_image.h"
+#include "loader/image_cache.h"
 #include "loader/load_plan.h"
 #include "loader/load_verdict.h"
 #include "platform/memory/address_arena.h"
@@ -103,6 +104,13 @@ struct LoadOptions {
     kAlways,
   };
   ReadAdvice read_advice = ReadAdvice::kWhenCold;
+  // With cache.directory set, an image the shared path refuses because of
+  // its file offsets or p_align is re-laid out for this machine into that
+  // directory once, and the copy is mapped on the shared path
+  // (loader/image_cache.h has the checks and what it cannot fix). When the
+  // cache cannot help or cannot be written, the load goes on as without
+  // it, and reason() says why. Off (empty) by default.
+  ImageCacheOptions cache;
 };
 
 namespace internal {
@@ -112,6 +120,11 @@ namespace internal {
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadOpenImage(
     const File& file, ElfImage elf, const LoadOptions& options,
     bool file_was_cached, bool register_now = true);
+// LoadOpenImage with LoadOptions::cache set: maps the cached copy when the
+// shared path refuses `file` and the cache can help, else loads `file`.
+absl::StatusOr<std::unique_ptr<LoadedImage>> LoadThroughCache(
+    const File& file, ElfImage elf, const LoadOptions& options,
+    bool file_was_cached, bool register_now);
 // Registers loaded, unregistered images in one registry update.
 void RegisterAll(const std::vector<LoadedImage*>& images);
 }  // namespace internal
@@ -188,6 +201,10 @@ class LoadedImage {
       const File& file, ElfImage elf, const LoadOptions& options,
       bool file_was_cached, bool register_now);
   friend void internal::RegisterAll(const std::vector<LoadedImage*>& images);
+  friend absl::StatusOr<std::unique_ptr<LoadedImage>>
+  internal::LoadThroughCache(const File& file, ElfImage elf,
+                             const LoadOptions& options, bool file_was_cached,
+                             bool register_now);
   LoadedImage(ElfImage elf, Region region, uint64_t load_start, uint64_t span,
               LoadPath path, LoadVerdict verdict, std::string reason,
               bool file_bytes_copied);

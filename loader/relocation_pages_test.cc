@@ -25,8 +25,9 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr uint64_t kRelocationBase = 0x40000000;
-// Larger than kMinPagesToPopulate pages of every simulated machine.
-constexpr uint64_t kDataSize = 2 << 20;
+// Over kMinPagesToPopulate pages on every simulated machine, 256 KiB pages
+// among them, wherever .data starts in its first page.
+constexpr uint64_t kDataSize = 8 << 20;
 
 // .data of kDataSize bytes with a relocated word every `stride` bytes.
 std::string WriteImage(RelocationFormat format, uint64_t stride,

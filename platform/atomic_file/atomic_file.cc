@@ -41,11 +41,13 @@ absl::Status CheckExtents(uint64_t size, absl::Span<const FileExtent> extents) {
 }  // namespace
 
 absl::Status WriteFileAtomically(const std::string& path, uint64_t size,
-                                 absl::Span<const FileExtent> extents) {
+                                 absl::Span<const FileExtent> extents,
+                                 uint32_t posix_mode) {
   if (absl::Status status = CheckExtents(size, extents); !status.ok()) {
     return status;
   }
-  return internal::WriteCheckedFileAtomically(path, size, extents);
+  return internal::WriteCheckedFileAtomically(path, size, extents,
+                                             posix_mode);
 }
 
 }  // namespace granule

@@ -22,8 +22,12 @@ struct FileExtent {
 // Bytes no extent covers read as zeros and are left as holes where the file
 // system supports sparse files. On any error the temporary file is removed
 // and `path` is untouched; the error names the path and the system call.
+// On POSIX the file gets `posix_mode` before it is renamed into place, so it
+// is never visible with wider permissions; Windows files take the
+// directory's inherited ACL and ignore it.
 absl::Status WriteFileAtomically(const std::string& path, uint64_t size,
-                                 absl::Span<const FileExtent> extents);
+                                 absl::Span<const FileExtent> extents,
+                                 uint32_t posix_mode = 0644);
 
 }  // namespace granule
 

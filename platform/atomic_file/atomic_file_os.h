@@ -25,7 +25,8 @@ extern const FileSizeLimit kHostFileSizeLimit;
 // WriteFileAtomically after the checks: `size` is within kHostFileSizeLimit
 // and `extents` are sorted, do not overlap and lie inside `size`.
 absl::Status WriteCheckedFileAtomically(const std::string& path, uint64_t size,
-                                        absl::Span<const FileExtent> extents);
+                                        absl::Span<const FileExtent> extents,
+                                        uint32_t posix_mode);
 
 }  // namespace granule::internal
 

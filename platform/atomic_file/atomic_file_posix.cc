@@ -132,13 +132,16 @@ const FileSizeLimit kHostFileSizeLimit = {
     "the largest off_t"};
 
 absl::Status WriteCheckedFileAtomically(const std::string& path, uint64_t size,
-                                        absl::Span<const FileExtent> extents) {
+                                        absl::Span<const FileExtent> extents,
+                                        uint32_t posix_mode) {
   TemporaryFile temp;
   if (absl::Status status = temp.Create(path); !status.ok()) return status;
   const std::string& name = temp.name();
-  // mkostemp makes the file 0600; an image is meant to be read by others.
-  if (fchmod(temp.fd(), 0644) != 0) {
-    return CallFailed(errno, absl::StrFormat("fchmod(%s, 0644)", name));
+  // mkostemp makes the file 0600; an image is meant to be read by others
+  // (0644 unless the caller asks otherwise).
+  if (fchmod(temp.fd(), static_cast<mode_t>(posix_mode)) != 0) {
+    return CallFailed(errno,
+                      absl::StrFormat("fchmod(%s, 0%o)", name, posix_mode));
   }
   for (const FileExtent& extent : extents) {
     absl::Status status =

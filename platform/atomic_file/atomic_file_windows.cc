@@ -141,7 +141,8 @@ const FileSizeLimit kHostFileSizeLimit = {
     "the largest file size Windows accepts"};
 
 absl::Status WriteCheckedFileAtomically(const std::string& path, uint64_t size,
-                                        absl::Span<const FileExtent> extents) {
+                                        absl::Span<const FileExtent> extents,
+                                        uint32_t /*posix_mode*/) {
   absl::StatusOr<std::wstring> wide_path = internal::WidePath(path);
   if (!wide_path.ok()) return wide_path.status();
   TemporaryFile temp;

@@ -37,4 +37,5 @@ check() {
 check testing/bench/padding_bench "padding_resident_1to1 \
 padding_resident_1to1_copy padding_resident_compact padding_disk_1to1 \
 padding_file_compact"
-check testing/bench/sharing_bench "sharing_shared_path sharing_malloc_path"
+check testing/bench/sharing_bench "sharing_shared_path sharing_malloc_path \
+sharing_per_segment sharing_cached_copy"
