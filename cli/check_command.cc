@@ -141,7 +141,6 @@ std::string VerdictJsonWithRoutes(const ElfImage& elf,
     routes.push_back(SegmentVerdictJson(elf, fit));
   }
   return VerdictJson(choice, verdict)
-      .String("route", LoadRouteName(verdict.route))
       .Bool("every_segment_mapped", EverySegmentMapped(verdict))
       .Number("bytes_mapped", verdict.bytes_mapped)
       .Number("bytes_copied", verdict.bytes_copied)

@@ -34,6 +34,24 @@ SIZE_KEYS = {"filesz", "memsz", "align", "page_size", "allocation_granularity",
 SEGMENT_KEYS = ["index", "type", "flags", "offset", "vaddr", "filesz", "memsz",
                 "align"]
 HEX = re.compile(r"^0x[0-9a-f]+$")
+ROUTES = {"shared", "per-segment", "copy"}
+routes_seen = set()  # The (route, load_path) pairs the walk checked.
+
+
+def check_load_path(value, where, context):
+    """A verdict or load entry: load_path is "malloc" exactly on the copy
+    route. demo's simulated machines report the path alone."""
+    route = value.get("route")
+    if route is None:
+        if ".machines[" not in where:
+            fail(f"{context}: {where} has load_path but no route")
+        return
+    if route not in ROUTES:
+        fail(f"{context}: {where}.route = {route!r}, not one of {ROUTES}")
+    if (value["load_path"] == "malloc") != (route == "copy"):
+        fail(f"{context}: {where} has load_path {value['load_path']!r} on "
+             f"route {route!r}; 'malloc' is the copy route's only")
+    routes_seen.add((route, value["load_path"]))
 
 
 def walk(value, where, context):
@@ -41,6 +59,8 @@ def walk(value, where, context):
         if "path" in value:
             fail(f"{context}: {where} has 'path'; file names are 'file', "
                  "the load path 'load_path'")
+        if "load_path" in value:
+            check_load_path(value, where, context)
         for key, item in value.items():
             here = f"{where}.{key}"
             if key in HEX_KEYS and not (isinstance(item, str) and HEX.match(item)):
@@ -186,18 +206,12 @@ if report:
     expect(loaded["load_path"] in ("shared", "malloc"), f"load: {loaded}")
     expect(loaded["route"] in ("shared", "per-segment", "copy"),
            f"load's route: {loaded}")
-    expect((loaded["route"] == "copy") == (loaded["load_path"] == "malloc"),
-           f"load's route and load_path disagree: {loaded}")
     for key in ("bytes_mapped", "bytes_copied"):
         expect(isinstance(loaded.get(key), int), f"load's {key}: {loaded}")
     expect(isinstance(loaded.get("segment_routes"), list) and
            (loaded["route"] == "per-segment") ==
            bool(loaded["segment_routes"]),
            f"load's segment_routes: {loaded}")
-    for route in loaded["segment_routes"]:
-        expect(set(route) == {"index", "route", "bytes_mapped",
-                              "bytes_copied", "why"},
-               f"load's segment route: {route}")
     expect(int(loaded["base"], 16) % 65536 == 0, f"load's base: {loaded}")
     for segment in loaded["segments"]:
         address = int(segment["address"], 16)
@@ -210,6 +224,47 @@ if report:
     expect("ELF64" in report["overview"], f"map's overview: {report}")
     expect([b["token"] for b in report["page_sizes"]] == ["4k", "16k", "64k"],
            f"map's page sizes: {report}")
+
+# A per-segment image: aligned to 1 KiB, its first segment over five 4 KiB
+# pages, the last shared with the other two segments. On 4 and 16 KiB pages
+# the shared path maps what fits and copies the rest; on 64 KiB, only a copy.
+with open(sample) as description:
+    lines = description.read().splitlines()
+per_segment_description = os.path.join(scratch, "per-segment.image")
+with open(per_segment_description, "w") as out:
+    for line in lines:
+        if line.startswith("section .rodata"):
+            line = "section .rodata r align 16 fill 20000 0"
+        out.write(line + "\n")
+        if line.startswith("layout "):
+            out.write("alignment 1k\n")
+per_segment = os.path.join(scratch, "per-segment.go")
+run(["link", per_segment_description, "-o", per_segment], 0)
+report, _, _ = run(["check", "--json", "--page-size=4k,64k", per_segment], 3)
+if report:
+    four, sixty_four = report["files"][0]["verdicts"]
+    expect((four["route"], four["load_path"]) == ("per-segment", "shared") and
+           four["reason"] and four["bytes_mapped"] > 0,
+           f"check's per-segment verdict: {four}")
+    expect((sixty_four["route"], sixty_four["load_path"]) == ("copy", "malloc"),
+           f"check's copy verdict: {sixty_four}")
+report, _, _ = run(["map", "--json", "--page-size=4k", per_segment], 0)
+if report:
+    (band,) = report["page_sizes"]
+    expect((band["route"], band["load_path"]) == ("per-segment", "shared"),
+           f"map's per-segment verdict: {band}")
+report, _, _ = run(["load", "--json", per_segment], 0)
+if report:
+    (loaded,) = report["files"]
+    want = "per-segment" if os.sysconf("SC_PAGESIZE") <= 16384 else "copy"
+    expect(loaded["route"] == want, f"load's route, want {want}: {loaded}")
+    expect(want == "copy" or (loaded["segment_routes"] and
+                              loaded["bytes_mapped"] > 0),
+           f"load's per-segment entry: {loaded}")
+    for route in loaded["segment_routes"]:
+        expect(set(route) == {"index", "route", "bytes_mapped",
+                              "bytes_copied", "why"},
+               f"load's segment route: {route}")
 
 report, _, _ = run(["demo", "--json"], 0)
 if report:
@@ -277,5 +332,8 @@ for raw, (in_json, in_text) in names.items():
     expect(os.path.join(scratch, in_text).encode() in err and b"\xff" not in err,
            f"check's error for {raw!r}: {err!r}")
 
+expect(routes_seen >= {("shared", "shared"), ("per-segment", "shared"),
+                       ("copy", "malloc")},
+       f"load_path checked against each route: only {sorted(routes_seen)}")
 print(f"{len(failures)} failures" if failures else "json contract: all passed")
 sys.exit(1 if failures else 0)

@@ -293,7 +293,11 @@ TEST(MapJsonTest, CarriesCellsConflictsAndVerdicts) {
   const std::string json = MapJson(MapOf(WriteFourKiBImage(), "4k,64k"));
   EXPECT_THAT(json, HasSubstr("\"token\":\"4k\",\"page_size\":4096,"
                               "\"allocation_granularity\":4096,\"load_path\":"
-                              "\"shared\""));
+                              "\"shared\",\"reason\":\"\","
+                              "\"route\":\"shared\""));
+  EXPECT_THAT(json, HasSubstr("\"allocation_granularity\":65536,\"load_path\":"
+                              "\"malloc\",\"reason\":\"page size 64 KiB"));
+  EXPECT_THAT(json, HasSubstr("\"route\":\"copy\",\"first_page\""));
   EXPECT_THAT(json, HasSubstr("\"cells\":\"RXWz\",\"conflicts\":[]"));
   EXPECT_THAT(json, HasSubstr("\"cells\":\"!\",\"conflicts\":[{\"start\":"
                               "\"0x0\",\"end\":\"0x10000\",\"segments\":"

@@ -41,9 +41,11 @@ JsonObject VerdictJson(const PageSizeChoice& choice,
       .Number("page_size", choice.geometry.page_size())
       .Number("allocation_granularity",
               choice.geometry.allocation_granularity())
-      .String("load_path", verdict.shared_whole() ? "shared" : "malloc")
+      .String("load_path",
+              verdict.route == LoadRoute::kCopy ? "malloc" : "shared")
       .String("reason",
-              verdict.shared_whole() ? "" : verdict.refusal->Message());
+              verdict.shared_whole() ? "" : verdict.refusal->Message())
+      .String("route", LoadRouteName(verdict.route));
   return object;
 }
 

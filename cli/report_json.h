@@ -28,8 +28,9 @@ JsonObject SegmentJson(const Segment& segment);
 std::string SegmentTypeName(uint32_t type);
 
 // One page size's verdict: token, page_size, allocation_granularity,
-// load_path ("shared" or "malloc"), reason (empty for shared). Callers may
-// add fields.
+// load_path ("malloc" on the copy route, else "shared", as `load` reports
+// it), reason (why not mapped whole; empty when whole) and route
+// (LoadRouteName). Callers may add fields.
 JsonObject VerdictJson(const PageSizeChoice& choice,
                         const LoadVerdict& verdict);
 

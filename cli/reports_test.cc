@@ -3,6 +3,7 @@
 #include "cli/json.h"
 #include "cli/page_sizes.h"
 #include "cli/platform_report.h"
+#include "cli/report_json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "platform/memory/simulated_backend.h"
@@ -32,6 +33,31 @@ TEST(JsonObjectTest, FieldsInOrderWithEscapedKeysAndValues) {
             "{\"name\":\"a\\\"b\",\"n\":18446744073709551615,\"s\":-3,"
             "\"yes\":true,\"none\":null,\"list\":[1,{}],\"rate\":2.5,"
             "\"infinite\":null}");
+}
+
+// load_path is "malloc" on the copy route only, as `load` reports it; a
+// per-segment verdict is on the shared path.
+TEST(VerdictJsonTest, LoadPathFollowsTheRoute) {
+  const PageSizeChoice choice = *ParsePageSizeToken("4k");
+  LoadVerdict verdict;
+  verdict.geometry = choice.geometry;
+  EXPECT_THAT(VerdictJson(choice, verdict).Build(),
+              HasSubstr("\"load_path\":\"shared\",\"reason\":\"\","
+                        "\"route\":\"shared\""));
+  Refusal shared_page;
+  shared_page.kind = Refusal::Kind::kSegmentsShareUnit;
+  shared_page.program_headers = {0, 1};
+  shared_page.unit_bytes = 4096;
+  verdict.refusal = shared_page;
+  verdict.route = LoadRoute::kPerSegment;
+  const std::string per_segment = VerdictJson(choice, verdict).Build();
+  EXPECT_THAT(per_segment, HasSubstr("\"load_path\":\"shared\",\"reason\":"
+                                     "\"program headers 0 and 1 share"));
+  EXPECT_THAT(per_segment, HasSubstr("\"route\":\"per-segment\"}"));
+  verdict.route = LoadRoute::kCopy;
+  const std::string copy = VerdictJson(choice, verdict).Build();
+  EXPECT_THAT(copy, HasSubstr("\"load_path\":\"malloc\""));
+  EXPECT_THAT(copy, HasSubstr("\"route\":\"copy\"}"));
 }
 
 TEST(PlatformReportTest, SaysWhichPathSixtyFourKiBImagesTake) {
