@@ -115,8 +115,8 @@ TEST(CheckTest, TotalsAndExitCodes) {
   EXPECT_EQ(ok.exit_code, kExitOk);
   EXPECT_TRUE(ok.errors.empty());
   EXPECT_THAT(ok.report,
-              HasSubstr("checked 2 files: 4 (file, page size) pairs shared, "
-                        "0 refused (malloc path), 0 invalid\n"));
+              HasSubstr("checked 2 files: 4 (file, page size) pairs mapped "
+                        "whole, 0 per segment, 0 by copy, 0 invalid\n"));
 
   // Valid, but copied on 256 KiB pages: not the code of a broken file.
   CommandResult refused = RunCheck({good}, {"256k", true});

@@ -94,10 +94,16 @@ void CheckTotals::AddWalk(const FileWalk& walk) {
 }
 
 std::string CheckTotals::Text() const {
+  int per_segment = 0, copy = 0;
+  for (const RouteCounts& c : routes_) {
+    per_segment += c.per_segment;
+    copy += c.copy;
+  }
   std::string out = absl::StrFormat(
-      "checked %s: %d (file, page size) pairs shared, %d refused "
-      "(malloc path), %d invalid\n",
-      Plural(files_, "file", "files"), pairs_shared_, pairs_refused_, invalid_);
+      "checked %s: %d (file, page size) pairs mapped whole, %d per segment, "
+      "%d by copy, %d invalid\n",
+      Plural(files_, "file", "files"), pairs_shared_, per_segment, copy,
+      invalid_);
   if (directories_ > 0) {
     absl::StrAppendFormat(
         &out,

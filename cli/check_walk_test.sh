@@ -43,7 +43,7 @@ mkfifo "$dir/pipe"        # Opening it would block.
 # page; a 4 KiB-aligned system executable on 4 KiB pages.
 run check --page-size=4k "$dir"
 expect_code 0 "check --page-size=4k of the tree"
-expect_in "$out" "checked 2 files: 2 (file, page size) pairs shared" "the totals"
+expect_in "$out" "checked 2 files: 2 (file, page size) pairs mapped whole, 0 per segment, 0 by copy, 0 invalid" "the totals"
 expect_in "$out" "skipped in 2 directories: 1 not ELF, 0 other ELF (objects, core files), 2 symbolic links, 1 special files" "the skipped files"
 expect_in "$out" "$dir/image.go: 4k whole" "the image's line"
 expect_in "$out" "$dir/sub/true: 4k whole; granule would not load it" "the executable's line"

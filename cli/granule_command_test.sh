@@ -81,7 +81,8 @@ expect_code 0 "link with '--output OUT'"
 run check --page-size=4k,16k,64k,4k/64k "$image"
 expect_code 0 "check of the linked sample"
 grep -q "64 KiB alignment contract met" <<<"$out" || fail "check: $out"
-grep -q "checked 1 file: 4 (file, page size) pairs shared, 0 refused" <<<"$out" \
+pairs="(file, page size) pairs mapped whole"
+grep -q "checked 1 file: 4 $pairs, 0 per segment, 0 by copy, 0 invalid" <<<"$out" \
   || fail "check summary: $out"
 
 printf 'not an ELF image, only some text\n' >"$scratch/notes.txt"
@@ -99,6 +100,19 @@ run check --page-size=256k "$image"
 expect_code 3 "check --page-size=256k (valid, but would be copied)"
 grep -q "malloc: page size 256 KiB does not divide p_align 64 KiB" <<<"$out" \
   || fail "check --page-size=256k should say malloc and why: $out"
+grep -q "checked 1 file: 0 $pairs, 0 per segment, 1 by copy, 0 invalid" \
+  <<<"$out" || fail "check --page-size=256k summary: $out"
+# Aligned to 1 KiB, the first segment over five 4 KiB pages: on 4 KiB pages
+# all but the page it shares map; on 64 KiB pages the image is copied.
+sed -e 's/^layout 1:1 .*/layout 1:1\nalignment 1k/' \
+  -e 's/^section .rodata .*/section .rodata r align 16 fill 20000 0/' \
+  "$sample" >"$scratch/per-segment.image"
+"$granule" link "$scratch/per-segment.image" -o "$scratch/per-segment.go" >/dev/null \
+  || fail "link of a per-segment image"
+run check --page-size=4k,64k "$scratch/per-segment.go"
+expect_code 3 "check of a per-segment image"
+grep -q "checked 1 file: 0 $pairs, 1 per segment, 1 by copy, 0 invalid" \
+  <<<"$out" || fail "check summary of a per-segment image: $out"
 run check --page-size=4k,3k "$image"
 expect_code 2 "check --page-size=4k,3k"
 grep -q "page size '3k'" <<<"$err" || fail "bad token not named: $err"

@@ -25,7 +25,7 @@ out=$("$granule" check "${files[@]}" 2>&1); code=$?
 summary=$(grep '^checked ' <<<"$out")
 echo "check: $summary"
 [ "$code" = 0 ] || fail "check exited $code: $(grep -v '^ ' <<<"$out" | grep -v 'contract met$' | head -20)"
-want="checked ${#files[@]} files: $((4 * ${#files[@]})) (file, page size) pairs shared, 0 refused (malloc path), 0 invalid"
+want="checked ${#files[@]} files: $((4 * ${#files[@]})) (file, page size) pairs mapped whole, 0 per segment, 0 by copy, 0 invalid"
 [ "$summary" = "$want" ] || fail "check summary: '$summary', want '$want'"
 want="granule itself would load ${#files[@]} of ${#files[@]}"
 grep -qx "$want" <<<"$out" || fail "check's loader totals lack '$want': $(tail -n 8 <<<"$out")"
