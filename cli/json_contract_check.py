@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Runs every granule command with --json, as a script would, and checks each
-output against docs/json.md with a strict parser: one object, schema 1, the
+output against docs/json.md with a strict parser: one object, schema 2, the
 exit code inside it equal to the process's, addresses and offsets as hex
 strings, sizes as numbers, one segment shape, every file present, an error
 object when there is no report. Then file names that are not UTF-8 or hold
@@ -107,8 +107,8 @@ def run(args, want_code, context=None):
     if not isinstance(report, dict):
         fail(f"{context}: not an object: {report!r}")
         return None, done.stdout, done.stderr
-    if report.get("schema") != 1:
-        fail(f"{context}: schema {report.get('schema')!r}, want 1")
+    if report.get("schema") != 2:
+        fail(f"{context}: schema {report.get('schema')!r}, want 2")
     if report.get("exit_code") != done.returncode:
         fail(f"{context}: exit_code {report.get('exit_code')!r} but the "
              f"process exited {done.returncode}")

@@ -18,7 +18,7 @@ namespace granule::cli {
 
 // The "schema" of every report; raised when a field changes meaning or goes
 // away, not when one is added.
-inline constexpr int kJsonSchema = 1;
+inline constexpr int kJsonSchema = 2;
 
 // A program header: index, type, flags, offset, vaddr, filesz, memsz, align.
 // Callers may add fields.
