@@ -7,6 +7,8 @@ granule="$here/granule"
 [ -x "$granule" ] || granule="${TEST_SRCDIR}/${TEST_WORKSPACE}/cli/granule"
 sample="$here/testdata/sample.image"
 [ -f "$sample" ] || sample="${TEST_SRCDIR}/${TEST_WORKSPACE}/cli/testdata/sample.image"
+main_cc="$here/main.cc"
+[ -f "$main_cc" ] || main_cc="${TEST_SRCDIR}/${TEST_WORKSPACE}/cli/main.cc"
 scratch="${TEST_TMPDIR:-$(mktemp -d)}"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -43,6 +45,46 @@ done
 run help map
 grep -q -- "--page-size=VALUE" <<<"$out" || fail "help map lacks --page-size: $out"
 grep -q -- "--path=VALUE" <<<"$out" && fail "help map lists load's --path: $out"
+# Each command's page lists exactly the flags the command reads in main.cc
+# (where every flag is defined and read), and the command accepts each. The
+# commands are those --help lists; each must be in main.cc's table.
+help_flags() {  # COMMAND: the flags its page lists, one a line, as typed.
+  "$granule" help "$1" | awk '/^Flags:/ {on = 1; next} /^$/ {on = 0}
+    on && /^  --/ {sub(/^  --/, ""); sub(/[= ].*/, ""); print}' | sort
+}
+read_flags() {  # COMMAND: the flags main.cc reads for it, plus json.
+  local run_function
+  run_function=$(sed -n "s/^ *{\"$1\", {\([A-Za-z]*\).*/\1/p" "$main_cc")
+  [ -n "$run_function" ] || { fail "main.cc's table lacks the command $1"; return; }
+  { echo json
+    awk -v f="^CommandResult $run_function[(]" '$0 ~ f {on = 1} on {print}
+      on && /^}/ {exit}' "$main_cc" | grep -o 'FLAGS_[a-z_]*' | sed 's/^FLAGS_//'
+  } | tr _ - | sort -u
+}
+commands=$("$granule" --help | awk '/^Commands:/ {on = 1; next} /^$/ {on = 0}
+  on {print $1}')
+[ "$(wc -w <<<"$commands")" -ge 6 ] || fail "--help lists too few commands: $commands"
+all_listed=""
+for command in $commands; do
+  listed=$(help_flags "$command")
+  all_listed="$all_listed
+$listed"
+  [ "$listed" = "$(read_flags "$command")" ] || fail "help $command lists" \
+    "$(echo $listed), but main.cc reads $(echo $(read_flags "$command"))"
+  for flag in $listed; do
+    run "$command" "--$flag=true" "$scratch/no-such-file"
+    grep -q "does not apply\|unknown flag" <<<"$err" \
+      && fail "$command refuses --$flag, which its help lists: $err"
+  done
+done
+for flag in $(sed -n 's/^ABSL_FLAG([^,]*, *\([a-z_]*\),.*/\1/p' "$main_cc" | tr _ -); do
+  grep -qx -- "$flag" <<<"$all_listed" || fail "no command's help lists --$flag"
+done
+grep -qx "loadable" <<<"$(help_flags check)" || fail "help check lacks --loadable"
+grep -qx "cache-dir" <<<"$(help_flags load)" || fail "help load lacks --cache-dir"
+"$granule" help check | grep -q "^Usage: granule check FILE|DIR\.\.\. " \
+  || fail "help check's synopsis lacks FILE|DIR"
+
 run help frobnicate
 expect_code 2 "help of an unknown command"
 grep -q "unknown command 'frobnicate'" <<<"$err" || fail "help frobnicate: $err"
