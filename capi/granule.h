@@ -49,7 +49,7 @@
  * (libgranule.so.MAJOR), granule.pc, `granule --version` and
  * granule_version() are all made from these three lines. */
 #define GRANULE_VERSION_MAJOR 0
-#define GRANULE_VERSION_MINOR 3
+#define GRANULE_VERSION_MINOR 4
 #define GRANULE_VERSION_PATCH 0
 
 #define GRANULE_VERSION_TEXT_(x) #x

@@ -152,12 +152,18 @@ for mode in shared malloc; do
   refused=$(sum_report "$dir/report" refused)
   check "$mode: $processes preload reports for 3 Guile processes" [ "$processes" = 3 ]
   check "$mode: granule loaded nothing" [ "$loaded" -gt 0 ]
+  # The processes run one after another, so the last report is load-all's:
+  # every .go file it loads must have gone through granule.
+  load_all=$(tail -n 1 "$dir/report" | sum_report /dev/stdin loaded)
+  check "$mode: the load-all process loaded $load_all images through granule, fewer than the $shipped .go files" \
+    [ "$load_all" -ge "$shipped" ]
   check "$mode: $loaded loaded but $on_path by the $mode path" [ "$on_path" = "$loaded" ]
   check "$mode: $other images by the other path" [ "$other" = 0 ]
   check "$mode: granule refused $refused images ($dir/*.err)" [ "$refused" = 0 ]
   echo "guile-granule: $mode: compiled $chosen modules, $identical byte-identical to plain;" \
     "image-table same=$same_table; $(cat "$dir/load-all.txt"), same=$same_load;" \
-    "preload over $processes processes: loaded=$loaded $mode=$on_path other=$other refused=$refused"
+    "preload over $processes processes: loaded=$loaded $mode=$on_path other=$other refused=$refused;" \
+    "load-all alone loaded=$load_all"
 done
 echo "guile-granule: plain: compiled $chosen modules; $(cat "$work/plain/load-all.txt")"
 if [ "$status" = 0 ]; then echo "guile-granule: PASS"; else echo "guile-granule: FAIL"; fi
