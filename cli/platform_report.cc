@@ -33,12 +33,11 @@ std::string PlatformReport(const PageGeometry& geometry,
     return absl::StrFormat(
         "{\"page_size\":%u,\"allocation_granularity\":%u,"
         "\"backend\":{\"name\":%s,\"can_release_partially\":%s,"
-        "\"fixed_placement_reliable\":%s,\"enforces_protection\":%s,"
+        "\"enforces_protection\":%s,"
         "\"shares_file_pages\":%s},"
         "\"image_alignment\":%u,\"shared_path\":%s}\n",
         geometry.page_size(), geometry.allocation_granularity(),
         JsonString(traits.name), JsonBool(traits.can_release_partially),
-        JsonBool(traits.fixed_placement_reliable),
         JsonBool(traits.enforces_protection),
         JsonBool(traits.shares_file_pages), kImageAlignment, JsonBool(shared));
   }
@@ -54,7 +53,6 @@ std::string PlatformReport(const PageGeometry& geometry,
            FormatBytes(geometry.allocation_granularity())),
       line("memory backend", traits.name),
       trait("can release part of a reservation", traits.can_release_partially),
-      trait("fixed placement reliable", traits.fixed_placement_reliable),
       trait("enforces protection", traits.enforces_protection),
       trait("shares file pages", traits.shares_file_pages),
       line(FormatBytes(kImageAlignment) + "-aligned images",

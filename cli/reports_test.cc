@@ -79,7 +79,7 @@ TEST(PlatformReportTest, JsonHasEveryField) {
   EXPECT_EQ(PlatformReport(windows.geometry(), windows.traits(), true),
             "{\"page_size\":4096,\"allocation_granularity\":65536,"
             "\"backend\":{\"name\":\"simulated\",\"can_release_partially\":"
-            "false,\"fixed_placement_reliable\":true,\"enforces_protection\":"
+            "false,\"enforces_protection\":"
             "false,\"shares_file_pages\":false},\"image_alignment\":65536,"
             "\"shared_path\":true}\n");
 }

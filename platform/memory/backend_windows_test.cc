@@ -65,7 +65,6 @@ TEST_F(WindowsBackendTest, TraitsAndGeometryAreWindows) {
   const BackendTraits& traits = backend_->traits();
   EXPECT_STREQ(traits.name, "windows");
   EXPECT_FALSE(traits.can_release_partially);
-  EXPECT_TRUE(traits.fixed_placement_reliable);
   EXPECT_TRUE(traits.enforces_protection);
   EXPECT_TRUE(traits.shares_file_pages);
   SYSTEM_INFO info;

@@ -13,7 +13,6 @@ const BackendTraits& InPlaceBackend::traits() const {
   static constexpr BackendTraits kTraits = {
       /*name=*/"in place",
       /*can_release_partially=*/false,
-      /*fixed_placement_reliable=*/true,
       /*enforces_protection=*/false,
       /*shares_file_pages=*/false,
   };

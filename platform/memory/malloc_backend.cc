@@ -13,7 +13,6 @@ const BackendTraits& MallocBackend::traits() const {
   static constexpr BackendTraits kTraits = {
       /*name=*/"malloc",
       /*can_release_partially=*/false,
-      /*fixed_placement_reliable=*/true,
       /*enforces_protection=*/false,
       /*shares_file_pages=*/false,
       /*carves_reservations=*/true,

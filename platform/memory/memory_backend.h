@@ -58,9 +58,6 @@ struct BackendTraits {
   const char* name;
   // munmap can trim a reservation; VirtualFree and free() cannot.
   bool can_release_partially;
-  // A mapping placed at a chosen address inside a reservation lands there.
-  // Not so with MAP_FIXED on Cygwin, hence its own backend.
-  bool fixed_placement_reliable;
   // Protections are enforced by the hardware. The heap backends record them
   // (ProtectionAt answers) but any byte stays writable.
   bool enforces_protection;

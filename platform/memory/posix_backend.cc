@@ -50,7 +50,6 @@ class PosixBackend final : public MemoryBackend {
     static constexpr BackendTraits kTraits = {
         /*name=*/"posix",
         /*can_release_partially=*/true,
-        /*fixed_placement_reliable=*/true,
         /*enforces_protection=*/true,
         /*shares_file_pages=*/true,
         /*carves_reservations=*/true,

@@ -8,7 +8,6 @@ const BackendTraits& SimulatedBackend::traits() const {
   static constexpr BackendTraits kTraits = {
       /*name=*/"simulated",
       /*can_release_partially=*/false,
-      /*fixed_placement_reliable=*/true,
       /*enforces_protection=*/false,
       /*shares_file_pages=*/false,
       /*carves_reservations=*/true,

@@ -32,7 +32,6 @@ const BackendTraits& WindowsBackend::traits() const {
   static constexpr BackendTraits kTraits = {
       /*name=*/"windows",
       /*can_release_partially=*/false,
-      /*fixed_placement_reliable=*/true,  // Placeholders or the retry loop.
       /*enforces_protection=*/true,
       /*shares_file_pages=*/true,
       // Views inside a reservation need placeholders split for each one;
