@@ -14,7 +14,7 @@
 #include "capi/capi_internal.h"
 #include "capi/granule.h"
 #include "gtest/gtest.h"
-#include "loader/byte_order.h"
+#include "loader/elf/byte_order.h"
 #include "testing/temp_file.h"
 
 namespace granule::capi {

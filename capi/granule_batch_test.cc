@@ -7,7 +7,7 @@
 #include "capi/granule.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "capi/capi_internal.h"
 #include "capi/granule.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "platform/page_geometry.h"
 
 struct granule_builder {

@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "capi/capi_internal.h"
 #include "capi/granule.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/loaded_image.h"
 #include "platform/file.h"
 #include "platform/memory/in_place_backend.h"

@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "capi/capi_internal.h"
 #include "capi/granule.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 #include "loader/loaded_image.h"
 
 namespace granule::capi {

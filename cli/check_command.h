@@ -19,7 +19,7 @@
 #include "absl/types/span.h"
 #include "cli/command.h"
 #include "cli/page_sizes.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/load_verdict.h"
 
 namespace granule::cli {

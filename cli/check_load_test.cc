@@ -8,7 +8,7 @@
 #include "cli/load_command.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "platform/memory/malloc_backend.h"
 #include "platform/memory/simulated_backend.h"
 #include "testing/temp_file.h"

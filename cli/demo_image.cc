@@ -6,7 +6,7 @@
 #include <random>
 
 #include "absl/strings/str_format.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 
 namespace granule::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 
 namespace granule::cli {
 

@@ -9,9 +9,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "loader/elf_format.h"
-#include "loader/elf_image.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/elf_format.h"
+#include "loader/elf/elf_image.h"
+#include "loader/elf/relocation_types.h"
 
 namespace granule::cli {
 namespace {

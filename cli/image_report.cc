@@ -11,7 +11,7 @@
 #include "cli/json.h"
 #include "cli/report_json.h"
 #include "cli/visible_text.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 
 namespace granule::cli {
 namespace {

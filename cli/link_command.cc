@@ -7,7 +7,7 @@
 #include "cli/json.h"
 #include "cli/link_description.h"
 #include "cli/visible_text.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "platform/file.h"
 
 namespace granule::cli {

@@ -28,7 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 
 namespace granule::cli {
 

@@ -6,7 +6,7 @@
 #include "cli/link_command.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 #include "loader/loaded_image.h"
 #include "testing/temp_file.h"
 

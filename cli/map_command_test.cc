@@ -15,8 +15,8 @@
 #include "cli/page_map.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/elf_format.h"
-#include "loader/image_writer.h"
+#include "loader/elf/elf_format.h"
+#include "loader/writer/image_writer.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
 

@@ -10,7 +10,7 @@
 #include "cli/json.h"
 #include "cli/report_json.h"
 #include "cli/visible_text.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 #include "platform/page_geometry.h"
 
 namespace granule::cli {

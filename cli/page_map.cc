@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_format.h"
 #include "cli/report_json.h"
-#include "loader/elf_format.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/elf_format.h"
+#include "loader/elf/relocation_types.h"
 
 namespace granule::cli {
 namespace {

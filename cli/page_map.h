@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "cli/page_sizes.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/load_verdict.h"
 
 namespace granule::cli {

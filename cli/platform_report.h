@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 #include "platform/memory/memory_backend.h"
 #include "platform/page_geometry.h"
 

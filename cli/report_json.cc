@@ -5,7 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 
 namespace granule::cli {
 

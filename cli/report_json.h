@@ -11,7 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "cli/json.h"
 #include "cli/page_sizes.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/load_verdict.h"
 
 namespace granule::cli {

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/loaded_image.h"
 #include "loader/relocator.h"
 #include "platform/memory/malloc_backend.h"

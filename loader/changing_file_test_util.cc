@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "loader/versioned_image_test_util.h"
 #include "testing/fault_probe.h"
 #include "testing/temp_file.h"

@@ -10,7 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loader/changing_file_test_util.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
 #include "loader/versioned_image_test_util.h"
 

@@ -27,8 +27,8 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "loader/elf_image.h"
-#include "loader/image_writer.h"
+#include "loader/elf/elf_image.h"
+#include "loader/writer/image_writer.h"
 #include "loader/versioned_image_test_util.h"
 #include "platform/file.h"
 #include "testing/temp_file.h"

@@ -5,7 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "platform/file.h"
 
 namespace granule {

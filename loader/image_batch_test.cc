@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loader/image_registry.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 #include "platform/memory/simulated_backend.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"

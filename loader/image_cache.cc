@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "loader/byte_order.h"
+#include "loader/elf/byte_order.h"
 #include "loader/load_plan.h"
 #include "platform/atomic_file/atomic_file.h"
 #include "platform/cache_directory/cache_directory.h"

@@ -31,8 +31,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "loader/elf_image.h"
-#include "loader/image_writer.h"
+#include "loader/elf/elf_image.h"
+#include "loader/writer/image_writer.h"
 #include "platform/file.h"
 #include "platform/page_geometry.h"
 

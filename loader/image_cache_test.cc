@@ -25,7 +25,7 @@
 #include "gtest/gtest.h"
 #include "loader/image_cache.h"
 #include "loader/loaded_image.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 #include "platform/memory/simulated_machines.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "loader/byte_order.h"
-#include "loader/elf_format.h"
+#include "loader/elf/byte_order.h"
+#include "loader/elf/elf_format.h"
 #include "loader/image_cache.h"
 
 namespace granule {

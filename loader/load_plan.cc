@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
-#include "loader/checked.h"
+#include "platform/checked.h"
 
 namespace granule {
 namespace {

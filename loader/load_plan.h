@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/load_verdict.h"
 #include "platform/memory/memory_backend.h"
 #include "platform/page_geometry.h"

@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/image_cache.h"
 #include "loader/load_plan.h"
 #include "loader/load_verdict.h"

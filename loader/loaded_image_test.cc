@@ -12,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loader/image_registry.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 #include "platform/memory/malloc_backend.h"
 #include "platform/memory/simulated_backend.h"
 #include "testing/fault_probe.h"

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "loader/checked.h"
+#include "platform/checked.h"
 #include "loader/load_plan.h"
 
 namespace granule::internal {

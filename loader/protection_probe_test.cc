@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "loader/byte_order.h"
+#include "loader/elf/byte_order.h"
 #include "loader/loaded_image.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 #include "testing/fault_probe.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"

@@ -11,7 +11,7 @@
 #define GRANULE_LOADER_READ_ADVICE_H_
 
 #include "absl/status/status.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/load_plan.h"
 #include "platform/memory/memory_backend.h"
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
 #include "platform/memory/simulated_machines.h"
 #include "testing/temp_file.h"

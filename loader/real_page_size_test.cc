@@ -18,7 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
 #include "platform/memory/memory_backend.h"
 #include "platform/page_geometry.h"

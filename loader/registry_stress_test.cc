@@ -18,9 +18,9 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "loader/image_registry.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
 

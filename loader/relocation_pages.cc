@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "loader/byte_order.h"
-#include "loader/checked.h"
+#include "loader/elf/byte_order.h"
+#include "platform/checked.h"
 
 namespace granule {
 namespace {

@@ -13,7 +13,7 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
 #include "platform/memory/simulated_machines.h"
 #include "testing/fault_injecting_backend.h"

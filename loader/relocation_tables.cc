@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "loader/checked.h"
-#include "loader/image_error.h"
+#include "platform/checked.h"
+#include "loader/elf/image_error.h"
 
 namespace granule {
 namespace {

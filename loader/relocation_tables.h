@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/relocator.h"
 #include "platform/file.h"
 

@@ -10,11 +10,11 @@
 
 #include "absl/base/attributes.h"
 #include "absl/strings/str_format.h"
-#include "loader/checked.h"
-#include "loader/image_error.h"
+#include "platform/checked.h"
+#include "loader/elf/image_error.h"
 #include "loader/relocation_pages.h"
 #include "loader/relocation_tables.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 #include "loader/word_codec.h"
 
 namespace granule {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "platform/file.h"
 #include "platform/memory/memory_backend.h"
 

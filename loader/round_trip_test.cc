@@ -10,8 +10,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/elf_image.h"
-#include "loader/image_writer.h"
+#include "loader/elf/elf_image.h"
+#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
 #include "platform/file.h"
 #include "platform/page_geometry.h"

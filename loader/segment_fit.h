@@ -7,7 +7,7 @@
 #define GRANULE_LOADER_SEGMENT_FIT_H_
 
 #include "absl/status/statusor.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/load_verdict.h"
 #include "platform/page_geometry.h"
 

@@ -4,7 +4,7 @@
 #include "loader/segment_fit.h"
 
 #include "gtest/gtest.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 
 namespace granule {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 #include "testing/temp_file.h"
 
 namespace granule::testing {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
 
 namespace granule::testing {

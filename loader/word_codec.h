@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "loader/byte_order.h"
+#include "loader/elf/byte_order.h"
 
 namespace granule {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "loader/byte_order.h"
+#include "loader/elf/byte_order.h"
 #include "testing/bad_images.h"
 #include "testing/raw_elf.h"
 

@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "absl/strings/str_format.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 #include "testing/bad_images_cases.h"
 
 namespace granule::testing::bad_images {

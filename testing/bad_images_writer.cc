@@ -4,7 +4,7 @@
 // table, a layout the raw_elf cases do not have. The fields to corrupt are
 // found by decoding the headers here, not with the reader under test.
 #include "absl/strings/str_format.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "testing/bad_images_cases.h"
 
 namespace granule::testing::bad_images {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "loader/byte_order.h"
-#include "loader/elf_image.h"
+#include "loader/elf/byte_order.h"
+#include "loader/elf/elf_image.h"
 
 namespace granule::testing {
 

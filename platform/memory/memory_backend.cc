@@ -3,22 +3,26 @@
 #include "platform/memory/memory_backend.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "platform/checked.h"
 #include "platform/memory/address_arena.h"
 
 namespace granule {
 namespace {
 
-// Rounds `value` up to a multiple of `unit` (a power of two); false on
-// overflow. The one place region arithmetic can wrap.
+// Rounds `value` up to a multiple of `unit` (a power of two); false when
+// the result does not fit a size_t.
 bool RoundUp(size_t value, size_t unit, size_t* out) {
-  size_t sum;
-  if (__builtin_add_overflow(value, unit - 1, &sum)) return false;
-  *out = sum & ~(unit - 1);
+  const std::optional<uint64_t> rounded = checked::AlignUp(value, unit);
+  if (!rounded || *rounded > std::numeric_limits<size_t>::max()) return false;
+  *out = static_cast<size_t>(*rounded);
   return true;
 }
 
@@ -63,9 +67,12 @@ absl::StatusOr<Region> MemoryBackend::Reserve(size_t size, size_t alignment) {
   // Backends over-allocate by up to `alignment` to align (mmap, and
   // libstdc++'s aligned new, whose rounding wraps to a 0-byte block), so the
   // sum must be representable too.
-  size_t rounded, padded;
-  if (!RoundUp(size, g.page_size(), &rounded) ||
-      __builtin_add_overflow(rounded, alignment, &padded)) {
+  size_t rounded;
+  const std::optional<uint64_t> padded =
+      RoundUp(size, g.page_size(), &rounded)
+          ? checked::Add(rounded, alignment)
+          : std::nullopt;
+  if (!padded || *padded > std::numeric_limits<size_t>::max()) {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "%s: reserve of %u bytes aligned to %s overflows the address space",
         traits().name, size, FormatBytes(alignment)));

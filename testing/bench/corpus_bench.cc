@@ -26,7 +26,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/image_batch.h"
 #include "loader/loaded_image.h"
 #include "platform/file.h"

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "loader/elf_image.h"
-#include "loader/image_writer.h"
+#include "loader/elf/elf_image.h"
+#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
 #include "platform/file.h"
 #include "testing/bench/bench_row.h"

@@ -26,7 +26,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
 #include "testing/bench/bench_row.h"
 

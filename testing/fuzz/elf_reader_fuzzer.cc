@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "testing/fuzz/fuzz_checks.h"
 
 namespace granule::fuzz {

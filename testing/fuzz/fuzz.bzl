@@ -29,10 +29,10 @@ def granule_fuzz_target(name, srcs, deps):
         args = ["testing/fuzz/regressions/" + name],
         data = regressions,
         target_compatible_with = LINUX_ONLY,
-        deps = [d for d in deps if d != "//loader:elf"] + [
+        deps = [d for d in deps if d != "//loader/elf"] + [
             ":fuzz_checks",
             ":seeds",
-            "//loader:elf",
+            "//loader/elf",
             "//third_party:gtest",
         ],
     )

@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/load_plan.h"
 #include "loader/loaded_image.h"
 #include "platform/page_geometry.h"

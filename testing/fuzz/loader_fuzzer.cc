@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "loader/loaded_image.h"
 #include "platform/memory/malloc_backend.h"
 #include "platform/memory/simulated_machines.h"

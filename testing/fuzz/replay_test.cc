@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "testing/fuzz/fuzz_input.h"
 #include "testing/fuzz/seeds.h"
 

@@ -11,8 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "loader/elf_format.h"
-#include "loader/image_writer.h"
+#include "loader/elf/elf_format.h"
+#include "loader/writer/image_writer.h"
 #include "testing/guile_files.h"
 
 namespace granule::fuzz {

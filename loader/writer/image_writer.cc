@@ -2,7 +2,7 @@
 // BuildImage: validates the spec, lays it out (image_layout.cc), resolves the
 // relocations (image_relocations.cc) and encodes headers, .dynamic and the
 // section table field by field, so every variant comes out right on any host.
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 
 #include <algorithm>
 #include <map>
@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "loader/image_layout.h"
-#include "loader/image_relocations.h"
+#include "loader/writer/image_layout.h"
+#include "loader/writer/image_relocations.h"
 #include "platform/atomic_file/atomic_file.h"
 
 namespace granule {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/image_relocations.h"
+#include "loader/writer/image_relocations.h"
 
 #include <algorithm>
 #include <map>
@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 
 namespace granule::image_relocations {
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 
 namespace granule {
 namespace {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Checks the writer's output with binutils' readelf, not granule's reader, so
 // a mistake shared by the writer and the reader cannot hide.
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 
 #include <sys/stat.h>
 
@@ -13,7 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/image_writer_test_util.h"
+#include "loader/writer/image_writer_test_util.h"
 #include "testing/temp_file.h"
 
 namespace granule {

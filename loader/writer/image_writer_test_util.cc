@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/image_writer_test_util.h"
+#include "loader/writer/image_writer_test_util.h"
 
 #include <fstream>
 #include <iterator>

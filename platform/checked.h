@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Arithmetic on values read from untrusted files, checked for overflow. Every
-// offset, size and address from an image goes through these (musl's habit:
-// check once, in one place), so no later code can wrap around.
-#ifndef GRANULE_LOADER_CHECKED_H_
-#define GRANULE_LOADER_CHECKED_H_
+// Arithmetic checked for overflow, the one place it is checked: every
+// offset, size and address read from an image and every region size a
+// backend is asked for goes through these (musl's habit: check once, in one
+// place), so no later code can wrap around.
+#ifndef GRANULE_PLATFORM_CHECKED_H_
+#define GRANULE_PLATFORM_CHECKED_H_
 
 #include <cstdint>
 #include <optional>
@@ -68,4 +69,4 @@ class Accumulator {
 
 }  // namespace granule::checked
 
-#endif  // GRANULE_LOADER_CHECKED_H_
+#endif  // GRANULE_PLATFORM_CHECKED_H_

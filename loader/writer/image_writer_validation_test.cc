@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 
 namespace granule {
 namespace {

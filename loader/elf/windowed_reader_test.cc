@@ -2,14 +2,14 @@
 // The reader's system calls: the headers of a typical image take two reads
 // (the head, then the section tables), and the window never reads outside the
 // file or serves bytes it did not read.
-#include "loader/windowed_reader.h"
+#include "loader/elf/windowed_reader.h"
 
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 #include "testing/raw_elf.h"
 
 namespace granule {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/relocation_types.h"
+#include "loader/elf/relocation_types.h"
 
 #include "absl/strings/str_format.h"
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 
 namespace granule {
 namespace {

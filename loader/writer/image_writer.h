@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The linker side: lays sections out into 64 KiB-aligned segments and writes
 // an ELF image granule's loader (and Guile's) can map on any page size.
-#ifndef GRANULE_LOADER_IMAGE_WRITER_H_
-#define GRANULE_LOADER_IMAGE_WRITER_H_
+#ifndef GRANULE_LOADER_WRITER_IMAGE_WRITER_H_
+#define GRANULE_LOADER_WRITER_IMAGE_WRITER_H_
 
 #include <cstdint>
 #include <string>
@@ -10,8 +10,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "loader/byte_order.h"
-#include "loader/elf_image.h"
+#include "loader/elf/byte_order.h"
+#include "loader/elf/elf_image.h"
 
 namespace granule {
 
@@ -97,4 +97,4 @@ absl::Status WriteImage(const ImageSpec& spec, const std::string& path);
 
 }  // namespace granule
 
-#endif  // GRANULE_LOADER_IMAGE_WRITER_H_
+#endif  // GRANULE_LOADER_WRITER_IMAGE_WRITER_H_

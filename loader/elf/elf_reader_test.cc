@@ -7,7 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // ELF variants and field access in an image's own byte order, independent of
 // the host's.
-#ifndef GRANULE_LOADER_BYTE_ORDER_H_
-#define GRANULE_LOADER_BYTE_ORDER_H_
+#ifndef GRANULE_LOADER_ELF_BYTE_ORDER_H_
+#define GRANULE_LOADER_ELF_BYTE_ORDER_H_
 
 #include <cstdint>
 #include <ostream>
 #include <string>
 
-#include "loader/elf_format.h"
+#include "loader/elf/elf_format.h"
 
 namespace granule {
 
@@ -68,4 +68,4 @@ inline int64_t SignExtend(uint64_t value, int width) {
 
 }  // namespace granule
 
-#endif  // GRANULE_LOADER_BYTE_ORDER_H_
+#endif  // GRANULE_LOADER_ELF_BYTE_ORDER_H_

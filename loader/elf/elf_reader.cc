@@ -7,11 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "loader/checked.h"
-#include "loader/elf_image.h"
-#include "loader/image_contract.h"
-#include "loader/image_error.h"
-#include "loader/windowed_reader.h"
+#include "platform/checked.h"
+#include "loader/elf/elf_image.h"
+#include "loader/elf/image_contract.h"
+#include "loader/elf/image_error.h"
+#include "loader/elf/windowed_reader.h"
 
 namespace granule {
 namespace {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The writer's first half: where every section and segment of an ImageSpec
 // goes, in the file and in memory, before any byte is encoded.
-#ifndef GRANULE_LOADER_IMAGE_LAYOUT_H_
-#define GRANULE_LOADER_IMAGE_LAYOUT_H_
+#ifndef GRANULE_LOADER_WRITER_IMAGE_LAYOUT_H_
+#define GRANULE_LOADER_WRITER_IMAGE_LAYOUT_H_
 
 #include <cstdint>
 #include <string>
@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_writer.h"
 
 namespace granule::image_layout {
 
@@ -88,4 +88,4 @@ const char* AccessName(SectionAccess access);
 
 }  // namespace granule::image_layout
 
-#endif  // GRANULE_LOADER_IMAGE_LAYOUT_H_
+#endif  // GRANULE_LOADER_WRITER_IMAGE_LAYOUT_H_

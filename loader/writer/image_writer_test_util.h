@@ -2,8 +2,8 @@
 // Test helpers for the writer: readelf's report on a written file, the gABI
 // numbers for what readelf names, word access and a RELR decoder, all written
 // independently of the writer's.
-#ifndef GRANULE_LOADER_IMAGE_WRITER_TEST_UTIL_H_
-#define GRANULE_LOADER_IMAGE_WRITER_TEST_UTIL_H_
+#ifndef GRANULE_LOADER_WRITER_IMAGE_WRITER_TEST_UTIL_H_
+#define GRANULE_LOADER_WRITER_IMAGE_WRITER_TEST_UTIL_H_
 
 #include <cstdint>
 #include <string>
@@ -40,4 +40,4 @@ std::vector<uint64_t> DecodeRelr(const std::vector<uint64_t>& words,
 
 }  // namespace granule
 
-#endif  // GRANULE_LOADER_IMAGE_WRITER_TEST_UTIL_H_
+#endif  // GRANULE_LOADER_WRITER_IMAGE_WRITER_TEST_UTIL_H_

@@ -2,8 +2,8 @@
 // Which relocation type means "relative" (word = base + addend) on each
 // machine granule loads for. Relative relocations are all a position-
 // independent image needs at load time; symbol lookup is the runtime's job.
-#ifndef GRANULE_LOADER_RELOCATION_TYPES_H_
-#define GRANULE_LOADER_RELOCATION_TYPES_H_
+#ifndef GRANULE_LOADER_ELF_RELOCATION_TYPES_H_
+#define GRANULE_LOADER_ELF_RELOCATION_TYPES_H_
 
 #include <cstdint>
 #include <optional>
@@ -24,4 +24,4 @@ std::string MachineName(uint16_t machine);
 
 }  // namespace granule
 
-#endif  // GRANULE_LOADER_RELOCATION_TYPES_H_
+#endif  // GRANULE_LOADER_ELF_RELOCATION_TYPES_H_

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // An ELF file's headers, decoded and checked, before anything is mapped:
 // what `granule check` reports on and what the loader maps from.
-#ifndef GRANULE_LOADER_ELF_IMAGE_H_
-#define GRANULE_LOADER_ELF_IMAGE_H_
+#ifndef GRANULE_LOADER_ELF_ELF_IMAGE_H_
+#define GRANULE_LOADER_ELF_ELF_IMAGE_H_
 
 #include <cstdint>
 #include <optional>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "loader/byte_order.h"
+#include "loader/elf/byte_order.h"
 #include "platform/file.h"
 
 namespace granule {
@@ -99,4 +99,4 @@ std::string DynamicTagName(int64_t tag);
 
 }  // namespace granule
 
-#endif  // GRANULE_LOADER_ELF_IMAGE_H_
+#endif  // GRANULE_LOADER_ELF_ELF_IMAGE_H_

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/image_layout.h"
+#include "loader/writer/image_layout.h"
 
 #include <algorithm>
 #include <map>
 
 #include "absl/strings/str_format.h"
-#include "loader/checked.h"
+#include "platform/checked.h"
 #include "platform/page_geometry.h"
 
 namespace granule::image_layout {

@@ -12,8 +12,8 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/image_writer.h"
-#include "loader/image_writer_test_util.h"
+#include "loader/writer/image_writer.h"
+#include "loader/writer/image_writer_test_util.h"
 #include "testing/host_probes.h"
 #include "testing/temp_file.h"
 

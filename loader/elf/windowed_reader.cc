@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/windowed_reader.h"
+#include "loader/elf/windowed_reader.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // The writer's relative relocations: checking each against the layout and
 // encoding the table as RELA, REL or RELR.
-#ifndef GRANULE_LOADER_IMAGE_RELOCATIONS_H_
-#define GRANULE_LOADER_IMAGE_RELOCATIONS_H_
+#ifndef GRANULE_LOADER_WRITER_IMAGE_RELOCATIONS_H_
+#define GRANULE_LOADER_WRITER_IMAGE_RELOCATIONS_H_
 
 #include <cstdint>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "loader/image_layout.h"
-#include "loader/image_writer.h"
+#include "loader/writer/image_layout.h"
+#include "loader/writer/image_writer.h"
 
 namespace granule::image_relocations {
 
@@ -56,4 +56,4 @@ uint64_t PlaceWord(const ImageSpec& spec, const ResolvedRelocation& r);
 
 }  // namespace granule::image_relocations
 
-#endif  // GRANULE_LOADER_IMAGE_RELOCATIONS_H_
+#endif  // GRANULE_LOADER_WRITER_IMAGE_RELOCATIONS_H_

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Errors about an image: "<path>: <what is wrong, with the field and value>".
-#ifndef GRANULE_LOADER_IMAGE_ERROR_H_
-#define GRANULE_LOADER_IMAGE_ERROR_H_
+#ifndef GRANULE_LOADER_ELF_IMAGE_ERROR_H_
+#define GRANULE_LOADER_ELF_IMAGE_ERROR_H_
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 
 namespace granule {
 
@@ -20,4 +20,4 @@ absl::Status InvalidImage(const ElfImage& image,
 
 }  // namespace granule
 
-#endif  // GRANULE_LOADER_IMAGE_ERROR_H_
+#endif  // GRANULE_LOADER_ELF_IMAGE_ERROR_H_

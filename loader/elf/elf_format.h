@@ -3,8 +3,8 @@
 // ABI and the GNU extensions, plus Guile's dynamic tags. No structs: images
 // are decoded field by field (loader/byte_order.h), so one code path serves
 // both classes and both byte orders on any host.
-#ifndef GRANULE_LOADER_ELF_FORMAT_H_
-#define GRANULE_LOADER_ELF_FORMAT_H_
+#ifndef GRANULE_LOADER_ELF_ELF_FORMAT_H_
+#define GRANULE_LOADER_ELF_ELF_FORMAT_H_
 
 #include <cstdint>
 
@@ -85,4 +85,4 @@ inline constexpr uint64_t kImageAlignment = 64 * 1024;
 
 }  // namespace granule::elf
 
-#endif  // GRANULE_LOADER_ELF_FORMAT_H_
+#endif  // GRANULE_LOADER_ELF_ELF_FORMAT_H_

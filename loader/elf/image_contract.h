@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The image contract's rules for program headers (docs/format.md), checked
 // once the headers are decoded. Split from the decoding in elf_reader.cc.
-#ifndef GRANULE_LOADER_IMAGE_CONTRACT_H_
-#define GRANULE_LOADER_IMAGE_CONTRACT_H_
+#ifndef GRANULE_LOADER_ELF_IMAGE_CONTRACT_H_
+#define GRANULE_LOADER_ELF_IMAGE_CONTRACT_H_
 
 #include "absl/status/status.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 
 namespace granule::internal {
 
@@ -23,4 +23,4 @@ absl::Status CheckSpecialSegment(const ElfImage& image, const Segment& s);
 
 }  // namespace granule::internal
 
-#endif  // GRANULE_LOADER_IMAGE_CONTRACT_H_
+#endif  // GRANULE_LOADER_ELF_IMAGE_CONTRACT_H_

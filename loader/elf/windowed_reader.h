@@ -3,8 +3,8 @@
 // small reads (e_ident, the ELF header, the program headers, the dynamic
 // table, the section headers, their names) from a few larger ones, because on
 // the shared path a system call per table costs as much as the mapping.
-#ifndef GRANULE_LOADER_WINDOWED_READER_H_
-#define GRANULE_LOADER_WINDOWED_READER_H_
+#ifndef GRANULE_LOADER_ELF_WINDOWED_READER_H_
+#define GRANULE_LOADER_ELF_WINDOWED_READER_H_
 
 #include <cstdint>
 #include <functional>
@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "loader/elf_image.h"
+#include "loader/elf/elf_image.h"
 
 namespace granule {
 namespace internal {
@@ -54,4 +54,4 @@ absl::StatusOr<ElfImage> ReadElfImageWith(std::string path, uint64_t file_size,
 }  // namespace internal
 }  // namespace granule
 
-#endif  // GRANULE_LOADER_WINDOWED_READER_H_
+#endif  // GRANULE_LOADER_ELF_WINDOWED_READER_H_

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/image_contract.h"
+#include "loader/elf/image_contract.h"
 
 #include <optional>
 
-#include "loader/checked.h"
-#include "loader/image_error.h"
+#include "platform/checked.h"
+#include "loader/elf/image_error.h"
 #include "platform/page_geometry.h"
 
 namespace granule::internal {
