@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The ELF vocabulary granule reads and writes: the numbers from the System V
 // ABI and the GNU extensions, plus Guile's dynamic tags. No structs: images
-// are decoded field by field (loader/byte_order.h), so one code path serves
+// are decoded field by field (loader/elf/byte_order.h), so one code path serves
 // both classes and both byte orders on any host.
 #ifndef GRANULE_LOADER_ELF_ELF_FORMAT_H_
 #define GRANULE_LOADER_ELF_ELF_FORMAT_H_

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Decodes and checks an ELF file's headers against the image contract in
 // docs/format.md. Every value read from the file is checked before use, with
-// the arithmetic in loader/checked.h; every error names the file, the field
+// the arithmetic in platform/checked.h; every error names the file, the field
 // and the value.
 #include <utility>
 

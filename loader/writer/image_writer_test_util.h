@@ -14,7 +14,7 @@
 namespace granule {
 
 // The gABI's numbers for readelf's "LOAD", "R E" and so on, written here
-// rather than taken from loader/elf_format.h, so that a wrong constant there,
+// rather than taken from loader/elf/elf_format.h, so that a wrong constant there,
 // shared by the writer, cannot hide.
 namespace gabi {
 inline constexpr uint32_t kPtLoad = 1, kPtDynamic = 2;
@@ -29,7 +29,7 @@ testing::ReadelfReport ReadelfOrFail(const std::string& path);
 
 std::vector<uint8_t> ReadFile(const std::string& path);
 
-// Written apart from loader/byte_order.h on purpose: the writer encodes with
+// Written apart from loader/elf/byte_order.h on purpose: the writer encodes with
 // that header, so checking its output with it could hide a byte-order bug.
 uint64_t LoadWordForTest(const uint8_t* p, int width, bool big_endian);
 void StoreWordForTest(uint8_t* p, int width, bool big_endian, uint64_t value);

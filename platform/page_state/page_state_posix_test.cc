@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "platform/memory/memory_backend.h"
 #include "platform/page_state/page_state.h"
-#include "platform/page_state/page_state_fixture.h"
+#include "platform/page_state/page_state_test_util.h"
 #include "testing/host_probes.h"
 
 namespace granule {

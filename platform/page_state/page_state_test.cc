@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "testing/host_backend_fixture.h"
 #include "platform/memory/memory_backend.h"
-#include "platform/page_state/page_state_fixture.h"
+#include "platform/page_state/page_state_test_util.h"
 #include "testing/temp_file.h"
 
 namespace granule {

@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "platform/memory/memory_backend.h"
 #include "platform/page_state/page_state.h"
-#include "platform/page_state/page_state_fixture.h"
+#include "platform/page_state/page_state_test_util.h"
 
 namespace granule {
 namespace {

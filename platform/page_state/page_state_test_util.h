@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fixture of page_state_test: page states asked of the running kernel
 // about real mappings made by the host backend.
-#ifndef GRANULE_PLATFORM_PAGE_STATE_PAGE_STATE_FIXTURE_H_
-#define GRANULE_PLATFORM_PAGE_STATE_PAGE_STATE_FIXTURE_H_
+#ifndef GRANULE_PLATFORM_PAGE_STATE_PAGE_STATE_TEST_UTIL_H_
+#define GRANULE_PLATFORM_PAGE_STATE_PAGE_STATE_TEST_UTIL_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -54,4 +54,4 @@ class PageStateTest : public testing::HostBackendTest {
 
 }  // namespace granule
 
-#endif  // GRANULE_PLATFORM_PAGE_STATE_PAGE_STATE_FIXTURE_H_
+#endif  // GRANULE_PLATFORM_PAGE_STATE_PAGE_STATE_TEST_UTIL_H_
