@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // LoadOptions::cache: where the image cache meets the load. The path is
 // decided as without a cache, once for the source and, when the shared path
-// refuses it, once for the cached copy.
+// would not map it whole, once for the cached copy.
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,38 +11,15 @@
 #include "loader/loaded_image.h"
 
 namespace granule {
-namespace {
-
-absl::StatusOr<PageGeometry> SharedGeometry(const LoadOptions& options) {
-  if (options.shared_backend != nullptr) {
-    return options.shared_backend->geometry();
-  }
-  absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
-  if (!host.ok()) return host.status();
-  return (*host)->geometry();
-}
-
-// True when the shared path maps `file` whole as it is: no copy can do
-// better. A per-segment load still copies some pages, so the cache is tried.
-bool SharedPathTakes(const File& file, const ElfImage& elf,
-                     const PageGeometry& geometry) {
-  if (file.window_start() % geometry.allocation_granularity() != 0) {
-    return false;
-  }
-  absl::StatusOr<LoadVerdict> verdict = CheckLoad(elf, geometry);
-  return verdict.ok() && verdict->shared_whole();
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadThroughCache(
     const File& file, ElfImage elf, const LoadOptions& options,
     bool file_was_cached, bool register_now) {
   LoadOptions direct = options;
   direct.cache.directory.clear();
-  absl::StatusOr<PageGeometry> geometry = SharedGeometry(options);
-  if (options.path == LoadOptions::PathChoice::kMalloc || !geometry.ok() ||
-      SharedPathTakes(file, elf, *geometry)) {
+  const std::optional<PageGeometry> geometry =
+      GeometryNotMappedWhole(file, elf, options);
+  if (!geometry) {
     return LoadOpenImage(file, std::move(elf), direct, file_was_cached,
                          register_now);
   }

@@ -117,6 +117,12 @@ absl::StatusOr<PathDecision> DecideCopy(const ElfImage& elf,
                       std::get<LoadPlan>(*std::move(plan)), std::move(verdict)};
 }
 
+// The backend of the shared path: the caller's, else this OS's.
+absl::StatusOr<MemoryBackend*> SharedBackend(const LoadOptions& options) {
+  if (options.shared_backend != nullptr) return options.shared_backend;
+  return HostMemoryBackend();
+}
+
 absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
                                         uint64_t window_start,
                                         const LoadOptions& options) {
@@ -126,12 +132,9 @@ absl::StatusOr<PathDecision> DecidePath(const ElfImage& elf,
   verdict.refusal = Refusal{};  // Refusal::Kind::kCopyRequested.
   verdict.route = LoadRoute::kCopy;
   if (options.path != Choice::kMalloc) {
-    MemoryBackend* shared = options.shared_backend;
-    if (shared == nullptr) {
-      absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
-      if (!host.ok()) return host.status();
-      shared = *host;
-    }
+    absl::StatusOr<MemoryBackend*> backend = SharedBackend(options);
+    if (!backend.ok()) return backend.status();
+    MemoryBackend* shared = *backend;
     // Required sharing means the image whole: a partly copied image is not
     // what such a caller asked for.
     absl::StatusOr<MachinePlan> planned =
@@ -439,6 +442,21 @@ void internal::RegisterAll(const std::vector<LoadedImage*>& images) {
   ImageRegistry::Global().AddAll(
       std::vector<const LoadedImage*>(images.begin(), images.end()));
   for (LoadedImage* image : images) image->registered_ = true;
+}
+
+std::optional<PageGeometry> internal::GeometryNotMappedWhole(
+    const File& file, const ElfImage& elf, const LoadOptions& options) {
+  if (options.path == LoadOptions::PathChoice::kMalloc) return std::nullopt;
+  absl::StatusOr<MemoryBackend*> shared = SharedBackend(options);
+  if (!shared.ok()) return std::nullopt;
+  const PageGeometry geometry = (*shared)->geometry();
+  if (CheckWindowStart(file.window_start(), geometry)) return geometry;
+  absl::StatusOr<PlanOrRefusal> whole =
+      PlanLoad(elf, geometry, MakePlanOptions(options, /*whole_file=*/true));
+  if (!whole.ok() || std::holds_alternative<LoadPlan>(*whole)) {
+    return std::nullopt;
+  }
+  return geometry;
 }
 
 absl::StatusOr<LoadVerdict> CheckLoad(const ElfImage& elf,

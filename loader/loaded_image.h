@@ -120,8 +120,16 @@ namespace internal {
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadOpenImage(
     const File& file, ElfImage elf, const LoadOptions& options,
     bool file_was_cached, bool register_now = true);
+// The shared path's geometry when, under `options`, it would not map `elf`
+// from `file` whole, so that a copy re-laid out for it may do better; none
+// when it would, when the heap copy was asked for, or when no plan is
+// possible at all (the load then says why).
+std::optional<PageGeometry> GeometryNotMappedWhole(const File& file,
+                                                   const ElfImage& elf,
+                                                   const LoadOptions& options);
 // LoadOpenImage with LoadOptions::cache set: maps the cached copy when the
-// shared path refuses `file` and the cache can help, else loads `file`.
+// shared path would not map `file` whole and the cache can help, else loads
+// `file`.
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadThroughCache(
     const File& file, ElfImage elf, const LoadOptions& options,
     bool file_was_cached, bool register_now);
