@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/demo_command.h"
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -69,16 +71,22 @@ std::string LoadsText(const DemoFacts& f) {
   return out;
 }
 
+// The table names each machine by its short name; the notes under it give
+// the full label.
 std::string MachinesText(const DemoFacts& f) {
   std::string out =
       "\nThe same image on simulated machines, and with the old 4 KiB "
-      "alignment:\n";
-  absl::StrAppendFormat(&out, "  %-33s %-15s %s\n", "machine", "64 KiB-aligned",
-                        "4 KiB-aligned");
+      "alignment (the route\neach load takes):\n";
+  int width = 7;  // "machine"
   for (const MachineFacts& m : f.machines) {
-    absl::StrAppendFormat(&out, "  %-33s %-15s %s\n", m.machine->label,
-                          LoadPathName(m.aligned_64k.path),
-                          LoadPathName(m.aligned_4k.path));
+    width = std::max(width, static_cast<int>(std::strlen(m.machine->name)));
+  }
+  absl::StrAppendFormat(&out, "  %-*s  %-15s %s\n", width, "machine",
+                        "64 KiB-aligned", "4 KiB-aligned");
+  for (const MachineFacts& m : f.machines) {
+    absl::StrAppendFormat(&out, "  %-*s  %-15s %s\n", width, m.machine->name,
+                          LoadRouteName(m.aligned_64k.route),
+                          LoadRouteName(m.aligned_4k.route));
   }
   out += "  Why, for the 64 KiB-aligned image:\n";
   for (const MachineFacts& m : f.machines) {
@@ -104,6 +112,7 @@ std::string DemoText(const DemoFacts& f) {
 std::string OutcomeJson(const LoadOutcome& outcome) {
   return JsonObject()
       .String("load_path", LoadPathName(outcome.path))
+      .String("route", LoadRouteName(outcome.route))
       .String("reason", outcome.reason)
       .Build();
 }
@@ -128,9 +137,11 @@ std::string DemoJson(const DemoFacts& f) {
   for (const MachineFacts& m : f.machines) {
     machines.push_back(
         JsonObject()
+            .String("name", m.machine->name)
             .String("label", m.machine->label)
             .Number("page_size", m.machine->page_size)
-            .Number("allocation_granularity", m.machine->granularity)
+            .Number("allocation_granularity",
+                    m.machine->allocation_granularity)
             .Raw("aligned_64k", OutcomeJson(m.aligned_64k))
             .Raw("aligned_4k", OutcomeJson(m.aligned_4k))
             .Build());

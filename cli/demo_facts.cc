@@ -92,16 +92,14 @@ absl::StatusOr<std::vector<SegmentAgreement>> Compare(const LoadedImage& a,
   return agreement;
 }
 
-absl::StatusOr<LoadOutcome> Simulate(const DemoMachine& machine,
+absl::StatusOr<LoadOutcome> Simulate(const SimulatedMachine& machine,
                                      const std::string& path) {
-  absl::StatusOr<PageGeometry> geometry =
-      PageGeometry::Create(machine.page_size, machine.granularity);
-  if (!geometry.ok()) return geometry.status();
-  SimulatedBackend simulated(*geometry);
-  absl::StatusOr<std::unique_ptr<LoadedImage>> image =
-      Load(path, LoadOptions::PathChoice::kAuto, std::nullopt, &simulated);
+  std::unique_ptr<SimulatedBackend> simulated = MakeSimulatedBackend(machine);
+  absl::StatusOr<std::unique_ptr<LoadedImage>> image = Load(
+      path, LoadOptions::PathChoice::kAuto, std::nullopt, simulated.get());
   if (!image.ok()) return image.status();
-  return LoadOutcome{(*image)->path(), (*image)->reason()};
+  return LoadOutcome{(*image)->path(), (*image)->verdict().route,
+                     (*image)->reason()};
 }
 
 absl::Status LoadOnThisMachine(const std::string& path, DemoFacts& facts) {
@@ -155,7 +153,8 @@ absl::StatusOr<DemoFacts> GatherDemoFacts(const std::string& scratch_parent) {
   }
   DemoFacts facts;
   if (absl::Status s = LoadOnThisMachine(image_64k, facts); !s.ok()) return s;
-  for (const DemoMachine& machine : kDemoMachines) {
+  for (const SimulatedMachine& machine : SimulatedMachines()) {
+    if (!machine.granule_runs_this_view) continue;
     absl::StatusOr<LoadOutcome> aligned_64k = Simulate(machine, image_64k);
     if (!aligned_64k.ok()) return aligned_64k.status();
     absl::StatusOr<LoadOutcome> aligned_4k = Simulate(machine, image_4k);

@@ -12,24 +12,11 @@
 #include "absl/status/statusor.h"
 #include "cli/image_report.h"
 #include "loader/loaded_image.h"
+#include "platform/memory/simulated_machines.h"
 
 namespace granule::cli {
 
 inline constexpr uint64_t kKiB = 1024;
-
-// A machine the demo simulates.
-struct DemoMachine {
-  const char* label;
-  uint64_t page_size;
-  uint64_t granularity;
-};
-inline constexpr DemoMachine kDemoMachines[] = {
-    {"4 KiB pages (x86-64)", 4 * kKiB, 4 * kKiB},
-    {"16 KiB pages (Apple arm64)", 16 * kKiB, 16 * kKiB},
-    {"64 KiB pages (ppc64, arm64)", 64 * kKiB, 64 * kKiB},
-    {"256 KiB pages (hypothetical)", 256 * kKiB, 256 * kKiB},
-    {"Windows (4 KiB, 64 KiB granule)", 4 * kKiB, 64 * kKiB},
-};
 
 // A relocated word of .data, followed.
 struct PointerFact {
@@ -47,11 +34,14 @@ struct SegmentAgreement {
 
 struct LoadOutcome {
   LoadPath path;
+  LoadRoute route;
   std::string reason;
 };
 
+// The demo replays on every simulated machine granule runs on, the tests'
+// own table.
 struct MachineFacts {
-  const DemoMachine* machine;
+  const SimulatedMachine* machine;
   LoadOutcome aligned_64k;  // The image granule writes.
   LoadOutcome aligned_4k;   // The same image with the old 4 KiB alignment.
 };

@@ -30,11 +30,11 @@ std::string TestDir() {
   return dir != nullptr ? dir : "/tmp";
 }
 
-const MachineFacts* Find(const DemoFacts& facts, const char* label) {
+const MachineFacts* Find(const DemoFacts& facts, const char* name) {
   for (const MachineFacts& m : facts.machines) {
-    if (std::string(m.machine->label) == label) return &m;
+    if (std::string(m.machine->name) == name) return &m;
   }
-  ADD_FAILURE() << "no machine " << label;
+  ADD_FAILURE() << "no machine " << name;
   return nullptr;
 }
 
@@ -63,18 +63,18 @@ TEST(DemoTest, LoadsAgreeAndPointersReachTheirTargets) {
   EXPECT_GE(rw.pages->file_pages, 1u);
   EXPECT_EQ(facts->shared.segments[0].pages->file_pages, 1u);
 
-  const MachineFacts* ppc64 = Find(*facts, "64 KiB pages (ppc64, arm64)");
+  const MachineFacts* ppc64 = Find(*facts, "linux-ppc64le");
   ASSERT_NE(ppc64, nullptr);
   EXPECT_EQ(ppc64->aligned_64k.path, LoadPath::kShared);
   EXPECT_EQ(ppc64->aligned_4k.path, LoadPath::kMalloc);
   EXPECT_THAT(ppc64->aligned_4k.reason,
               HasSubstr("page size 64 KiB does not divide p_align 4 KiB"));
-  const MachineFacts* big = Find(*facts, "256 KiB pages (hypothetical)");
+  const MachineFacts* big = Find(*facts, "hypothetical-256k");
   ASSERT_NE(big, nullptr);
   EXPECT_EQ(big->aligned_64k.path, LoadPath::kMalloc);
   EXPECT_THAT(big->aligned_64k.reason,
               HasSubstr("page size 256 KiB does not divide p_align 64 KiB"));
-  const MachineFacts* x86 = Find(*facts, "4 KiB pages (x86-64)");
+  const MachineFacts* x86 = Find(*facts, "linux-x86_64");
   ASSERT_NE(x86, nullptr);
   EXPECT_EQ(x86->aligned_4k.path, LoadPath::kShared);
 
@@ -89,10 +89,11 @@ TEST(DemoTest, TextAndJsonReports) {
   EXPECT_THAT(*text, HasSubstr("malloc load: malloc path: requested by the "
                                "caller\n"));
   EXPECT_THAT(*text, HasSubstr(" (.rodata): \"hello from .rodata\"\n"));
-  EXPECT_THAT(*text, HasSubstr("  64 KiB pages (ppc64, arm64)       shared "
-                               "         malloc\n"));
-  EXPECT_THAT(*text, HasSubstr("  256 KiB pages (hypothetical)      malloc "
-                               "         malloc\n"));
+  EXPECT_THAT(*text, HasSubstr("  linux-ppc64le      shared          copy\n"));
+  EXPECT_THAT(*text, HasSubstr("  hypothetical-256k  copy            copy\n"));
+  EXPECT_THAT(*text,
+              HasSubstr("    256 KiB pages (hypothetical): page size 256 KiB "
+                        "does not divide"));
   EXPECT_THAT(*text, HasSubstr("\nThis machine:\npage size "));
 
   absl::StatusOr<std::string> json = DemoReport(TestDir(), true);
@@ -102,9 +103,10 @@ TEST(DemoTest, TextAndJsonReports) {
   EXPECT_THAT(*json, HasSubstr("\"seen\":\"\\\"hello from .rodata\\\"\""));
   EXPECT_THAT(*json, HasSubstr("\"compared_paths\":[\"shared\",\"malloc\"]"));
   EXPECT_THAT(*json,
-              HasSubstr("{\"label\":\"256 KiB pages (hypothetical)\","
-                        "\"page_size\":262144,\"allocation_granularity\":"
-                        "262144,\"aligned_64k\":{\"load_path\":\"malloc\","
+              HasSubstr("{\"name\":\"hypothetical-256k\",\"label\":\"256 "
+                        "KiB pages (hypothetical)\",\"page_size\":262144,"
+                        "\"allocation_granularity\":262144,\"aligned_64k\":"
+                        "{\"load_path\":\"malloc\",\"route\":\"copy\","
                         "\"reason\":\"page size 256 KiB does not divide"));
   EXPECT_THAT(*json, HasSubstr("\"this_machine\":{\"page_size\":"));
   EXPECT_EQ(ScratchLeftIn(TestDir()), 0);

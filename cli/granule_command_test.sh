@@ -230,7 +230,7 @@ expect_code 2 "link without -o"
 
 run demo
 expect_code 0 "demo"
-grep -q "64 KiB pages (ppc64, arm64)  *shared  *malloc" <<<"$out" \
+grep -q "linux-ppc64le  *shared  *copy" <<<"$out" \
   || fail "demo table row for 64 KiB pages: $out"
 grep -q "256 KiB pages (hypothetical): page size 256 KiB does not divide" <<<"$out" \
   || fail "demo reason for 256 KiB pages: $out"
