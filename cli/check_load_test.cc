@@ -230,13 +230,13 @@ TEST(LoadTest, TotalsPerPath) {
 TEST(LoadTest, EachPathOnRequest) {
   const std::string path = WriteDemoImage(65536);
   LoadFlags flags;
-  flags.path = "shared";
+  flags.options.path = LoadOptions::PathChoice::kShared;
   CommandResult shared = RunLoad({path}, flags);
   EXPECT_EQ(shared.exit_code, kExitOk);
   EXPECT_THAT(shared.report, HasSubstr(path + ": shared path, posix backend"));
   EXPECT_THAT(shared.report, HasSubstr("shared 1 ("));
 
-  flags.path = "malloc";
+  flags.options.path = LoadOptions::PathChoice::kMalloc;
   CommandResult heap = RunLoad({path}, flags);
   EXPECT_EQ(heap.exit_code, kExitOk);
   EXPECT_THAT(heap.report, HasSubstr(path + ": malloc path, malloc backend"));
@@ -252,9 +252,10 @@ TEST(LoadTest, EachPathOnRequest) {
   EXPECT_THAT(json.report, StartsWith("{\"files\":[{\"file\":"));
   EXPECT_THAT(json.report, HasSubstr("\"failed\":1}}\n"));
 
-  flags.path = "everywhere";
-  EXPECT_EQ(RunLoad({path}, flags).exit_code, kExitUsage);
-  flags.path = "auto";
+  EXPECT_EQ(ParseLoadFlagValues("everywhere", "", flags.options).message(),
+            "--path=everywhere: expected auto, shared or malloc");
+  EXPECT_TRUE(ParseLoadFlagValues("auto", "", flags.options).ok());
+  EXPECT_EQ(flags.options.path, LoadOptions::PathChoice::kAuto);
   EXPECT_EQ(RunLoad({}, flags).exit_code, kExitUsage);
 }
 
@@ -263,13 +264,13 @@ TEST(LoadTest, EachPathOnRequest) {
 TEST(LoadTest, CopyFlagReadsTheFileInsteadOfMappingIt) {
   const std::string path = WriteDemoImage(65536);
   LoadFlags flags;
-  flags.path = "shared";
+  flags.options.path = LoadOptions::PathChoice::kShared;
   CommandResult mapped = RunLoad({path}, flags);
   EXPECT_EQ(mapped.exit_code, kExitOk);
   EXPECT_THAT(mapped.report,
               HasSubstr("  file       mapped: keep it unchanged while loaded"));
 
-  flags.copy_file_bytes = true;
+  flags.options.copy_file_bytes = true;
   CommandResult copied = RunLoad({path}, flags);
   EXPECT_EQ(copied.exit_code, kExitOk);
   EXPECT_THAT(copied.report, HasSubstr(path + ": shared path, posix backend"));
@@ -281,7 +282,7 @@ TEST(LoadTest, CopyFlagReadsTheFileInsteadOfMappingIt) {
   CommandResult json = RunLoad({path}, flags);
   EXPECT_EQ(json.exit_code, kExitOk);
   EXPECT_THAT(json.report, HasSubstr("\"file_bytes_copied\":true"));
-  flags.copy_file_bytes = false;
+  flags.options.copy_file_bytes = false;
   EXPECT_THAT(RunLoad({path}, flags).report,
               HasSubstr("\"file_bytes_copied\":false"));
 }
@@ -302,13 +303,13 @@ TEST(LoadTest, RelocationBaseLoadsElf32ImagesOnThisHost) {
   EXPECT_EQ(at_real_base.exit_code, kExitFailed);
   ASSERT_EQ(at_real_base.errors.size(), 1u);
   EXPECT_THAT(at_real_base.errors[0], HasSubstr("does not fit an ELF32 word"));
-  flags.relocation_base = "0x10000000";
+  ASSERT_TRUE(ParseLoadFlagValues("auto", "0x10000000", flags.options).ok());
+  EXPECT_EQ(flags.options.relocation_base, 0x10000000u);
   CommandResult relocated = RunLoad({path}, flags);
   EXPECT_EQ(relocated.exit_code, kExitOk) << relocated.report;
-  flags.relocation_base = "somewhere";
-  CommandResult bad = RunLoad({path}, flags);
-  EXPECT_EQ(bad.exit_code, kExitUsage);
-  EXPECT_THAT(bad.errors[0], HasSubstr("--relocation-base=somewhere: "));
+  EXPECT_EQ(ParseLoadFlagValues("auto", "somewhere", flags.options).message(),
+            "--relocation-base=somewhere: expected an address such as "
+            "0x10000000");
 }
 
 TEST(LoadTest, ManyFilesGiveTotalsUnlessVerbose) {

@@ -76,7 +76,7 @@ std::string LoadsText(const DemoFacts& f) {
 std::string MachinesText(const DemoFacts& f) {
   std::string out =
       "\nThe same image on simulated machines, and with the old 4 KiB "
-      "alignment (the route\neach load takes):\n";
+      "alignment,\nby the route each load takes:\n";
   int width = 7;  // "machine"
   for (const MachineFacts& m : f.machines) {
     width = std::max(width, static_cast<int>(std::strlen(m.machine->name)));

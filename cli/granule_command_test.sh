@@ -175,6 +175,16 @@ for path in shared malloc; do
     || fail "load --path=$path dynamic entries: $out"
 done
 
+# A bad flag value is a usage error naming the flag, before any file is read.
+run load --path=everywhere "$image"
+expect_code 2 "load --path=everywhere"
+grep -q -- "--path=everywhere: expected auto, shared or malloc" <<<"$err" \
+  || fail "load --path=everywhere: $err"
+run load --relocation-base=somewhere "$image"
+expect_code 2 "load --relocation-base=somewhere"
+grep -q -- "--relocation-base=somewhere: expected an address" <<<"$err" \
+  || fail "load --relocation-base=somewhere: $err"
+
 run load --path=shared --copy "$image"
 expect_code 0 "load --copy"
 grep -q "file bytes copied, not mapped" <<<"$out" || fail "load --copy: $out"

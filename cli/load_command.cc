@@ -56,6 +56,22 @@ absl::StatusOr<LoadOptions::PathChoice> ParsePathChoice(
       absl::StrFormat("--path=%s: expected auto, shared or malloc", text));
 }
 
+absl::Status ParseLoadFlagValues(absl::string_view path,
+                                 absl::string_view relocation_base,
+                                 LoadOptions& options) {
+  absl::StatusOr<LoadOptions::PathChoice> choice = ParsePathChoice(path);
+  if (!choice.ok()) return choice.status();
+  options.path = *choice;
+  if (relocation_base.empty()) return absl::OkStatus();
+  absl::StatusOr<uint64_t> base = ParseAddress(relocation_base);
+  if (!base.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--relocation-base=", relocation_base, ": ", base.status().message()));
+  }
+  options.relocation_base = *base;
+  return absl::OkStatus();
+}
+
 void LoadTotals::Add(std::optional<LoadPath> path, int64_t micros) {
   if (!path) {
     ++failed;
@@ -94,31 +110,12 @@ std::string LoadTotalsJson(const LoadTotals& t) {
 CommandResult RunLoad(const std::vector<std::string>& files,
                       const LoadFlags& flags) {
   CommandResult result;
-  absl::StatusOr<LoadOptions::PathChoice> choice = ParsePathChoice(flags.path);
-  if (!choice.ok() || files.empty()) {
+  if (files.empty()) {
     result.exit_code = kExitUsage;
-    result.errors.push_back(choice.ok()
-                                ? "expected at least one FILE"
-                                : std::string(choice.status().message()));
+    result.errors.push_back("expected at least one FILE");
     return result;
   }
-  LoadOptions options;
-  options.path = *choice;
-  options.allow_execute = flags.allow_execute;
-  options.copy_file_bytes = flags.copy_file_bytes;
-  options.populate_writable = flags.populate_writable;
-  options.cache.directory = flags.cache_dir;
-  if (!flags.relocation_base.empty()) {
-    absl::StatusOr<uint64_t> base = ParseAddress(flags.relocation_base);
-    if (!base.ok()) {
-      result.exit_code = kExitUsage;
-      result.errors.push_back(
-          absl::StrCat("--relocation-base=", flags.relocation_base, ": ",
-                       base.status().message()));
-      return result;
-    }
-    options.relocation_base = *base;
-  }
+  LoadOptions options = flags.options;
   // Many files share one address-space arena: a reservation per file costs
   // a call more each (docs/runtime-guide.md, "Loading many images").
   if (files.size() > 1) {

@@ -21,17 +21,12 @@ namespace granule::cli {
 // totals unless --verbose. The JSON report always lists every file.
 inline constexpr size_t kDetailedFileLimit = 20;
 
+// `granule load`'s command line: the options every file is loaded with, set
+// once from the flags, and how the result is shown.
 struct LoadFlags {
-  std::string path = "auto";  // --path.
-  bool allow_execute = false;
-  bool copy_file_bytes = false;  // --copy: LoadOptions::copy_file_bytes.
-  // --populate: LoadOptions::populate_writable.
-  bool populate_writable = false;
-  // --cache-dir: LoadOptions::cache.directory; empty: no cache.
-  std::string cache_dir;
+  LoadOptions options;
   bool verbose = false;
   bool json = false;
-  std::string relocation_base;  // --relocation-base; empty: where loaded.
 };
 
 // "0x10000000" or "268435456".
@@ -39,6 +34,13 @@ absl::StatusOr<uint64_t> ParseAddress(absl::string_view text);
 
 // "auto", "shared", "malloc".
 absl::StatusOr<LoadOptions::PathChoice> ParsePathChoice(absl::string_view text);
+
+// Sets options.path from --path and options.relocation_base from
+// --relocation-base (empty: relocated where loaded). The error names the flag
+// and its value.
+absl::Status ParseLoadFlagValues(absl::string_view path,
+                                 absl::string_view relocation_base,
+                                 LoadOptions& options);
 
 // Load times summed per path taken.
 struct LoadTotals {

@@ -106,13 +106,18 @@ CommandResult Check(const std::vector<std::string>& args, bool json) {
 
 CommandResult Load(const std::vector<std::string>& args, bool json) {
   LoadFlags flags;
-  flags.path = absl::GetFlag(FLAGS_path);
-  flags.allow_execute = absl::GetFlag(FLAGS_allow_exec);
-  flags.copy_file_bytes = absl::GetFlag(FLAGS_copy);
-  flags.populate_writable = absl::GetFlag(FLAGS_populate);
-  flags.cache_dir = absl::GetFlag(FLAGS_cache_dir);
+  LoadOptions& options = flags.options;
+  if (absl::Status s = ParseLoadFlagValues(absl::GetFlag(FLAGS_path),
+                                           absl::GetFlag(FLAGS_relocation_base),
+                                           options);
+      !s.ok()) {
+    return UsageError(std::string(s.message()));
+  }
+  options.allow_execute = absl::GetFlag(FLAGS_allow_exec);
+  options.copy_file_bytes = absl::GetFlag(FLAGS_copy);
+  options.populate_writable = absl::GetFlag(FLAGS_populate);
+  options.cache.directory = absl::GetFlag(FLAGS_cache_dir);
   flags.verbose = absl::GetFlag(FLAGS_verbose);
-  flags.relocation_base = absl::GetFlag(FLAGS_relocation_base);
   flags.json = json;
   return RunLoad(args, flags);
 }

@@ -2,15 +2,28 @@
 #include "platform/memory/address_arena.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "platform/checked.h"
 
 namespace granule {
 namespace {
 
-size_t RoundUpTo(size_t value, size_t unit) {
-  return (value + unit - 1) / unit * unit;
+// `unit` is a power of two. Empty when the rounded value does not fit a
+// size_t (a uint64_t sum can exceed a 32-bit size_t).
+std::optional<size_t> RoundUpTo(size_t value, size_t unit) {
+  std::optional<uint64_t> rounded = checked::AlignUp(value, unit);
+  if (!rounded || *rounded > SIZE_MAX) return std::nullopt;
+  return static_cast<size_t>(*rounded);
+}
+
+// A region size too large to round up is cut to the largest whole unit.
+size_t RegionSize(size_t requested, size_t unit) {
+  return RoundUpTo(std::max(requested, unit), unit)
+      .value_or(checked::AlignDown(SIZE_MAX, unit));
 }
 
 }  // namespace
@@ -22,7 +35,7 @@ std::shared_ptr<AddressArena> AddressArena::Create(MemoryBackend& backend,
 
 AddressArena::AddressArena(MemoryBackend& backend, size_t region_size)
     : backend_(backend),
-      region_size_(RoundUpTo(std::max(region_size, kSlotUnit), kSlotUnit)) {}
+      region_size_(RegionSize(region_size, kSlotUnit)) {}
 
 // Slots hold a reference, so by now every slot was returned; the chunks'
 // Regions release the reservations.
@@ -33,11 +46,12 @@ uintptr_t AddressArena::TakeFrom(Chunk& chunk, size_t size,
   for (auto it = chunk.free.begin(); it != chunk.free.end(); ++it) {
     const uintptr_t start = it->first;
     const size_t length = it->second;
-    const uintptr_t aligned = RoundUpTo(start, alignment);
-    if (aligned < start || aligned - start > length ||
-        size > length - (aligned - start)) {
+    const std::optional<size_t> rounded = RoundUpTo(start, alignment);
+    if (!rounded || *rounded - start > length ||
+        size > length - (*rounded - start)) {
       continue;
     }
+    const uintptr_t aligned = *rounded;
     const uintptr_t tail = aligned + size;
     const size_t tail_length = start + length - tail;
     chunk.free.erase(it);
@@ -65,7 +79,8 @@ absl::StatusOr<Region> AddressArena::Reserve(size_t size, size_t alignment) {
   const size_t unit = std::max(kSlotUnit, g.allocation_granularity());
   alignment = std::max(alignment, unit);
   if (size > SIZE_MAX - alignment) return backend_.Reserve(size, alignment);
-  const size_t rounded = RoundUpTo(size, unit);
+  // Cannot overflow: size <= SIZE_MAX - alignment, and unit <= alignment.
+  const size_t rounded = *RoundUpTo(size, unit);
   absl::MutexLock lock(&mutex_);
   if (!carves()) {
     absl::StatusOr<Region> region = backend_.Reserve(rounded, alignment);
