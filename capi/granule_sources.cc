@@ -22,10 +22,8 @@ namespace {
 
 absl::Status LoadFromFile(const File& file, const LoadOptions& options,
                           granule_image** image) {
-  absl::StatusOr<ElfImage> elf = ReadElfImage(file);
-  if (!elf.ok()) return elf.status();
   absl::StatusOr<std::unique_ptr<LoadedImage>> loaded =
-      LoadImage(file, *std::move(elf), options);
+      LoadImage(file, options);
   if (!loaded.ok()) return loaded.status();
   *image = reinterpret_cast<granule_image*>(loaded->release());
   return absl::OkStatus();

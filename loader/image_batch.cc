@@ -5,7 +5,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "loader/elf/elf_image.h"
 #include "platform/file.h"
 
 namespace granule {
@@ -28,17 +27,6 @@ LoadOptions BatchOptions(const LoadOptions& options) {
   return batch;
 }
 
-absl::StatusOr<std::unique_ptr<LoadedImage>> LoadOne(
-    const std::string& path, const LoadOptions& options) {
-  absl::StatusOr<File> file = File::OpenForReading(path);
-  if (!file.ok()) return file.status();
-  bool warm = false;
-  absl::StatusOr<ElfImage> elf = ReadElfImage(*file, &warm);
-  if (!elf.ok()) return elf.status();
-  return internal::LoadOpenImage(*file, *std::move(elf), options, warm,
-                                 /*register_now=*/false);
-}
-
 // Every error of a batch names its file; the loader's already do, an init
 // hook's might not.
 absl::Status NamingPath(const std::string& path, const absl::Status& status) {
@@ -57,7 +45,10 @@ std::vector<absl::StatusOr<std::unique_ptr<LoadedImage>>> LoadImages(
   std::vector<LoadedImage*> loaded;
   loaded.reserve(paths.size());
   for (const std::string& path : paths) {
-    absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadOne(path, batch);
+    absl::StatusOr<File> file = File::OpenForReading(path);
+    absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+        file.ok() ? internal::ReadAndLoad(*file, batch, /*register_now=*/false)
+                  : file.status();
     if (image.ok()) {
       loaded.push_back(image->get());
     } else {

@@ -114,12 +114,19 @@ struct LoadOptions {
 };
 
 namespace internal {
+// LoadImage of an open file: reads its headers (from the mapping when the
+// whole file is mapped first, loader/whole_file_first.h) and loads it.
+// Unless `register_now`, the caller registers the image (RegisterAll).
+absl::StatusOr<std::unique_ptr<LoadedImage>> ReadAndLoad(
+    const File& file, const LoadOptions& options, bool register_now);
 // LoadImage of an open file whose headers were read, told whether the
 // file's first bytes came from the page cache (LoadOptions::read_advice).
-// Unless `register_now`, the caller registers the image (RegisterAll).
+// `mapped_file`: the file already mapped whole from its offset 0, used when
+// the plan maps it so and released otherwise.
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadOpenImage(
     const File& file, ElfImage elf, const LoadOptions& options,
-    bool file_was_cached, bool register_now = true);
+    bool file_was_cached, bool register_now = true,
+    std::optional<Region> mapped_file = std::nullopt);
 // The shared path's geometry when, under `options`, it would not map `elf`
 // from `file` whole, so that a copy re-laid out for it may do better; none
 // when it would, when the heap copy was asked for, or when no plan is
@@ -207,7 +214,8 @@ class LoadedImage {
  private:
   friend absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       const File& file, ElfImage elf, const LoadOptions& options,
-      bool file_was_cached, bool register_now);
+      bool file_was_cached, bool register_now,
+      std::optional<Region> mapped_file);
   friend void internal::RegisterAll(const std::vector<LoadedImage*>& images);
   friend absl::StatusOr<std::unique_ptr<LoadedImage>>
   internal::LoadThroughCache(const File& file, ElfImage elf,
@@ -238,6 +246,10 @@ class LoadedImage {
 // name the file, the field and the value; on error nothing stays mapped.
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
     const std::string& path, const LoadOptions& options = {});
+// The same for a file already open: File::OpenForReading's, or a window of a
+// descriptor (the C API's granule_load_fd). The file may be closed after.
+absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
+    const File& file, const LoadOptions& options);
 // The same for a file already open and read (the ELF headers of `file`).
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
     const File& file, ElfImage elf, const LoadOptions& options = {});

@@ -65,10 +65,13 @@ absl::Status File::ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
 
 absl::StatusOr<bool> File::ReadAtIfCached(uint64_t offset,
                                           absl::Span<uint8_t> out) const {
-  if (offset > size_ || out.size() > size_ - offset) {
-    return ReadAt(offset, out);  // Its range error; never OK here.
+  if (offset > size_ || out.size() > size_ - offset || memory_ != nullptr) {
+    // Its range error, or the bytes of File::OverMemory, always at hand.
+    if (absl::Status s = ReadAt(offset, out); !s.ok()) return s;
+    return true;
   }
-  return internal::ReadCachedFileAt(handle_, path_, offset, out);
+  return internal::ReadCachedFileAt(handle_, path_, window_start_ + offset,
+                                    out);
 }
 
 namespace internal {

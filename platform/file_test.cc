@@ -69,6 +69,35 @@ TEST(FileTest, CachedReadPastEndIsOutOfRange) {
   EXPECT_THAT(read.status().message(), HasSubstr("runs past its end"));
 }
 
+// A window's cached read is at the window's offset, like ReadAt; whether it
+// was served from the page cache depends on the kernel and file system, so
+// only a true answer is held to the bytes.
+TEST(FileTest, CachedReadOfAWindowReadsInsideTheWindow) {
+  const std::vector<uint8_t> bytes = testing::PatternBytes(64);
+  absl::StatusOr<std::string> path = testing::WriteTempFile("window", bytes);
+  ASSERT_TRUE(path.ok());
+  absl::StatusOr<File> file = File::OpenForReading(*path);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE(file->RestrictToWindow(16, 32).ok());
+  std::vector<uint8_t> out(8);
+  absl::StatusOr<bool> read = file->ReadAtIfCached(4, absl::MakeSpan(out));
+  ASSERT_TRUE(read.ok()) << read.status();
+  if (*read) {
+    EXPECT_EQ(out, std::vector<uint8_t>(bytes.begin() + 20, bytes.begin() + 28));
+  }
+}
+
+// Bytes in memory are always at hand: read, and said to be.
+TEST(FileTest, CachedReadOfMemoryIsTheBytes) {
+  const std::vector<uint8_t> bytes = testing::PatternBytes(32);
+  const File file = File::OverMemory("buffer", bytes.data(), bytes.size());
+  std::vector<uint8_t> out(8);
+  absl::StatusOr<bool> read = file.ReadAtIfCached(8, absl::MakeSpan(out));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(*read);
+  EXPECT_EQ(out, std::vector<uint8_t>(bytes.begin() + 8, bytes.begin() + 16));
+}
+
 TEST(FileTest, MoveTransfersOwnership) {
   absl::StatusOr<std::string> path =
       testing::WriteTempFile("move", testing::PatternBytes(64));
