@@ -118,16 +118,6 @@ TEST(LoadSyscallsTest, OneArenaForAllLoads) {
   EXPECT_LE(per_load, 10.0);
 }
 
-// The file mapped whole before its headers are read: they come from the
-// mapping, and only the first page is read, as the page-cache probe. Left:
-// open, fstat, that read, the mapping, the writable segment's protect,
-// close, and the slot's return.
-TEST(LoadSyscallsTest, WholeFileMappedBeforeItsHeadersAreRead) {
-  const double per_load = CallsPerLoad("whole");
-  EXPECT_GT(per_load, 0);
-  EXPECT_LE(per_load, 7.0);
-}
-
 TEST(LoadSyscallsTest, BatchOfTheWholeCorpus) {
   const double per_load = CallsPerLoad("batch");
   EXPECT_GT(per_load, 0);

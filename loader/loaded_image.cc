@@ -11,7 +11,6 @@
 #include "loader/path_decision.h"
 #include "loader/read_advice.h"
 #include "loader/relocator.h"
-#include "loader/whole_file_first.h"
 
 namespace granule {
 namespace {
@@ -96,17 +95,14 @@ absl::Status PopulateWritable(Region& region, const LoadPlan& plan) {
   return absl::OkStatus();
 }
 
-// Everything up to relocation that touches memory, in plan order. The first
-// `steps_done` map steps are in place already (the file mapped first).
+// Everything up to relocation that touches memory, in plan order.
 absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
                     const LoadPlan& plan, bool copy_file_bytes,
-                    bool populate_writable, bool whole_file, bool advise,
-                    size_t steps_done) {
-  for (size_t i = 0; i < plan.maps.size(); ++i) {
-    const MapStep& m = plan.maps[i];
+                    bool populate_writable, bool whole_file, bool advise) {
+  for (const MapStep& m : plan.maps) {
     absl::Status s =
-        i < steps_done    ? absl::OkStatus()
-        : m.copy_segments ? CopySegments(region, file, elf, m, plan.load_start)
+        m.copy_segments
+            ? CopySegments(region, file, elf, m, plan.load_start)
         : !m.from_file    ? region.MapZeroed(m.offset, m.length, m.protection)
         : copy_file_bytes ? CopyFileRange(region, file, elf, m, whole_file)
                           : region.MapFile(m.offset, file, m.file_offset,
@@ -217,15 +213,6 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
 
 absl::StatusOr<std::unique_ptr<LoadedImage>> internal::ReadAndLoad(
     const File& file, const LoadOptions& options, bool register_now) {
-  absl::StatusOr<std::optional<MappedWholeFile>> mapped =
-      MapWholeFileFirst(file, options);
-  if (!mapped.ok()) return mapped.status();
-  if (mapped->has_value()) {
-    MappedWholeFile& m = **mapped;
-    return LoadOpenImage(file, std::move(m.elf), options,
-                         m.first_page_was_cached, register_now,
-                         std::move(m.region));
-  }
   bool warm = false;
   absl::StatusOr<ElfImage> elf = ReadElfImage(file, &warm);
   if (!elf.ok()) return elf.status();
@@ -240,8 +227,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
 
 absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
     const File& file, ElfImage elf, const LoadOptions& options,
-    bool file_was_cached, bool register_now,
-    std::optional<Region> mapped_file) {
+    bool file_was_cached, bool register_now) {
   if (!options.cache.directory.empty()) {
     return LoadThroughCache(file, std::move(elf), options, file_was_cached,
                             register_now);
@@ -250,17 +236,11 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       internal::DecidePath(elf, file.window_start(), options);
   if (!decision.ok()) return NamingFile(elf.path, decision.status());
   const LoadPlan& plan = decision->plan;
-  if (mapped_file &&
-      !DecisionStartsWithMapping(*decision, *mapped_file, file.size())) {
-    mapped_file.reset();  // Released: the plan places the file otherwise.
-  }
-  const size_t steps_done = mapped_file ? 1 : 0;
   const bool carve = options.arena != nullptr &&
                      &options.arena->backend() == decision->backend;
   absl::StatusOr<Region> region =
-      mapped_file ? *std::move(mapped_file)
-      : carve     ? options.arena->Reserve(plan.span, plan.alignment)
-                  : decision->backend->Reserve(plan.span, plan.alignment);
+      carve ? options.arena->Reserve(plan.span, plan.alignment)
+            : decision->backend->Reserve(plan.span, plan.alignment);
   if (!region.ok()) return NamingFile(elf.path, region.status());
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =
@@ -269,7 +249,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
                       !file_was_cached;
   if (absl::Status s = MapAll(*region, file, elf, plan, copy,
                               options.populate_writable, options.map_whole_file,
-                              advise, steps_done);
+                              advise);
       !s.ok()) {
     return NamingFile(elf.path, s);
   }

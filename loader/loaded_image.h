@@ -114,19 +114,17 @@ struct LoadOptions {
 };
 
 namespace internal {
-// LoadImage of an open file: reads its headers (from the mapping when the
-// whole file is mapped first, loader/whole_file_first.h) and loads it.
-// Unless `register_now`, the caller registers the image (RegisterAll).
+// LoadImage of an open file: reads its headers, probing the page cache
+// (LoadOptions::read_advice), and loads it. Unless `register_now`, the
+// caller registers the image (RegisterAll).
 absl::StatusOr<std::unique_ptr<LoadedImage>> ReadAndLoad(
     const File& file, const LoadOptions& options, bool register_now);
 // LoadImage of an open file whose headers were read, told whether the
 // file's first bytes came from the page cache (LoadOptions::read_advice).
-// `mapped_file`: the file already mapped whole from its offset 0, used when
-// the plan maps it so and released otherwise.
+// Unless `register_now`, the caller registers the image (RegisterAll).
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadOpenImage(
     const File& file, ElfImage elf, const LoadOptions& options,
-    bool file_was_cached, bool register_now = true,
-    std::optional<Region> mapped_file = std::nullopt);
+    bool file_was_cached, bool register_now = true);
 // The shared path's geometry when, under `options`, it would not map `elf`
 // from `file` whole, so that a copy re-laid out for it may do better; none
 // when it would, when the heap copy was asked for, or when no plan is
@@ -214,8 +212,7 @@ class LoadedImage {
  private:
   friend absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       const File& file, ElfImage elf, const LoadOptions& options,
-      bool file_was_cached, bool register_now,
-      std::optional<Region> mapped_file);
+      bool file_was_cached, bool register_now);
   friend void internal::RegisterAll(const std::vector<LoadedImage*>& images);
   friend absl::StatusOr<std::unique_ptr<LoadedImage>>
   internal::LoadThroughCache(const File& file, ElfImage elf,

@@ -106,13 +106,13 @@ absl::StatusOr<PathDecision> DecideCopy(const ElfImage& elf,
                       std::get<LoadPlan>(*std::move(plan)), std::move(verdict)};
 }
 
-}  // namespace
-
-absl::StatusOr<MemoryBackend*> internal::SharedBackend(
-    const LoadOptions& options) {
+// The backend of the shared path: the caller's, else this OS's.
+absl::StatusOr<MemoryBackend*> SharedBackend(const LoadOptions& options) {
   if (options.shared_backend != nullptr) return options.shared_backend;
   return HostMemoryBackend();
 }
+
+}  // namespace
 
 absl::StatusOr<PathDecision> internal::DecidePath(const ElfImage& elf,
                                         uint64_t window_start,

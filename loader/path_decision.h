@@ -24,9 +24,6 @@ struct PathDecision {
   LoadVerdict verdict;
 };
 
-// The backend of the shared path: the caller's, else this OS's.
-absl::StatusOr<MemoryBackend*> SharedBackend(const LoadOptions& options);
-
 // Decides the path for `elf`, read from a file whose window starts at
 // `window_start`, under `options`: the shared path whole, else (kAuto)
 // segment by segment when that maps anything, else the heap copy; an error

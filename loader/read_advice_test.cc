@@ -106,10 +106,14 @@ TEST_P(ReadAdviceTest, WarmFilesAreNotAdvisedAgain) {
   ASSERT_TRUE(LoadImage(path, options).ok());
   EXPECT_EQ(backend->advise_calls(), *cached ? 0 : ExpectedAdvice())
       << (*cached ? "cached" : "the system cannot tell");
+  // An open file (the C API's descriptor loads) is probed the same way.
+  uint64_t before = backend->advise_calls();
+  ASSERT_TRUE(LoadImage(*file, options).ok());
+  EXPECT_EQ(backend->advise_calls() - before, *cached ? 0 : ExpectedAdvice());
   // Headers read by the caller: the loader cannot tell, and advises.
   absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
   ASSERT_TRUE(elf.ok()) << elf.status();
-  const uint64_t before = backend->advise_calls();
+  before = backend->advise_calls();
   ASSERT_TRUE(LoadImage(*file, *std::move(elf), options).ok());
   EXPECT_EQ(backend->advise_calls() - before, ExpectedAdvice());
 }

@@ -7,8 +7,7 @@
 //
 // MODE is `single` (LoadImage per file, default options) or `arena` (the
 // same with one AddressArena for the process) or `batch` (LoadImages over
-// the whole corpus, then the release of every image) or `whole` (`arena`
-// with LoadOptions::map_whole_file, as Guile's own loader maps its files). Prints the number of
+// the whole corpus, then the release of every image). Prints the number of
 // files per pass on stdout; any failed load is an error (exit 1).
 #include <cstdio>
 #include <cstdlib>
@@ -60,15 +59,14 @@ bool BatchPass(const std::vector<std::string>& paths,
 int Main(int argc, char** argv) {
   int passes = 0;
   if (argc != 3 || !absl::SimpleAtoi(argv[1], &passes) || passes < 0) {
-    std::cerr << "usage: load_passes PASSES single|arena|batch|whole\n";
+    std::cerr << "usage: load_passes PASSES single|arena|batch\n";
     return 2;
   }
   const std::string mode = argv[2];
   const std::vector<std::string> paths = GuileThreeFiles();
   LoadOptions options;
   options.path = LoadOptions::PathChoice::kShared;
-  options.map_whole_file = mode == "whole";
-  if (mode == "arena" || mode == "batch" || mode == "whole") {
+  if (mode == "arena" || mode == "batch") {
     absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
     if (!host.ok()) {
       std::cerr << host.status() << "\n";
@@ -78,7 +76,7 @@ int Main(int argc, char** argv) {
   }
   for (int pass = 0; pass < passes; ++pass) {
     bool ok = false;
-    if (mode == "single" || mode == "arena" || mode == "whole") {
+    if (mode == "single" || mode == "arena") {
       ok = SinglePass(paths, options);
     } else if (mode == "batch") {
       ok = BatchPass(paths, options);

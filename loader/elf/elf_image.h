@@ -91,13 +91,6 @@ absl::StatusOr<ElfImage> ReadElfLayout(const File& file);
 // ReadElfImage, also saying whether the file's first bytes came from the
 // page cache (File::ReadAtIfCached): a file read or loaded recently.
 absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached);
-// ReadElfImage(file, was_cached) of a file whose bytes [0, file.size()) are
-// also at `mapped` (a read-only mapping of it): the first read is the page
-// cache probe, every other read a copy from `mapped`, so no call but the
-// probe reads the file.
-absl::StatusOr<ElfImage> ReadMappedElfImage(const File& file,
-                                            const uint8_t* mapped,
-                                            bool* was_cached);
 
 // Whether a dynamic tag's value is an address (d_ptr) rather than a number.
 bool IsAddressTag(int64_t tag);

@@ -3,7 +3,6 @@
 // docs/format.md. Every value read from the file is checked before use, with
 // the arithmetic in platform/checked.h; every error names the file, the field
 // and the value.
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -381,26 +380,6 @@ absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached) {
         if (!cached.ok()) return cached.status();
         *was_cached = *cached;
         return *cached ? absl::OkStatus() : file.ReadAt(offset, out);
-      });
-}
-
-absl::StatusOr<ElfImage> ReadMappedElfImage(const File& file,
-                                            const uint8_t* mapped,
-                                            bool* was_cached) {
-  *was_cached = false;
-  bool first = true;
-  return internal::ReadElfImageWith(
-      file.path(), file.size(),
-      [&](uint64_t offset, absl::Span<uint8_t> out) -> absl::Status {
-        if (std::exchange(first, false)) {
-          absl::StatusOr<bool> cached = file.ReadAtIfCached(offset, out);
-          if (!cached.ok()) return cached.status();
-          *was_cached = *cached;
-          if (*cached) return absl::OkStatus();
-        }
-        // The reader checked [offset, offset + out.size()) against the size.
-        if (!out.empty()) std::memcpy(out.data(), mapped + offset, out.size());
-        return absl::OkStatus();
       });
 }
 

@@ -4,10 +4,9 @@
 // (a) the syscall floor: open, fstat, one mmap of the whole file, mprotect of
 // each writable segment, munmap, close; and (b) Guile's own
 // load-thunk-from-file over the same files, timed inside Guile.
-// Three more lines hold against the floor LoadImage with one AddressArena
-// for the process, LoadImages over the whole corpus (then every image
-// released), and LoadImage with the arena and map_whole_file, which maps
-// what the floor maps and reads the headers from the mapping. Passes are interleaved and repeated; each line reports medians.
+// Two more lines hold against the floor LoadImage with one AddressArena for
+// the process, and LoadImages over the whole corpus (then every image
+// released). Passes are interleaved and repeated; each line reports medians.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -116,10 +115,9 @@ bool FloorPass(const std::vector<CorpusEntry>& corpus) {
   return true;
 }
 
-LoadOptions SharedPath(bool arena, bool whole_file = false) {
+LoadOptions SharedPath(bool arena) {
   LoadOptions options;
   options.path = LoadOptions::PathChoice::kShared;
-  options.map_whole_file = whole_file;
   if (arena) options.arena = AddressArena::Create(**HostMemoryBackend());
   return options;
 }
@@ -228,11 +226,9 @@ absl::Status WriteList(const std::vector<CorpusEntry>& corpus,
 int ProfileOnly(const std::string& which,
                 const std::vector<CorpusEntry>& corpus, int passes) {
   const LoadOptions arena = SharedPath(true);
-  const LoadOptions whole = SharedPath(true, true);
   for (int i = 0; i < passes; ++i) {
     const bool ok = which == "granule" ? GranulePass(corpus)
                     : which == "arena" ? GranulePass(corpus, arena)
-                    : which == "whole" ? GranulePass(corpus, whole)
                     : which == "batch" ? BatchPass(corpus)
                                        : FloorPass(corpus);
     if (!ok) return 1;
@@ -261,12 +257,12 @@ int Main(const char* argv0, const std::string& only) {
     corpus.push_back(*std::move(e));
   }
   if (only == "granule" || only == "floor" || only == "arena" ||
-      only == "batch" || only == "whole") {
+      only == "batch") {
     return ProfileOnly(only, corpus, 10);
   }
   if (!only.empty()) {
-    std::cerr << "corpus_bench: --only takes granule, arena, batch, whole or "
-                 "floor, not "
+    std::cerr << "corpus_bench: --only takes granule, arena, batch or floor, "
+                 "not "
               << only << "\n";
     return 1;
   }
@@ -305,10 +301,8 @@ int Main(const char* argv0, const std::string& only) {
                                      }),
                       guile_loads.end());
   }
-  PassTimes granule_all, floor_all, granule_subset, arena_all, batch_all,
-      whole_all;
+  PassTimes granule_all, floor_all, granule_subset, arena_all, batch_all;
   const LoadOptions arena = SharedPath(true);
-  const LoadOptions whole = SharedPath(true, true);
   for (int round = 0; round < kRounds; ++round) {
     auto granule = [&] { return GranulePass(corpus); };
     auto floor = [&] { return FloorPass(corpus); };
@@ -316,8 +310,7 @@ int Main(const char* argv0, const std::string& only) {
                         ? granule_all.Run(granule) && floor_all.Run(floor)
                         : floor_all.Run(floor) && granule_all.Run(granule);
     if (!ok || !arena_all.Run([&] { return GranulePass(corpus, arena); }) ||
-        !batch_all.Run([&] { return BatchPass(corpus); }) ||
-        !whole_all.Run([&] { return GranulePass(corpus, whole); })) {
+        !batch_all.Run([&] { return BatchPass(corpus); })) {
       return 1;
     }
     if (!guile) continue;
@@ -350,10 +343,7 @@ int Main(const char* argv0, const std::string& only) {
        {std::make_tuple("guile_corpus_arena_vs_floor", &arena_all,
                         "LoadImage with one AddressArena for the process"),
         std::make_tuple("guile_corpus_batch_vs_floor", &batch_all,
-                        "LoadImages of all files, then every image released"),
-        std::make_tuple("guile_corpus_whole_file_vs_floor", &whole_all,
-                        "LoadImage with the arena and map_whole_file (the "
-                        "floor's mapping): headers read from the mapping")}) {
+                        "LoadImages of all files, then every image released")}) {
     const double ms = Median(times->wall);
     PrintRow({3, name, ms, floor_ms, "ms", "<=1.2", ms <= 1.2 * floor_ms,
               "open+fstat+mmap+mprotect(RW)+munmap+close_loop",
