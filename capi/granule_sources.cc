@@ -86,7 +86,7 @@ granule_status granule_load_fd(int fd, const char* name,
     const std::string file_name =
         name != nullptr ? std::string(name) : absl::StrCat("fd ", fd);
     absl::StatusOr<granule::File> file =
-        granule::File::DuplicateDescriptor(fd, file_name);
+        granule::File::ForDescriptor(fd, file_name);
     if (!file.ok()) return file.status();
     return granule::capi::LoadFromFile(*file, *load_options, image);
   });
@@ -107,7 +107,7 @@ granule_status granule_load_fd_range(int fd, const char* name, uint64_t offset,
         name != nullptr ? std::string(name)
                         : absl::StrCat("fd ", fd, " at offset ", offset);
     absl::StatusOr<granule::File> file =
-        granule::File::DuplicateDescriptor(fd, file_name);
+        granule::File::ForDescriptor(fd, file_name);
     if (!file.ok()) return file.status();
     if (absl::Status s = file->RestrictToWindow(offset, length); !s.ok()) {
       return s;

@@ -26,6 +26,7 @@ absl::StatusOr<File> File::OpenForReading(const std::string& path) {
 File::File(File&& other) noexcept
     : path_(std::move(other.path_)),
       handle_(std::exchange(other.handle_, internal::kNoFileHandle)),
+      owns_handle_(other.owns_handle_),
       size_(other.size_),
       window_start_(other.window_start_),
       memory_(other.memory_) {}
@@ -35,6 +36,7 @@ File& File::operator=(File&& other) noexcept {
     Close();
     path_ = std::move(other.path_);
     handle_ = std::exchange(other.handle_, internal::kNoFileHandle);
+    owns_handle_ = other.owns_handle_;
     size_ = other.size_;
     window_start_ = other.window_start_;
     memory_ = other.memory_;
@@ -45,7 +47,9 @@ File& File::operator=(File&& other) noexcept {
 File::~File() { Close(); }
 
 void File::Close() {
-  if (handle_ != internal::kNoFileHandle) internal::CloseFile(handle_);
+  if (handle_ != internal::kNoFileHandle && owns_handle_) {
+    internal::CloseFile(handle_);
+  }
   handle_ = internal::kNoFileHandle;
 }
 

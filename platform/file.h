@@ -17,12 +17,14 @@ class File {
  public:
   // Opens a regular file read-only. Errors name the path and the OS error.
   static absl::StatusOr<File> OpenForReading(const std::string& path);
-  // A File over a duplicate of the caller's open descriptor `fd` (a C
-  // runtime fd on Windows), called `name` in errors. The caller's descriptor
-  // and its file position are untouched and stay the caller's; the duplicate
-  // closes with this File. Errors name `name`, the fd and the OS error.
-  static absl::StatusOr<File> DuplicateDescriptor(int fd,
-                                                  const std::string& name);
+  // A File over the caller's open descriptor `fd` (a C runtime fd on
+  // Windows), called `name` in errors, which the caller keeps open while
+  // the File lives. The descriptor and its file position stay the caller's:
+  // on POSIX the File reads the descriptor itself with pread, which moves no
+  // position, and never closes it; on Windows, where a read at an offset
+  // moves the position, it reads a handle of its own, closed with it.
+  // Errors name `name`, the fd and the OS error.
+  static absl::StatusOr<File> ForDescriptor(int fd, const std::string& name);
 
   File(File&& other) noexcept;
   File& operator=(File&& other) noexcept;
@@ -75,6 +77,7 @@ class File {
 
   std::string path_;
   intptr_t handle_;
+  bool owns_handle_ = true;
   uint64_t size_;
   uint64_t window_start_ = 0;
   const uint8_t* memory_ = nullptr;

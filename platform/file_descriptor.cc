@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // File over a caller's descriptor or memory, and windows of a file: the
-// OS-neutral half. The duplicate is taken in file_descriptor_posix.cc and
+// OS-neutral half. The handle comes from file_descriptor_posix.cc and
 // file_descriptor_windows.cc.
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
@@ -9,13 +9,20 @@
 
 namespace granule {
 
-absl::StatusOr<File> File::DuplicateDescriptor(int fd,
-                                               const std::string& name) {
-  absl::StatusOr<intptr_t> handle = internal::DuplicateForReading(fd, name);
+absl::StatusOr<File> File::ForDescriptor(int fd, const std::string& name) {
+  absl::StatusOr<internal::DescriptorHandle> handle =
+      internal::HandleForDescriptor(fd, name);
   if (!handle.ok()) return handle.status();
-  File file(name, *handle, 0);  // Owns the duplicate from here on.
-  absl::StatusOr<uint64_t> size = internal::RegularFileSize(*handle, name);
-  if (!size.ok()) return size.status();
+  File file(name, handle->handle, 0);
+  file.owns_handle_ = handle->owned;  // Closed from here on if owned.
+  absl::StatusOr<uint64_t> size =
+      internal::RegularFileSize(handle->handle, name);
+  if (!size.ok()) {
+    // The first call on the caller's descriptor: say which one it was.
+    return absl::Status(size.status().code(),
+                        absl::StrFormat("fd %d: %s", fd,
+                                        size.status().message()));
+  }
   file.size_ = *size;
   return file;
 }

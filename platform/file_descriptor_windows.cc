@@ -14,7 +14,8 @@
 
 namespace granule::internal {
 
-absl::StatusOr<intptr_t> DuplicateForReading(int fd, const std::string& name) {
+absl::StatusOr<DescriptorHandle> HandleForDescriptor(int fd,
+                                                     const std::string& name) {
   if (fd < 0) {
     return absl::InvalidArgumentError(
         absl::StrFormat("'%s': fd %d is not a file descriptor", name, fd));
@@ -44,7 +45,7 @@ absl::StatusOr<intptr_t> DuplicateForReading(int fd, const std::string& name) {
         GetLastError(),
         absl::StrFormat("ReOpenFile('%s', fd %d, GENERIC_READ)", name, fd));
   }
-  return reinterpret_cast<intptr_t>(own);
+  return DescriptorHandle{reinterpret_cast<intptr_t>(own), /*owned=*/true};
 }
 
 }  // namespace granule::internal

@@ -28,9 +28,14 @@ absl::StatusOr<uint64_t> RegularFileSize(intptr_t handle,
 
 void CloseFile(intptr_t handle);
 
-// A handle of its own on the file behind the caller's descriptor `fd`, which
-// must be open for reading (file_descriptor_posix.cc, _windows.cc).
-absl::StatusOr<intptr_t> DuplicateForReading(int fd, const std::string& name);
+// The handle a File over the caller's descriptor `fd` reads through, and
+// whether the File owns (closes) it (file_descriptor_posix.cc, _windows.cc).
+struct DescriptorHandle {
+  intptr_t handle;
+  bool owned;
+};
+absl::StatusOr<DescriptorHandle> HandleForDescriptor(int fd,
+                                                     const std::string& name);
 
 // Reads all of `out` at `offset`, which the caller has checked lies inside
 // the size the file had when opened; FileShrankError if it ends sooner.

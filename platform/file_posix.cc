@@ -41,6 +41,26 @@ void CloseFile(intptr_t handle) {
   close(static_cast<int>(handle));
 }
 
+namespace {
+
+// A failed read, as a Status. EBADF on a descriptor the caller opened for
+// writing only (File::ForDescriptor borrows it unchecked) is said so: the
+// check costs a call only when the read has failed.
+absl::Status ReadError(intptr_t handle, int error, const std::string& what) {
+  if (error == EBADF) {
+    const int flags = fcntl(static_cast<int>(handle), F_GETFL);
+    if (flags >= 0 && (flags & O_ACCMODE) == O_WRONLY) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: fd %d is open for writing only (O_WRONLY); it must be "
+          "readable",
+          what, handle));
+    }
+  }
+  return absl::ErrnoToStatus(error, what);
+}
+
+}  // namespace
+
 absl::Status ReadFileAt(intptr_t handle, const std::string& path,
                         uint64_t offset, absl::Span<uint8_t> out) {
   size_t done = 0;
@@ -49,9 +69,10 @@ absl::Status ReadFileAt(intptr_t handle, const std::string& path,
                       out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return absl::ErrnoToStatus(
-          errno, absl::StrFormat("pread('%s', %u bytes at offset %u) failed",
-                                 path, out.size() - done, offset + done));
+      return ReadError(handle, errno,
+                       absl::StrFormat("pread('%s', %u bytes at offset %u) "
+                                       "failed",
+                                       path, out.size() - done, offset + done));
     }
     if (n == 0) return FileShrankError(path, offset + done, out.size(), offset);
     done += static_cast<size_t>(n);
@@ -75,10 +96,10 @@ absl::StatusOr<bool> ReadCachedFileAt(intptr_t handle, const std::string& path,
   if (n >= 0 && static_cast<size_t>(n) == out.size()) return true;
   if (n < 0 && errno != EAGAIN && errno != EOPNOTSUPP && errno != ENOSYS &&
       errno != EINVAL) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrFormat("preadv2('%s', %u bytes at offset %u, nowait) "
-                               "failed",
-                               path, out.size(), offset));
+    return ReadError(handle, errno,
+                     absl::StrFormat("preadv2('%s', %u bytes at offset %u, "
+                                     "nowait) failed",
+                                     path, out.size(), offset));
   }
 #else
   (void)handle, (void)path, (void)offset, (void)out;
