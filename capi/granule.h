@@ -241,10 +241,11 @@ granule_status granule_load(const char* path,
 /* granule_load for a file the caller has open for reading: `fd` is a POSIX
  * descriptor (a C runtime descriptor from _open or _fileno on Windows).
  * `name` is what errors and granule_image_file() report; NULL means
- * "fd N". The fd stays the caller's: granule reads it with pread (its file
- * position does not move) through a duplicate it takes for the load
- * (F_DUPFD_CLOEXEC; ReOpenFile on Windows) and closes before returning,
- * so no descriptor of granule's outlives the call. A shared-path mapping
+ * "fd N". The fd stays the caller's, open during the call: granule reads
+ * it with pread (its file position does not move) and never closes it; on
+ * Windows, where a read at an offset moves the position, it reads a handle
+ * of its own (ReOpenFile), closed before returning. No descriptor or handle
+ * of granule's outlives the call. A shared-path mapping
  * keeps the file's pages reachable on its own: the caller may close fd
  * right after the call. Errors: a negative, closed or write-only fd, or one
  * that is not a regular file, is INVALID_ARGUMENT (or the OS's code) naming
