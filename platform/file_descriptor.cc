@@ -6,17 +6,18 @@
 #include "absl/strings/str_format.h"
 #include "platform/file.h"
 #include "platform/file_os.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 
 absl::StatusOr<File> File::DuplicateDescriptor(int fd,
                                                const std::string& name) {
-  absl::StatusOr<intptr_t> handle = internal::DuplicateForReading(fd, name);
-  if (!handle.ok()) return handle.status();
-  File file(name, *handle, 0);  // Owns the duplicate from here on.
-  absl::StatusOr<uint64_t> size = internal::RegularFileSize(*handle, name);
-  if (!size.ok()) return size.status();
-  file.size_ = *size;
+  GRANULE_ASSIGN_OR_RETURN(intptr_t handle,
+                           internal::DuplicateForReading(fd, name));
+  File file(name, handle, 0);  // Owns the duplicate from here on.
+  GRANULE_ASSIGN_OR_RETURN(uint64_t size,
+                           internal::RegularFileSize(handle, name));
+  file.size_ = size;
   return file;
 }
 
