@@ -12,6 +12,7 @@
 #include "capi/granule.h"
 #include "loader/image_batch.h"
 #include "loader/loaded_image.h"
+#include "platform/status_macros.h"
 
 namespace granule::capi {
 namespace {
@@ -71,12 +72,11 @@ granule_status granule_load_many(const char* const* paths, size_t count,
     if (paths[i] == nullptr) return NullArgument(function, "paths[i]");
   }
   return granule::capi::Guard(function, [&]() -> absl::Status {
-    absl::StatusOr<granule::LoadOptions> load_options =
-        granule::capi::ToLoadOptions(function, options);
-    if (!load_options.ok()) return load_options.status();
+    GRANULE_ASSIGN_OR_RETURN(granule::LoadOptions load_options,
+                             granule::capi::ToLoadOptions(function, options));
     const std::vector<std::string> files(paths, paths + count);
-    return granule::capi::TakeResults(
-        granule::LoadImages(files, *load_options), images, statuses);
+    return granule::capi::TakeResults(granule::LoadImages(files, load_options),
+                                      images, statuses);
   });
 }
 

@@ -10,6 +10,7 @@
 #include "capi/granule.h"
 #include "loader/writer/image_writer.h"
 #include "platform/page_geometry.h"
+#include "platform/status_macros.h"
 
 struct granule_builder {
   granule::ImageSpec spec;
@@ -68,13 +69,9 @@ absl::Status AddSection(const char* function, granule_builder* builder,
                         const char* name, granule_access access,
                         const void* bytes, uint64_t size, uint64_t alignment,
                         bool zero_filled) {
-  if (absl::Status s = CheckName(function, "name", name); !s.ok()) return s;
-  if (absl::Status s = CheckNewName(function, *builder, name); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckAlignment(function, name, alignment); !s.ok()) {
-    return s;
-  }
+  GRANULE_RETURN_IF_ERROR(CheckName(function, "name", name));
+  GRANULE_RETURN_IF_ERROR(CheckNewName(function, *builder, name));
+  GRANULE_RETURN_IF_ERROR(CheckAlignment(function, name, alignment));
   SectionSpec section;
   switch (access) {
     case GRANULE_ACCESS_R:

@@ -15,6 +15,7 @@
 #include "loader/image_registry.h"
 #include "loader/loaded_image.h"
 #include "platform/memory/in_place_backend.h"
+#include "platform/status_macros.h"
 
 namespace granule::capi {
 namespace {
@@ -162,13 +163,11 @@ granule_status granule_load(const char* path,
   *image = nullptr;
   if (path == nullptr) return NullArgument(function, "path");
   return Guard(function, [&]() -> absl::Status {
-    absl::StatusOr<granule::LoadOptions> load_options =
-        granule::capi::ToLoadOptions(function, options);
-    if (!load_options.ok()) return load_options.status();
-    absl::StatusOr<std::unique_ptr<granule::LoadedImage>> loaded =
-        granule::LoadImage(path, *load_options);
-    if (!loaded.ok()) return loaded.status();
-    *image = reinterpret_cast<granule_image*>(loaded->release());
+    GRANULE_ASSIGN_OR_RETURN(granule::LoadOptions load_options,
+                             granule::capi::ToLoadOptions(function, options));
+    GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<granule::LoadedImage> loaded,
+                             granule::LoadImage(path, load_options));
+    *image = reinterpret_cast<granule_image*>(loaded.release());
     return absl::OkStatus();
   });
 }
@@ -306,10 +305,10 @@ granule_status granule_image_section(const granule_image* image,
   if (image == nullptr) return NullArgument(function, "image");
   if (name == nullptr) return NullArgument(function, "name");
   return Guard(function, [&]() -> absl::Status {
-    auto bytes = granule::capi::SectionInPlace(Image(image), name);
-    if (!bytes.ok()) return bytes.status();
-    if (data != nullptr) *data = bytes->data();
-    if (size != nullptr) *size = bytes->size();
+    GRANULE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> bytes,
+                             granule::capi::SectionInPlace(Image(image), name));
+    if (data != nullptr) *data = bytes.data();
+    if (size != nullptr) *size = bytes.size();
     return absl::OkStatus();
   });
 }

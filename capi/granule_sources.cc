@@ -16,16 +16,16 @@
 #include "loader/loaded_image.h"
 #include "platform/file.h"
 #include "platform/memory/in_place_backend.h"
+#include "platform/status_macros.h"
 
 namespace granule::capi {
 namespace {
 
 absl::Status LoadFromFile(const File& file, const LoadOptions& options,
                           granule_image** image) {
-  absl::StatusOr<std::unique_ptr<LoadedImage>> loaded =
-      LoadImage(file, options);
-  if (!loaded.ok()) return loaded.status();
-  *image = reinterpret_cast<granule_image*>(loaded->release());
+  GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<LoadedImage> loaded,
+                           LoadImage(file, options));
+  *image = reinterpret_cast<granule_image*>(loaded.release());
   return absl::OkStatus();
 }
 
@@ -80,15 +80,13 @@ granule_status granule_load_fd(int fd, const char* name,
   if (image == nullptr) return NullArgument(function, "image");
   *image = nullptr;
   return Guard(function, [&]() -> absl::Status {
-    absl::StatusOr<granule::LoadOptions> load_options =
-        granule::capi::ToLoadOptions(function, options);
-    if (!load_options.ok()) return load_options.status();
+    GRANULE_ASSIGN_OR_RETURN(granule::LoadOptions load_options,
+                             granule::capi::ToLoadOptions(function, options));
     const std::string file_name =
         name != nullptr ? std::string(name) : absl::StrCat("fd ", fd);
-    absl::StatusOr<granule::File> file =
-        granule::File::ForDescriptor(fd, file_name);
-    if (!file.ok()) return file.status();
-    return granule::capi::LoadFromFile(*file, *load_options, image);
+    GRANULE_ASSIGN_OR_RETURN(granule::File file,
+                             granule::File::ForDescriptor(fd, file_name));
+    return granule::capi::LoadFromFile(file, load_options, image);
   });
 }
 
@@ -100,19 +98,15 @@ granule_status granule_load_fd_range(int fd, const char* name, uint64_t offset,
   if (image == nullptr) return NullArgument(function, "image");
   *image = nullptr;
   return Guard(function, [&]() -> absl::Status {
-    absl::StatusOr<granule::LoadOptions> load_options =
-        granule::capi::ToLoadOptions(function, options);
-    if (!load_options.ok()) return load_options.status();
+    GRANULE_ASSIGN_OR_RETURN(granule::LoadOptions load_options,
+                             granule::capi::ToLoadOptions(function, options));
     const std::string file_name =
         name != nullptr ? std::string(name)
                         : absl::StrCat("fd ", fd, " at offset ", offset);
-    absl::StatusOr<granule::File> file =
-        granule::File::ForDescriptor(fd, file_name);
-    if (!file.ok()) return file.status();
-    if (absl::Status s = file->RestrictToWindow(offset, length); !s.ok()) {
-      return s;
-    }
-    return granule::capi::LoadFromFile(*file, *load_options, image);
+    GRANULE_ASSIGN_OR_RETURN(granule::File file,
+                             granule::File::ForDescriptor(fd, file_name));
+    GRANULE_RETURN_IF_ERROR(file.RestrictToWindow(offset, length));
+    return granule::capi::LoadFromFile(file, load_options, image);
   });
 }
 
@@ -125,14 +119,13 @@ granule_status granule_load_memory(const void* data, uint64_t size,
   *image = nullptr;
   if (data == nullptr) return NullArgument(function, "data");
   return Guard(function, [&]() -> absl::Status {
-    absl::StatusOr<granule::LoadOptions> load_options =
-        granule::capi::ToLoadOptions(function, options);
-    if (!load_options.ok()) return load_options.status();
+    GRANULE_ASSIGN_OR_RETURN(granule::LoadOptions load_options,
+                             granule::capi::ToLoadOptions(function, options));
     // No file to map: the shared path's layout and protections over copied
     // bytes, or the heap copy.
-    load_options->copy_file_bytes = true;
+    load_options.copy_file_bytes = true;
     const granule::File file = granule::capi::MemoryFile(name, data, size);
-    return granule::capi::LoadFromFile(file, *load_options, image);
+    return granule::capi::LoadFromFile(file, load_options, image);
   });
 }
 
@@ -145,27 +138,23 @@ granule_status granule_load_memory_in_place(void* data, uint64_t size,
   *image = nullptr;
   if (data == nullptr) return NullArgument(function, "data");
   return Guard(function, [&]() -> absl::Status {
-    absl::StatusOr<granule::LoadOptions> load_options =
-        granule::capi::ToLoadOptions(function, options);
-    if (!load_options.ok()) return load_options.status();
+    GRANULE_ASSIGN_OR_RETURN(granule::LoadOptions load_options,
+                             granule::capi::ToLoadOptions(function, options));
     const granule::File file = granule::capi::MemoryFile(name, data, size);
-    absl::StatusOr<granule::ElfImage> elf = granule::ReadElfImage(file);
-    if (!elf.ok()) return elf.status();
-    if (absl::Status s =
-            granule::capi::CheckInPlace(*elf, data, size, *load_options);
-        !s.ok()) {
-      return s;
-    }
+    GRANULE_ASSIGN_OR_RETURN(granule::ElfImage elf,
+                             granule::ReadElfImage(file));
+    GRANULE_RETURN_IF_ERROR(
+        granule::capi::CheckInPlace(elf, data, size, load_options));
     auto backend = std::make_shared<granule::InPlaceBackend>(
         static_cast<uint8_t*>(data), size,
-        load_options->map_whole_file ? 0 : elf->load_start());
-    load_options->path = granule::LoadOptions::PathChoice::kMalloc;
-    load_options->malloc_backend = backend.get();
-    load_options->owned_backend = std::move(backend);
-    absl::StatusOr<std::unique_ptr<granule::LoadedImage>> loaded =
-        granule::LoadImage(file, *std::move(elf), *load_options);
-    if (!loaded.ok()) return loaded.status();
-    *image = reinterpret_cast<granule_image*>(loaded->release());
+        load_options.map_whole_file ? 0 : elf.load_start());
+    load_options.path = granule::LoadOptions::PathChoice::kMalloc;
+    load_options.malloc_backend = backend.get();
+    load_options.owned_backend = std::move(backend);
+    GRANULE_ASSIGN_OR_RETURN(
+        std::unique_ptr<granule::LoadedImage> loaded,
+        granule::LoadImage(file, std::move(elf), load_options));
+    *image = reinterpret_cast<granule_image*>(loaded.release());
     return absl::OkStatus();
   });
 }

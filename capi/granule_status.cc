@@ -7,6 +7,7 @@
 #include "capi/capi_internal.h"
 #include "capi/granule.h"
 #include "platform/page_geometry.h"
+#include "platform/status_macros.h"
 
 namespace granule::capi {
 namespace {
@@ -81,12 +82,11 @@ granule_status granule_page_geometry(uint64_t* page_size,
                                      uint64_t* allocation_granularity) {
   const char* const function = __func__;
   return Guard(function, [&]() -> absl::Status {
-    absl::StatusOr<granule::PageGeometry> geometry =
-        granule::HostPageGeometry();
-    if (!geometry.ok()) return geometry.status();
-    if (page_size != nullptr) *page_size = geometry->page_size();
+    GRANULE_ASSIGN_OR_RETURN(granule::PageGeometry geometry,
+                             granule::HostPageGeometry());
+    if (page_size != nullptr) *page_size = geometry.page_size();
     if (allocation_granularity != nullptr) {
-      *allocation_granularity = geometry->allocation_granularity();
+      *allocation_granularity = geometry.allocation_granularity();
     }
     return absl::OkStatus();
   });

@@ -10,6 +10,7 @@
 #include "cli/demo_facts.h"
 #include "cli/demo_image.h"
 #include "cli/json.h"
+#include "platform/status_macros.h"
 
 namespace granule::cli {
 namespace {
@@ -164,9 +165,8 @@ std::string DemoJson(const DemoFacts& f) {
 
 absl::StatusOr<std::string> DemoReport(const std::string& scratch_parent,
                                        bool json) {
-  absl::StatusOr<DemoFacts> facts = GatherDemoFacts(scratch_parent);
-  if (!facts.ok()) return facts.status();
-  return json ? DemoJson(*facts) : DemoText(*facts);
+  GRANULE_ASSIGN_OR_RETURN(DemoFacts facts, GatherDemoFacts(scratch_parent));
+  return json ? DemoJson(facts) : DemoText(facts);
 }
 
 CommandResult RunDemo(const std::vector<std::string>& args, bool json) {

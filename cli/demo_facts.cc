@@ -11,6 +11,7 @@
 #include "cli/demo_image.h"
 #include "cli/platform_report.h"
 #include "platform/memory/simulated_backend.h"
+#include "platform/status_macros.h"
 
 namespace granule::cli {
 namespace {
@@ -34,29 +35,28 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> Load(
 // the first byte of its target section.
 absl::StatusOr<std::vector<PointerFact>> FollowPointers(
     const LoadedImage& image) {
-  absl::StatusOr<absl::Span<const uint8_t>> data = image.SectionBytes(".data");
-  if (!data.ok()) return data.status();
+  GRANULE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> data,
+                           image.SectionBytes(".data"));
   const ElfVariant variant = image.elf().variant;
   const int word = variant.word_size();
   std::vector<PointerFact> facts;
   for (const char* target : {".rodata", ".text"}) {
-    absl::StatusOr<absl::Span<const uint8_t>> bytes =
-        image.SectionBytes(target);
-    if (!bytes.ok()) return bytes.status();
+    GRANULE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> bytes,
+                             image.SectionBytes(target));
     const uint64_t offset = facts.size() * word;
     const uint64_t value =
-        LoadUnsigned(data->data() + offset, word, variant.big_endian);
-    if (value != reinterpret_cast<uintptr_t>(bytes->data())) {
+        LoadUnsigned(data.data() + offset, word, variant.big_endian);
+    if (value != reinterpret_cast<uintptr_t>(bytes.data())) {
       return absl::DataLossError(absl::StrFormat(
           "%s: .data+%d holds 0x%x after relocation, but %s is at %p",
-          image.elf().path, offset, value, target, bytes->data()));
+          image.elf().path, offset, value, target, bytes.data()));
     }
     // The point of the demo: follow the relocated word itself.
     const auto* followed = reinterpret_cast<const char*>(value);
     std::string seen =
         target == std::string(".rodata")
             ? absl::StrCat(
-                  "\"", std::string(followed, strnlen(followed, bytes->size())),
+                  "\"", std::string(followed, strnlen(followed, bytes.size())),
                   "\"")
             : absl::StrFormat("%02x %02x %02x", uint8_t(followed[0]),
                               uint8_t(followed[1]), uint8_t(followed[2]));
@@ -95,78 +95,63 @@ absl::StatusOr<std::vector<SegmentAgreement>> Compare(const LoadedImage& a,
 absl::StatusOr<LoadOutcome> Simulate(const SimulatedMachine& machine,
                                      const std::string& path) {
   std::unique_ptr<SimulatedBackend> simulated = MakeSimulatedBackend(machine);
-  absl::StatusOr<std::unique_ptr<LoadedImage>> image = Load(
-      path, LoadOptions::PathChoice::kAuto, std::nullopt, simulated.get());
-  if (!image.ok()) return image.status();
-  return LoadOutcome{(*image)->path(), (*image)->verdict().route,
-                     (*image)->reason()};
+  GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<LoadedImage> image,
+                           Load(path, LoadOptions::PathChoice::kAuto,
+                                std::nullopt, simulated.get()));
+  return LoadOutcome{image->path(), image->verdict().route, image->reason()};
 }
 
 absl::Status LoadOnThisMachine(const std::string& path, DemoFacts& facts) {
   using Choice = LoadOptions::PathChoice;
-  absl::StatusOr<std::unique_ptr<LoadedImage>> shared =
-      Load(path, Choice::kAuto);
-  if (!shared.ok()) return shared.status();
-  absl::StatusOr<std::unique_ptr<LoadedImage>> malloc =
-      Load(path, Choice::kMalloc);
-  if (!malloc.ok()) return malloc.status();
-  absl::StatusOr<std::vector<PointerFact>> pointers = FollowPointers(**shared);
-  if (!pointers.ok()) return pointers.status();
-  facts.pointers = *std::move(pointers);
-  if (absl::Status s = FollowPointers(**malloc).status(); !s.ok()) return s;
-  TouchEverySegment(**shared);
-  absl::StatusOr<ImageReport> shared_report = DescribeImage(**shared);
-  if (!shared_report.ok()) return shared_report.status();
-  absl::StatusOr<ImageReport> malloc_report = DescribeImage(**malloc);
-  if (!malloc_report.ok()) return malloc_report.status();
-  facts.shared = *std::move(shared_report);
-  facts.malloc = *std::move(malloc_report);
+  GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<LoadedImage> shared,
+                           Load(path, Choice::kAuto));
+  GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<LoadedImage> malloc,
+                           Load(path, Choice::kMalloc));
+  GRANULE_ASSIGN_OR_RETURN(std::vector<PointerFact> pointers,
+                           FollowPointers(*shared));
+  facts.pointers = std::move(pointers);
+  GRANULE_RETURN_IF_ERROR(FollowPointers(*malloc).status());
+  TouchEverySegment(*shared);
+  GRANULE_ASSIGN_OR_RETURN(ImageReport shared_report, DescribeImage(*shared));
+  GRANULE_ASSIGN_OR_RETURN(ImageReport malloc_report, DescribeImage(*malloc));
+  facts.shared = std::move(shared_report);
+  facts.malloc = std::move(malloc_report);
 
-  absl::StatusOr<std::unique_ptr<LoadedImage>> a =
-      Load(path, Choice::kAuto, kComparisonBase);
-  if (!a.ok()) return a.status();
-  absl::StatusOr<std::unique_ptr<LoadedImage>> b =
-      Load(path, Choice::kMalloc, kComparisonBase);
-  if (!b.ok()) return b.status();
-  absl::StatusOr<std::vector<SegmentAgreement>> agreement = Compare(**a, **b);
-  if (!agreement.ok()) return agreement.status();
-  facts.compared[0] = (*a)->path();
-  facts.compared[1] = (*b)->path();
-  facts.agreement = *std::move(agreement);
+  GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<LoadedImage> a,
+                           Load(path, Choice::kAuto, kComparisonBase));
+  GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<LoadedImage> b,
+                           Load(path, Choice::kMalloc, kComparisonBase));
+  GRANULE_ASSIGN_OR_RETURN(std::vector<SegmentAgreement> agreement,
+                           Compare(*a, *b));
+  facts.compared[0] = a->path();
+  facts.compared[1] = b->path();
+  facts.agreement = std::move(agreement);
   return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<DemoFacts> GatherDemoFacts(const std::string& scratch_parent) {
-  absl::StatusOr<ScratchDirectory> scratch =
-      ScratchDirectory::Create(scratch_parent);
-  if (!scratch.ok()) return scratch.status();
-  const std::string image_64k = scratch->File("sample-64k.go");
-  const std::string image_4k = scratch->File("sample-4k.go");
-  if (absl::Status s = WriteImage(DemoImageSpec(64 * kKiB), image_64k);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = WriteImage(DemoImageSpec(4 * kKiB), image_4k); !s.ok()) {
-    return s;
-  }
+  GRANULE_ASSIGN_OR_RETURN(ScratchDirectory scratch,
+                           ScratchDirectory::Create(scratch_parent));
+  const std::string image_64k = scratch.File("sample-64k.go");
+  const std::string image_4k = scratch.File("sample-4k.go");
+  GRANULE_RETURN_IF_ERROR(WriteImage(DemoImageSpec(64 * kKiB), image_64k));
+  GRANULE_RETURN_IF_ERROR(WriteImage(DemoImageSpec(4 * kKiB), image_4k));
   DemoFacts facts;
-  if (absl::Status s = LoadOnThisMachine(image_64k, facts); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(LoadOnThisMachine(image_64k, facts));
   for (const SimulatedMachine& machine : SimulatedMachines()) {
     if (!machine.granule_runs_this_view) continue;
-    absl::StatusOr<LoadOutcome> aligned_64k = Simulate(machine, image_64k);
-    if (!aligned_64k.ok()) return aligned_64k.status();
-    absl::StatusOr<LoadOutcome> aligned_4k = Simulate(machine, image_4k);
-    if (!aligned_4k.ok()) return aligned_4k.status();
-    facts.machines.push_back({&machine, *aligned_64k, *aligned_4k});
+    GRANULE_ASSIGN_OR_RETURN(LoadOutcome aligned_64k,
+                             Simulate(machine, image_64k));
+    GRANULE_ASSIGN_OR_RETURN(LoadOutcome aligned_4k,
+                             Simulate(machine, image_4k));
+    facts.machines.push_back({&machine, aligned_64k, aligned_4k});
   }
-  absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
-  if (!host.ok()) return host.status();
-  facts.platform_text =
-      PlatformReport((*host)->geometry(), (*host)->traits(), false);
+  GRANULE_ASSIGN_OR_RETURN(MemoryBackend* host, HostMemoryBackend());
+  facts.platform_text = PlatformReport(host->geometry(), host->traits(), false);
   facts.platform_json = std::string(absl::StripSuffix(
-      PlatformReport((*host)->geometry(), (*host)->traits(), true), "\n"));
+      PlatformReport(host->geometry(), host->traits(), true), "\n"));
   return facts;
 }
 

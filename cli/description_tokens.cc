@@ -12,6 +12,7 @@
 #include "loader/elf/elf_format.h"
 #include "loader/elf/elf_image.h"
 #include "loader/elf/relocation_types.h"
+#include "platform/status_macros.h"
 
 namespace granule::cli {
 namespace {
@@ -66,9 +67,8 @@ absl::StatusOr<size_t> QuotedToken(absl::string_view line, size_t start,
   size_t at = start + 1;
   while (at < line.size() && line[at] != '"') {
     if (line[at] == '\\') {
-      absl::StatusOr<size_t> next = Escape(line, at + 1, token.text);
-      if (!next.ok()) return next.status();
-      at = *next;
+      GRANULE_ASSIGN_OR_RETURN(size_t next, Escape(line, at + 1, token.text));
+      at = next;
     } else {
       token.text += line[at++];
     }
@@ -99,9 +99,8 @@ absl::StatusOr<std::vector<Token>> TokenizeLine(absl::string_view line) {
     if (line[at] == '#') break;
     Token token;
     if (line[at] == '"') {
-      absl::StatusOr<size_t> next = QuotedToken(line, at, token);
-      if (!next.ok()) return next.status();
-      at = *next;
+      GRANULE_ASSIGN_OR_RETURN(size_t next, QuotedToken(line, at, token));
+      at = next;
     } else {
       while (at < line.size() && !absl::ascii_isspace(line[at]) &&
              line[at] != '#') {

@@ -12,6 +12,7 @@
 #include "cli/report_json.h"
 #include "cli/visible_text.h"
 #include "loader/elf/elf_format.h"
+#include "platform/status_macros.h"
 
 namespace granule::cli {
 namespace {
@@ -173,10 +174,9 @@ absl::StatusOr<ImageReport> DescribeImage(const LoadedImage& image) {
   report.file_bytes_copied = image.file_bytes_copied();
   report.relocations_applied = image.relocations_applied();
   for (const LoadedImage::LoadedSegment& segment : image.segments()) {
-    absl::StatusOr<SegmentReport> described =
-        DescribeSegment(image, segment, enforced);
-    if (!described.ok()) return described.status();
-    report.segments.push_back(*std::move(described));
+    GRANULE_ASSIGN_OR_RETURN(SegmentReport described,
+                             DescribeSegment(image, segment, enforced));
+    report.segments.push_back(std::move(described));
   }
   for (const LoadedImage::ResolvedEntry& entry : image.dynamic()) {
     report.dynamic.push_back(DescribeEntry(entry));

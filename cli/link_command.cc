@@ -9,6 +9,7 @@
 #include "cli/visible_text.h"
 #include "loader/writer/image_writer.h"
 #include "platform/file.h"
+#include "platform/status_macros.h"
 
 namespace granule::cli {
 namespace {
@@ -31,17 +32,15 @@ std::string Counted(size_t count, const char* singular, const char* plural) {
 }  // namespace
 
 absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  absl::StatusOr<File> file = File::OpenForReading(path);
-  if (!file.ok()) return file.status();
-  if (file->size() > kMaxDescriptionBytes) {
+  GRANULE_ASSIGN_OR_RETURN(File file, File::OpenForReading(path));
+  if (file.size() > kMaxDescriptionBytes) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: %u bytes is too large for a description (at most %u)", path,
-        file->size(), kMaxDescriptionBytes));
+        file.size(), kMaxDescriptionBytes));
   }
-  std::string text(file->size(), '\0');
-  absl::Status read = file->ReadAt(
-      0, absl::MakeSpan(reinterpret_cast<uint8_t*>(text.data()), text.size()));
-  if (!read.ok()) return read;
+  std::string text(file.size(), '\0');
+  GRANULE_RETURN_IF_ERROR(file.ReadAt(
+      0, absl::MakeSpan(reinterpret_cast<uint8_t*>(text.data()), text.size())));
   return text;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "cli/description_tokens.h"
 #include "platform/page_geometry.h"
+#include "platform/status_macros.h"
 
 namespace granule::cli {
 namespace {
@@ -157,10 +158,7 @@ absl::Status Parser::Header(const std::vector<Token>& tokens) {
         "relocations, alignment, osabi, section, reloc or dynamic)",
         keyword);
   }
-  if (absl::Status s = Expect(tokens, 2, absl::StrCat(keyword, " VALUE"));
-      !s.ok()) {
-    return s;
-  }
+  GRANULE_RETURN_IF_ERROR(Expect(tokens, 2, absl::StrCat(keyword, " VALUE")));
   auto [earlier, first] = header_lines_.emplace(keyword, line_);
   if (!first) {
     return Error("'%s' already given on line %d", keyword, earlier->second);
@@ -214,16 +212,16 @@ absl::Status Parser::Section(const std::vector<Token>& tokens) {
   size_t at = 3;
   if (tokens[at].text == "align") {
     if (tokens.size() < 6) return Expect(tokens, 6, kForm);
-    absl::StatusOr<uint64_t> alignment = Size(tokens[at + 1], "alignment");
-    if (!alignment.ok()) return alignment.status();
-    if (!IsPowerOfTwo(*alignment)) {
+    GRANULE_ASSIGN_OR_RETURN(uint64_t alignment,
+                             Size(tokens[at + 1], "alignment"));
+    if (!IsPowerOfTwo(alignment)) {
       return Error("section '%s': bad alignment '%s': not a power of two",
                    section.name, tokens[at + 1].text);
     }
-    section.alignment = *alignment;
+    section.alignment = alignment;
     at += 2;
   }
-  if (absl::Status s = Contents(tokens, at, section); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(Contents(tokens, at, section));
   spec_.sections.push_back(std::move(section));
   return absl::OkStatus();
 }
@@ -261,9 +259,8 @@ absl::Status Parser::Contents(const std::vector<Token>& tokens, size_t at,
       return missing(kind == "fill" ? "a size and a byte value: fill 16 0xcc"
                                     : "a size: zero 4096");
     }
-    absl::StatusOr<uint64_t> size = Size(tokens[at + 1], "size");
-    if (!size.ok()) return size.status();
-    if (*size == 0 || *size > (uint64_t{1} << 30)) {
+    GRANULE_ASSIGN_OR_RETURN(uint64_t size, Size(tokens[at + 1], "size"));
+    if (size == 0 || size > (uint64_t{1} << 30)) {
       return Error("section '%s': bad size '%s': expected 1 byte to 1 GiB",
                    section.name, tokens[at + 1].text);
     }
@@ -274,16 +271,16 @@ absl::Status Parser::Contents(const std::vector<Token>& tokens, size_t at,
             "NOBITS memory, like .bss)",
             section.name);
       }
-      section.zero_size = *size;
+      section.zero_size = size;
       return absl::OkStatus();
     }
-    absl::StatusOr<uint64_t> byte = Number(tokens[at + 2], "fill byte");
-    if (!byte.ok()) return byte.status();
-    if (*byte > 0xff) {
+    GRANULE_ASSIGN_OR_RETURN(uint64_t byte,
+                             Number(tokens[at + 2], "fill byte"));
+    if (byte > 0xff) {
       return Error("section '%s': bad fill byte '%s': expected 0 to 255",
                    section.name, tokens[at + 2].text);
     }
-    section.bytes.assign(*size, static_cast<uint8_t>(*byte));
+    section.bytes.assign(size, static_cast<uint8_t>(byte));
   } else {
     return Error(
         "section '%s': bad contents '%s': expected text, hex, fill "
@@ -294,22 +291,16 @@ absl::Status Parser::Contents(const std::vector<Token>& tokens, size_t at,
 }
 
 absl::Status Parser::Reloc(const std::vector<Token>& tokens) {
-  if (absl::Status s = Expect(tokens, 3, "reloc PLACE TARGET"); !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<Reference> place = Ref(tokens[1]);
-  if (!place.ok()) return place.status();
-  absl::StatusOr<Reference> target = Ref(tokens[2]);
-  if (!target.ok()) return target.status();
-  spec_.relocations.push_back({place->ref, target->ref});
-  relocs_.emplace_back(*place, *target);
+  GRANULE_RETURN_IF_ERROR(Expect(tokens, 3, "reloc PLACE TARGET"));
+  GRANULE_ASSIGN_OR_RETURN(Reference place, Ref(tokens[1]));
+  GRANULE_ASSIGN_OR_RETURN(Reference target, Ref(tokens[2]));
+  spec_.relocations.push_back({place.ref, target.ref});
+  relocs_.emplace_back(place, target);
   return absl::OkStatus();
 }
 
 absl::Status Parser::Dynamic(const std::vector<Token>& tokens) {
-  if (absl::Status s = Expect(tokens, 3, "dynamic TAG VALUE"); !s.ok()) {
-    return s;
-  }
+  GRANULE_RETURN_IF_ERROR(Expect(tokens, 3, "dynamic TAG VALUE"));
   DynamicSpec entry;
   std::optional<int64_t> named = DynamicTagByName(tokens[1].text);
   absl::StatusOr<uint64_t> number = Number(tokens[1], "tag");
@@ -328,15 +319,13 @@ absl::Status Parser::Dynamic(const std::vector<Token>& tokens) {
   }
   const Token& value = tokens[2];
   if (!value.text.empty() && absl::ascii_isdigit(value.text[0])) {
-    absl::StatusOr<uint64_t> plain = Number(value, "value");
-    if (!plain.ok()) return plain.status();
-    entry.value = *plain;
+    GRANULE_ASSIGN_OR_RETURN(uint64_t plain, Number(value, "value"));
+    entry.value = plain;
   } else {
-    absl::StatusOr<Reference> address = Ref(value);
-    if (!address.ok()) return address.status();
-    entry.address_of = address->ref.section;
-    entry.address_offset = address->ref.offset;
-    addresses_.emplace_back(spec_.dynamic.size(), *address);
+    GRANULE_ASSIGN_OR_RETURN(Reference address, Ref(value));
+    entry.address_of = address.ref.section;
+    entry.address_offset = address.ref.offset;
+    addresses_.emplace_back(spec_.dynamic.size(), address);
   }
   spec_.dynamic.push_back(std::move(entry));
   return absl::OkStatus();
@@ -360,9 +349,8 @@ absl::StatusOr<ImageSpec> Parser::Finish() {
     return s.zero_size > 0 ? s.zero_size : s.bytes.size();
   };
   for (const auto& [place, target] : relocs_) {
-    absl::StatusOr<const SectionSpec*> where = Resolve(place);
-    if (!where.ok()) return where.status();
-    const SectionSpec& s = **where;
+    GRANULE_ASSIGN_OR_RETURN(const SectionSpec* where, Resolve(place));
+    const SectionSpec& s = *where;
     if (s.access != SectionAccess::kReadWrite || s.zero_size > 0) {
       return Error(
           "place '%s': section '%s' must be rw with file bytes "
@@ -375,19 +363,17 @@ absl::StatusOr<ImageSpec> Parser::Finish() {
           "(%d bytes)",
           place.token, word, s.name, size_of(s));
     }
-    absl::StatusOr<const SectionSpec*> to = Resolve(target);
-    if (!to.ok()) return to.status();
-    if (target.ref.offset > size_of(**to)) {
+    GRANULE_ASSIGN_OR_RETURN(const SectionSpec* to, Resolve(target));
+    if (target.ref.offset > size_of(*to)) {
       return Error("target '%s': offset past the end of '%s' (%d bytes)",
-                   target.token, (*to)->name, size_of(**to));
+                   target.token, to->name, size_of(*to));
     }
   }
   for (const auto& [index, address] : addresses_) {
-    absl::StatusOr<const SectionSpec*> to = Resolve(address);
-    if (!to.ok()) return to.status();
-    if (address.ref.offset > size_of(**to)) {
+    GRANULE_ASSIGN_OR_RETURN(const SectionSpec* to, Resolve(address));
+    if (address.ref.offset > size_of(*to)) {
       return Error("address '%s': offset past the end of '%s' (%d bytes)",
-                   address.token, (*to)->name, size_of(**to));
+                   address.token, to->name, size_of(*to));
     }
   }
   return std::move(spec_);
@@ -400,7 +386,7 @@ absl::StatusOr<ImageSpec> ParseLinkDescription(absl::string_view text,
   Parser parser(file_name);
   int number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (absl::Status s = parser.Line(++number, line); !s.ok()) return s;
+    GRANULE_RETURN_IF_ERROR(parser.Line(++number, line));
   }
   return parser.Finish();
 }

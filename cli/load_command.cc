@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "cli/image_report.h"
 #include "cli/json.h"
+#include "platform/status_macros.h"
 
 namespace granule::cli {
 namespace {
@@ -59,9 +60,9 @@ absl::StatusOr<LoadOptions::PathChoice> ParsePathChoice(
 absl::Status ParseLoadFlagValues(absl::string_view path,
                                  absl::string_view relocation_base,
                                  LoadOptions& options) {
-  absl::StatusOr<LoadOptions::PathChoice> choice = ParsePathChoice(path);
-  if (!choice.ok()) return choice.status();
-  options.path = *choice;
+  GRANULE_ASSIGN_OR_RETURN(LoadOptions::PathChoice choice,
+                           ParsePathChoice(path));
+  options.path = choice;
   if (relocation_base.empty()) return absl::OkStatus();
   absl::StatusOr<uint64_t> base = ParseAddress(relocation_base);
   if (!base.ok()) {

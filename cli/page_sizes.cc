@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "platform/status_macros.h"
 
 namespace granule::cli {
 namespace {
@@ -84,9 +85,8 @@ absl::StatusOr<std::vector<PageSizeChoice>> ParsePageSizeList(
           "as %s)",
           list, kDefaultPageSizes));
     }
-    absl::StatusOr<PageSizeChoice> choice = ParsePageSizeToken(token);
-    if (!choice.ok()) return choice.status();
-    choices.push_back(*std::move(choice));
+    GRANULE_ASSIGN_OR_RETURN(PageSizeChoice choice, ParsePageSizeToken(token));
+    choices.push_back(std::move(choice));
   }
   return choices;
 }

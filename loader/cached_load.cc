@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "loader/image_cache.h"
 #include "loader/loaded_image.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 
@@ -39,16 +40,16 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadThroughCache(
   }
   // Errors and reports name the source, not the entry.
   cached->elf.path = elf.path;
-  absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+  GRANULE_ASSIGN_OR_RETURN(
+      std::unique_ptr<LoadedImage> image,
       LoadOpenImage(cached->file, std::move(cached->elf), direct,
-                    /*file_was_cached=*/false, register_now);
-  if (!image.ok()) return image;
-  absl::StrAppend(&(*image)->reason_, "; mapped from the cached copy ",
+                    /*file_was_cached=*/false, register_now));
+  absl::StrAppend(&image->reason_, "; mapped from the cached copy ",
                   cached->entry_path, " (", CacheOutcomeName(cached->outcome),
                   "), its offsets re-laid out for ", geometry->ToString());
   if (!cached->refused.empty()) {
-    absl::StrAppend(&(*image)->reason_, "; the old entry was refused: ",
-                    cached->refused);
+    absl::StrAppend(&image->reason_,
+                    "; the old entry was refused: ", cached->refused);
   }
   return image;
 }

@@ -15,6 +15,7 @@
 #include "loader/load_plan.h"
 #include "platform/atomic_file/atomic_file.h"
 #include "platform/cache_directory/cache_directory.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -82,9 +83,7 @@ std::string EntryPath(const std::string& directory, const Trailer& key) {
 
 absl::StatusOr<std::vector<uint8_t>> ReadAll(const File& file) {
   std::vector<uint8_t> bytes(file.size());
-  if (absl::Status s = file.ReadAt(0, absl::MakeSpan(bytes)); !s.ok()) {
-    return s;
-  }
+  GRANULE_RETURN_IF_ERROR(file.ReadAt(0, absl::MakeSpan(bytes)));
   return bytes;
 }
 
@@ -93,32 +92,27 @@ absl::StatusOr<CachedImage> OpenEntry(const std::string& path,
                                       const Trailer& want, const File& source,
                                       const ElfImage& elf,
                                       const ImageCacheOptions& options) {
-  absl::StatusOr<File> file = File::OpenForReading(path);
-  if (!file.ok()) return file.status();
-  if (absl::Status s = CheckCacheEntryOwner(*file); !s.ok()) return s;
+  GRANULE_ASSIGN_OR_RETURN(File file, File::OpenForReading(path));
+  GRANULE_RETURN_IF_ERROR(CheckCacheEntryOwner(file));
   std::vector<uint8_t> raw(Trailer::kBytes);
-  if (file->size() < raw.size() ||
-      !file->ReadAt(file->size() - raw.size(), absl::MakeSpan(raw)).ok()) {
+  if (file.size() < raw.size() ||
+      !file.ReadAt(file.size() - raw.size(), absl::MakeSpan(raw)).ok()) {
     return absl::DataLossError(path + ": no trailer");
   }
   const std::optional<Trailer> got = DecodeTrailer(raw);
   if (!got || !got->SameKey(want) ||
-      got->image_size != file->size() - raw.size()) {
+      got->image_size != file.size() - raw.size()) {
     return absl::DataLossError(path + ": its trailer is not this source's");
   }
   if (options.verify == ImageCacheOptions::Verify::kContent) {
-    absl::StatusOr<std::vector<uint8_t>> bytes = ReadAll(source);
-    if (!bytes.ok()) return bytes.status();
-    if (ContentHash(*bytes) != got->content) {
+    GRANULE_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadAll(source));
+    if (ContentHash(bytes) != got->content) {
       return absl::DataLossError(path + ": the source's content hash differs");
     }
   }
-  if (absl::Status s = file->RestrictToWindow(0, got->image_size); !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<ElfImage> cached = ReadElfImage(*file);
-  if (!cached.ok()) return cached.status();
-  std::vector<const Segment*> a = elf.LoadSegments(), b = cached->LoadSegments();
+  GRANULE_RETURN_IF_ERROR(file.RestrictToWindow(0, got->image_size));
+  GRANULE_ASSIGN_OR_RETURN(ElfImage cached, ReadElfImage(file));
+  std::vector<const Segment*> a = elf.LoadSegments(), b = cached.LoadSegments();
   const auto same = [](const Segment* x, const Segment* y) {
     return x->vaddr == y->vaddr && x->memsz == y->memsz &&
            x->filesz == y->filesz && x->flags == y->flags;
@@ -126,23 +120,22 @@ absl::StatusOr<CachedImage> OpenEntry(const std::string& path,
   if (!std::equal(a.begin(), a.end(), b.begin(), b.end(), same)) {
     return absl::DataLossError(path + ": its segments are not the source's");
   }
-  return CachedImage{*std::move(file), *std::move(cached),
-                     CacheOutcome::kReused, path, ""};
+  return CachedImage{std::move(file), std::move(cached), CacheOutcome::kReused,
+                     path, ""};
 }
 
 // Re-lays the source out and checks the result maps here before writing.
 absl::StatusOr<ImageBytes> Build(const ElfImage& elf,
                                  absl::Span<const uint8_t> bytes,
                                  const PageGeometry& geometry) {
-  absl::StatusOr<ImageBytes> image =
-      RelayOutImage(elf, bytes, geometry.allocation_granularity());
-  if (!image.ok()) return image.status();
-  const std::vector<uint8_t> flat = image->Flatten();
+  GRANULE_ASSIGN_OR_RETURN(
+      ImageBytes image,
+      RelayOutImage(elf, bytes, geometry.allocation_granularity()));
+  const std::vector<uint8_t> flat = image.Flatten();
   const File memory = File::OverMemory(elf.path, flat.data(), flat.size());
-  absl::StatusOr<ElfImage> relaid = ReadElfImage(memory);
-  if (!relaid.ok()) return relaid.status();
+  GRANULE_ASSIGN_OR_RETURN(ElfImage relaid, ReadElfImage(memory));
   absl::StatusOr<PlanOrRefusal> plan =
-      PlanLoad(*relaid, geometry, PlanOptions{/*map_whole_file=*/true});
+      PlanLoad(relaid, geometry, PlanOptions{/*map_whole_file=*/true});
   std::string why;
   if (!plan.ok()) {
     why = std::string(plan.status().message());
@@ -159,26 +152,23 @@ absl::StatusOr<ImageBytes> Build(const ElfImage& elf,
 absl::Status WriteEntry(const std::string& path, const File& source,
                         const ElfImage& elf, const PageGeometry& geometry,
                         Trailer key, const ImageCacheOptions& options) {
-  absl::StatusOr<std::vector<uint8_t>> bytes = ReadAll(source);
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<ImageBytes> image = Build(elf, *bytes, geometry);
-  if (!image.ok()) return image.status();
+  GRANULE_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadAll(source));
+  GRANULE_ASSIGN_OR_RETURN(ImageBytes image, Build(elf, bytes, geometry));
   // An entry is for the version it was read from, not for one a writer
   // made while it was read.
-  absl::StatusOr<FileIdentity> after = IdentifyFile(source);
-  if (!after.ok()) return after.status();
-  if (*after != key.source) {
+  GRANULE_ASSIGN_OR_RETURN(FileIdentity after, IdentifyFile(source));
+  if (after != key.source) {
     return absl::AbortedError(source.path() + " changed while it was read");
   }
-  key.content = ContentHash(*bytes);
-  key.image_size = image->file_size;
+  key.content = ContentHash(bytes);
+  key.image_size = image.file_size;
   const std::vector<uint8_t> trailer = key.Encode();
   std::vector<FileExtent> extents;
-  for (const ImageBytes::Extent& e : image->extents) {
+  for (const ImageBytes::Extent& e : image.extents) {
     extents.push_back({e.offset, e.bytes});
   }
-  extents.push_back({image->file_size, trailer});
-  return WriteFileAtomically(path, image->file_size + trailer.size(), extents,
+  extents.push_back({image.file_size, trailer});
+  return WriteFileAtomically(path, image.file_size + trailer.size(), extents,
                              options.file_mode);
 }
 
@@ -200,15 +190,12 @@ absl::StatusOr<CachedImage> OpenCachedImage(const File& source,
                                             const ElfImage& elf,
                                             const PageGeometry& geometry,
                                             const ImageCacheOptions& options) {
-  if (absl::Status s = PrepareCacheDirectory(options.directory); !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<FileIdentity> identity = IdentifyFile(source);
-  if (!identity.ok()) return identity.status();
+  GRANULE_RETURN_IF_ERROR(PrepareCacheDirectory(options.directory));
+  GRANULE_ASSIGN_OR_RETURN(FileIdentity identity, IdentifyFile(source));
   Trailer key;
   key.page_size = geometry.page_size();
   key.granularity = geometry.allocation_granularity();
-  key.source = *identity;
+  key.source = identity;
   key.window_start = source.window_start();
   key.window_size = source.size();
   const std::string path = EntryPath(options.directory, key);
@@ -217,10 +204,8 @@ absl::StatusOr<CachedImage> OpenCachedImage(const File& source,
   if (entry.ok()) return entry;
   const bool missing = absl::IsNotFound(entry.status());
   const std::string refused(entry.status().message());
-  if (absl::Status s = WriteEntry(path, source, elf, geometry, key, options);
-      !s.ok()) {
-    return s;
-  }
+  GRANULE_RETURN_IF_ERROR(
+      WriteEntry(path, source, elf, geometry, key, options));
   entry = OpenEntry(path, key, source, elf, options);
   if (!entry.ok()) return entry.status();
   entry->outcome = missing ? CacheOutcome::kBuilt : CacheOutcome::kRebuilt;

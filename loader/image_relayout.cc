@@ -9,6 +9,7 @@
 #include "loader/elf/byte_order.h"
 #include "loader/elf/elf_format.h"
 #include "loader/image_cache.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -160,10 +161,10 @@ absl::StatusOr<ImageBytes> RelayOutImage(const ElfImage& elf,
         absl::StrFormat("%s: unit %u is not a power of two", elf.path, unit));
   }
   std::vector<uint64_t> load_to(elf.segments.size(), 0);
-  absl::StatusOr<std::vector<Move>> moves = PlanMoves(elf, unit, load_to);
-  if (!moves.ok()) return moves.status();
+  GRANULE_ASSIGN_OR_RETURN(std::vector<Move> moves,
+                           PlanMoves(elf, unit, load_to));
   uint64_t size = 0;
-  for (const Move& m : *moves) size = std::max(size, m.to + m.length);
+  for (const Move& m : moves) size = std::max(size, m.to + m.length);
   if (!elf.variant.is64 && size > UINT32_MAX) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s: re-laid out for %s units the file would be %u bytes, more than "
@@ -171,10 +172,10 @@ absl::StatusOr<ImageBytes> RelayOutImage(const ElfImage& elf,
         elf.path, FormatBytes(unit), size));
   }
   std::vector<uint8_t> flat(size, 0);
-  for (const Move& m : *moves) {
+  for (const Move& m : moves) {
     std::memcpy(flat.data() + m.to, bytes.data() + m.from, m.length);
   }
-  PatchHeaders(elf, *moves, load_to, unit, flat, bytes);
+  PatchHeaders(elf, moves, load_to, unit, flat, bytes);
   return Sparse(std::move(flat));
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_format.h"
 #include "platform/checked.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -36,9 +37,9 @@ class Planner {
         geometry_(geometry) {}
 
   absl::StatusOr<PlanOrRefusal> Plan() {
-    if (absl::Status s = CheckFileCanBeSpanned(); !s.ok()) return s;
+    GRANULE_RETURN_IF_ERROR(CheckFileCanBeSpanned());
     if (options_.per_segment) {
-      if (absl::Status s = SizeRegion(); !s.ok()) return s;
+      GRANULE_RETURN_IF_ERROR(SizeRegion());
       internal::PlanPerSegment(image_, geometry_, options_.allow_execute,
                                plan_);
       PlanRelro();
@@ -46,7 +47,7 @@ class Planner {
       return std::move(plan_);
     }
     if (std::optional<Refusal> r = CheckUnitsDivideAlignments()) return *r;
-    if (absl::Status s = SizeRegion(); !s.ok()) return s;
+    GRANULE_RETURN_IF_ERROR(SizeRegion());
     std::optional<Refusal> refused =
         options_.map_whole_file && image_.layout == Layout::kOneToOne
             ? PlanWholeFile()

@@ -11,16 +11,14 @@
 #include "loader/path_decision.h"
 #include "loader/read_advice.h"
 #include "loader/relocator.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
 
 absl::Status ProtectAll(Region& region, const std::vector<ProtectStep>& steps) {
   for (const ProtectStep& p : steps) {
-    if (absl::Status s = region.Protect(p.offset, p.length, p.protection);
-        !s.ok()) {
-      return s;
-    }
+    GRANULE_RETURN_IF_ERROR(region.Protect(p.offset, p.length, p.protection));
   }
   return absl::OkStatus();
 }
@@ -83,14 +81,10 @@ absl::Status CopySegments(Region& region, const File& file,
 absl::Status PopulateWritable(Region& region, const LoadPlan& plan) {
   for (const MapStep& m : plan.maps) {
     if (!m.from_file || m.protection != Protection::kReadWrite) continue;
-    if (absl::Status s = region.Populate(m.offset, m.length); !s.ok()) {
-      return s;
-    }
+    GRANULE_RETURN_IF_ERROR(region.Populate(m.offset, m.length));
   }
   for (const ProtectStep& p : plan.writable_during_load) {
-    if (absl::Status s = region.Populate(p.offset, p.length); !s.ok()) {
-      return s;
-    }
+    GRANULE_RETURN_IF_ERROR(region.Populate(p.offset, p.length));
   }
   return absl::OkStatus();
 }
@@ -114,11 +108,9 @@ absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
       AdviseSegmentsOnly(region, elf, m).IgnoreError();
     }
   }
-  if (absl::Status s = ProtectAll(region, plan.writable_during_load); !s.ok()) {
-    return s;
-  }
+  GRANULE_RETURN_IF_ERROR(ProtectAll(region, plan.writable_during_load));
   if (populate_writable) {
-    if (absl::Status s = PopulateWritable(region, plan); !s.ok()) return s;
+    GRANULE_RETURN_IF_ERROR(PopulateWritable(region, plan));
   }
   for (const ByteRange& z : plan.zero_fills) {
     std::memset(region.data() + z.offset, 0, z.length);
@@ -300,7 +292,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
                                 FinalProtection(*s, options.allow_execute)});
   }
   if (options.init) {
-    if (absl::Status s = options.init(*image); !s.ok()) return s;
+    GRANULE_RETURN_IF_ERROR(options.init(*image));
   }
   if (register_now) {
     ImageRegistry::Global().Add(image.get());

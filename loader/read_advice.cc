@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "platform/status_macros.h"
+
 namespace granule {
 namespace {
 
@@ -47,17 +49,11 @@ absl::Status AdviseSegmentsOnly(Region& region, const ElfImage& elf,
   for (const PageRange& r : pages) used += r.end - r.begin;
   const uint64_t mapped = (step.length + page_size - 1) / page_size * page_size;
   if (used == mapped) return absl::OkStatus();  // No padding to keep out.
-  if (absl::Status s =
-          region.Advise(step.offset, step.length, AccessAdvice::kRandom);
-      !s.ok()) {
-    return s;
-  }
+  GRANULE_RETURN_IF_ERROR(
+      region.Advise(step.offset, step.length, AccessAdvice::kRandom));
   for (const PageRange& r : pages) {
-    if (absl::Status s =
-            region.Advise(r.begin, r.end - r.begin, AccessAdvice::kWillNeed);
-        !s.ok()) {
-      return s;
-    }
+    GRANULE_RETURN_IF_ERROR(
+        region.Advise(r.begin, r.end - r.begin, AccessAdvice::kWillNeed));
   }
   return absl::OkStatus();
 }

@@ -6,8 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "platform/checked.h"
 #include "loader/elf/image_error.h"
+#include "platform/checked.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -81,15 +82,14 @@ absl::StatusOr<RelocationTable> RelocationTable::InMemory(
     const ImageMemory& memory, TableKind kind) {
   const TableTags tags = TagsOf(kind);
   RelocationTable table(kind, tags.name, EntrySize(memory.image(), kind));
-  absl::StatusOr<std::optional<Extent>> extent =
-      FindExtent(memory.image(), tags, table.entry_size_);
-  if (!extent.ok()) return extent.status();
-  if (!*extent) return table;
-  const auto [address, size] = **extent;
-  absl::StatusOr<uint8_t*> bytes = memory.At(
-      address, size, /*writable=*/false, absl::StrCat(tags.name, " table"));
-  if (!bytes.ok()) return bytes.status();
-  table.bytes_ = absl::MakeConstSpan(*bytes, size);
+  GRANULE_ASSIGN_OR_RETURN(std::optional<Extent> extent,
+                           FindExtent(memory.image(), tags, table.entry_size_));
+  if (!extent) return table;
+  const auto [address, size] = *extent;
+  GRANULE_ASSIGN_OR_RETURN(uint8_t* bytes,
+                           memory.At(address, size, /*writable=*/false,
+                                     absl::StrCat(tags.name, " table")));
+  table.bytes_ = absl::MakeConstSpan(bytes, size);
   return table;
 }
 
@@ -99,27 +99,20 @@ absl::StatusOr<RelocationTable> RelocationTable::InFile(
   const ElfImage& image = memory.image();
   const TableTags tags = TagsOf(kind);
   RelocationTable table(kind, tags.name, EntrySize(image, kind));
-  absl::StatusOr<std::optional<Extent>> extent =
-      FindExtent(image, tags, table.entry_size_);
-  if (!extent.ok()) return extent.status();
-  if (!*extent) return table;
-  const auto [address, size] = **extent;
-  if (absl::Status s = memory.Check(address, size, /*writable=*/false,
-                                    absl::StrCat(tags.name, " table"));
-      !s.ok()) {
-    return s;
-  }
+  GRANULE_ASSIGN_OR_RETURN(std::optional<Extent> extent,
+                           FindExtent(image, tags, table.entry_size_));
+  if (!extent) return table;
+  const auto [address, size] = *extent;
+  GRANULE_RETURN_IF_ERROR(memory.Check(address, size, /*writable=*/false,
+                                       absl::StrCat(tags.name, " table")));
   for (const Segment* s : image.LoadSegments()) {
     if (!checked::RangeInside(address, size, s->vaddr, s->memsz)) continue;
     const uint64_t into = address - s->vaddr;
     const uint64_t in_file = into < s->filesz ? s->filesz - into : 0;
     table.read_.resize(std::min(size, in_file));
     table.zero_tail_ = size - table.read_.size();
-    if (absl::Status r =
-            file.ReadAt(s->offset + into, absl::MakeSpan(table.read_));
-        !r.ok()) {
-      return r;
-    }
+    GRANULE_RETURN_IF_ERROR(
+        file.ReadAt(s->offset + into, absl::MakeSpan(table.read_)));
     break;
   }
   table.bytes_ = table.read_;

@@ -10,12 +10,13 @@
 
 #include "absl/base/attributes.h"
 #include "absl/strings/str_format.h"
-#include "platform/checked.h"
 #include "loader/elf/image_error.h"
+#include "loader/elf/relocation_types.h"
 #include "loader/relocation_pages.h"
 #include "loader/relocation_tables.h"
-#include "loader/elf/relocation_types.h"
 #include "loader/word_codec.h"
+#include "platform/checked.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -307,7 +308,7 @@ absl::Status ImageMemory::Check(uint64_t address, uint64_t size, bool writable,
 absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
                                          bool writable,
                                          const std::string& what) const {
-  if (absl::Status s = Check(address, size, writable, what); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(Check(address, size, writable, what));
   return PointerInside(address);
 }
 
@@ -316,20 +317,16 @@ absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
                                         Region* populate) {
   size_t applied = 0;
   for (const TableKind kind : kTables) {
-    absl::StatusOr<RelocationTable> table =
-        RelocationTable::InMemory(memory, kind);
-    if (!table.ok()) return table.status();
+    GRANULE_ASSIGN_OR_RETURN(RelocationTable table,
+                             RelocationTable::InMemory(memory, kind));
     if (populate != nullptr) {
-      if (absl::Status s = PopulatePlaces(memory, *table, *populate);
-          !s.ok()) {
-        return s;
-      }
+      GRANULE_RETURN_IF_ERROR(PopulatePlaces(memory, table, *populate));
     }
-    absl::StatusOr<size_t> n = Walk(memory, *table, [&](auto codec) {
+    const auto writes = [&](auto codec) {
       return Writes<decltype(codec)>(memory, relocation_base);
-    });
-    if (!n.ok()) return n.status();
-    applied += *n;
+    };
+    GRANULE_ASSIGN_OR_RETURN(size_t n, Walk(memory, table, writes));
+    applied += n;
   }
   return applied;
 }
@@ -337,14 +334,12 @@ absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
 absl::Status CheckRelocations(const File& file, const ElfImage& image) {
   const ImageMemory no_memory(image, nullptr, 0);  // Only checks addresses.
   for (const TableKind kind : kTables) {
-    absl::StatusOr<RelocationTable> table =
-        RelocationTable::InFile(file, no_memory, kind);
-    if (!table.ok()) return table.status();
-    absl::StatusOr<size_t> n = Walk(no_memory, *table,
-                                    [](auto codec) {
-                                      return ChecksOnly<decltype(codec)>();
-                                    });
-    if (!n.ok()) return n.status();
+    GRANULE_ASSIGN_OR_RETURN(RelocationTable table,
+                             RelocationTable::InFile(file, no_memory, kind));
+    const auto checks = [](auto codec) {
+      return ChecksOnly<decltype(codec)>();
+    };
+    GRANULE_RETURN_IF_ERROR(Walk(no_memory, table, checks).status());
   }
   return absl::OkStatus();
 }

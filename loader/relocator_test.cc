@@ -9,9 +9,10 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "loader/loaded_image.h"
 #include "loader/elf/relocation_types.h"
+#include "loader/loaded_image.h"
 #include "platform/memory/simulated_backend.h"
+#include "platform/status_macros.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
 
@@ -30,10 +31,9 @@ constexpr uint64_t kBase = 0x40000000;  // Fits ELF32 words.
 
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadBytes(
     const RawElf& elf, const LoadOptions& options) {
-  absl::StatusOr<std::string> path =
-      granule::testing::WriteTempFile("reloc", elf.Encode());
-  if (!path.ok()) return path.status();
-  return LoadImage(*path, options);
+  GRANULE_ASSIGN_OR_RETURN(
+      std::string path, granule::testing::WriteTempFile("reloc", elf.Encode()));
+  return LoadImage(path, options);
 }
 
 uint64_t WordAt(const LoadedImage& image, uint64_t address) {

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "loader/load_plan.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 
@@ -16,21 +17,21 @@ absl::StatusOr<LoadVerdict> CheckLayout(const ElfImage& image,
   PlanOptions whole;
   whole.map_whole_file = true;
   whole.max_span = UINT64_MAX;  // The loader's limit is the loader's verdict.
-  absl::StatusOr<PlanOrRefusal> plan = PlanLoad(image, geometry, whole);
-  if (!plan.ok()) return plan.status();
-  if (std::holds_alternative<LoadPlan>(*plan)) {
+  GRANULE_ASSIGN_OR_RETURN(PlanOrRefusal plan,
+                           PlanLoad(image, geometry, whole));
+  if (std::holds_alternative<LoadPlan>(plan)) {
     verdict.bytes_mapped = FilePageBytes(image, geometry.page_size());
     return verdict;
   }
-  verdict.refusal = std::get<Refusal>(*plan);
+  verdict.refusal = std::get<Refusal>(plan);
   verdict.route = LoadRoute::kCopy;
   verdict.bytes_copied = FilePageBytes(image, 1);
   PlanOptions each;
   each.per_segment = true;
   each.max_span = UINT64_MAX;
-  absl::StatusOr<PlanOrRefusal> planned = PlanLoad(image, geometry, each);
-  if (!planned.ok()) return planned.status();
-  const LoadPlan* segments = std::get_if<LoadPlan>(&*planned);
+  GRANULE_ASSIGN_OR_RETURN(PlanOrRefusal planned,
+                           PlanLoad(image, geometry, each));
+  const LoadPlan* segments = std::get_if<LoadPlan>(&planned);
   if (segments == nullptr) return verdict;
   verdict.segments = segments->segments;
   if (segments->bytes_mapped > 0) {

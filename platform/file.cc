@@ -10,16 +10,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "platform/file_os.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 
 absl::StatusOr<File> File::OpenForReading(const std::string& path) {
-  absl::StatusOr<intptr_t> handle = internal::OpenFileForReading(path);
-  if (!handle.ok()) return handle.status();
-  File file(path, *handle, 0);  // Owns the handle from here on, on every path.
-  absl::StatusOr<uint64_t> size = internal::RegularFileSize(*handle, path);
-  if (!size.ok()) return size.status();
-  file.size_ = *size;
+  GRANULE_ASSIGN_OR_RETURN(intptr_t handle, internal::OpenFileForReading(path));
+  File file(path, handle, 0);  // Owns the handle from here on, on every path.
+  GRANULE_ASSIGN_OR_RETURN(uint64_t size,
+                           internal::RegularFileSize(handle, path));
+  file.size_ = size;
   return file;
 }
 

@@ -6,17 +6,17 @@
 #include "absl/strings/str_format.h"
 #include "platform/file.h"
 #include "platform/file_os.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 
 absl::StatusOr<File> File::ForDescriptor(int fd, const std::string& name) {
-  absl::StatusOr<internal::DescriptorHandle> handle =
-      internal::HandleForDescriptor(fd, name);
-  if (!handle.ok()) return handle.status();
-  File file(name, handle->handle, 0);
-  file.owns_handle_ = handle->owned;  // Closed from here on if owned.
+  GRANULE_ASSIGN_OR_RETURN(internal::DescriptorHandle handle,
+                           internal::HandleForDescriptor(fd, name));
+  File file(name, handle.handle, 0);
+  file.owns_handle_ = handle.owned;  // Closed from here on if owned.
   absl::StatusOr<uint64_t> size =
-      internal::RegularFileSize(handle->handle, name);
+      internal::RegularFileSize(handle.handle, name);
   if (!size.ok()) {
     // The first call on the caller's descriptor: say which one it was.
     return absl::Status(size.status().code(),

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "platform/file_os.h"
+#include "platform/status_macros.h"
 #include "platform/win32_windows.h"
 
 namespace granule::internal {
@@ -28,13 +29,12 @@ HANDLE Open(const std::wstring& path, DWORD access) {
 }  // namespace
 
 absl::StatusOr<intptr_t> OpenFileForReading(const std::string& path) {
-  absl::StatusOr<std::wstring> wide = WidePath(path);
-  if (!wide.ok()) return wide.status();
+  GRANULE_ASSIGN_OR_RETURN(std::wstring wide, WidePath(path));
   const char* access = "GENERIC_READ | GENERIC_EXECUTE";
-  HANDLE handle = Open(*wide, GENERIC_READ | GENERIC_EXECUTE);
+  HANDLE handle = Open(wide, GENERIC_READ | GENERIC_EXECUTE);
   if (handle == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED) {
     access = "GENERIC_READ";  // Readable but not executable.
-    handle = Open(*wide, GENERIC_READ);
+    handle = Open(wide, GENERIC_READ);
   }
   if (handle == INVALID_HANDLE_VALUE) {
     return Win32Error(GetLastError(),

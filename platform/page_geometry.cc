@@ -3,6 +3,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 
@@ -57,15 +58,14 @@ absl::StatusOr<PageGeometry> HostPageGeometry() {
   // Function-local static: queried once, thread-safe initialisation.
   static const absl::StatusOr<PageGeometry>* const geometry =
       new absl::StatusOr<PageGeometry>([]() -> absl::StatusOr<PageGeometry> {
-        absl::StatusOr<internal::RawHostGeometry> raw =
-            internal::QueryHostGeometry();
-        if (!raw.ok()) return raw.status();
+        GRANULE_ASSIGN_OR_RETURN(internal::RawHostGeometry raw,
+                                 internal::QueryHostGeometry());
         absl::StatusOr<PageGeometry> checked =
-            PageGeometry::Create(raw->page_size, raw->allocation_granularity);
+            PageGeometry::Create(raw.page_size, raw.allocation_granularity);
         if (!checked.ok()) {
           return absl::FailedPreconditionError(
               absl::StrFormat("host page geometry from %s is unusable: %s",
-                              raw->source, checked.status().message()));
+                              raw.source, checked.status().message()));
         }
         return checked;
       }());

@@ -5,6 +5,7 @@
 // found by decoding the headers here, not with the reader under test.
 #include "absl/strings/str_format.h"
 #include "loader/writer/image_writer.h"
+#include "platform/status_macros.h"
 #include "testing/bad_images_cases.h"
 
 namespace granule::testing::bad_images {
@@ -49,9 +50,8 @@ absl::StatusOr<std::vector<uint8_t>> WriterImage() {
   spec.relocations = {{{".data", 0}, {".rodata", 0}},
                       {{".data", 8}, {".text", 0}}};
   spec.dynamic = {{elf::kDtGuileEntry, 0, ".rodata", 0}};
-  absl::StatusOr<ImageBytes> image = BuildImage(spec);
-  if (!image.ok()) return image.status();
-  return image->Flatten();
+  GRANULE_ASSIGN_OR_RETURN(ImageBytes image, BuildImage(spec));
+  return image.Flatten();
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "testing/fault_injecting_backend.h"
 
 #include "absl/strings/str_format.h"
+#include "platform/status_macros.h"
 
 namespace granule::testing {
 
@@ -43,7 +44,7 @@ absl::Status FaultInjectingBackend::Count(const char* operation,
 
 absl::StatusOr<uintptr_t> FaultInjectingBackend::ReserveRaw(size_t size,
                                                             size_t alignment) {
-  if (absl::Status s = Count("reserve"); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(Count("reserve"));
   return SimulatedBackend::ReserveRaw(size, alignment);
 }
 
@@ -52,7 +53,7 @@ absl::Status FaultInjectingBackend::MapFileRaw(uintptr_t address,
                                                uint64_t file_offset,
                                                size_t length,
                                                Protection protection) {
-  if (absl::Status s = Count("map file"); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(Count("map file"));
   return SimulatedBackend::MapFileRaw(address, file, file_offset, length,
                                       protection);
 }
@@ -60,7 +61,7 @@ absl::Status FaultInjectingBackend::MapFileRaw(uintptr_t address,
 absl::Status FaultInjectingBackend::MapZeroedRaw(uintptr_t address,
                                                  size_t length,
                                                  Protection protection) {
-  if (absl::Status s = Count("map zeroed"); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(Count("map zeroed"));
   return SimulatedBackend::MapZeroedRaw(address, length, protection);
 }
 
@@ -68,14 +69,14 @@ absl::Status FaultInjectingBackend::ProtectRaw(uintptr_t address,
                                                size_t length,
                                                Protection protection,
                                                bool file_backed) {
-  if (absl::Status s = Count("protect"); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(Count("protect"));
   return SimulatedBackend::ProtectRaw(address, length, protection,
                                       file_backed);
 }
 
 absl::Status FaultInjectingBackend::PopulateRaw(uintptr_t address,
                                                 size_t length) {
-  if (absl::Status s = Count("populate", /*populate=*/true); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(Count("populate", /*populate=*/true));
   return SimulatedBackend::PopulateRaw(address, length);
 }
 

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "platform/status_macros.h"
 #include "testing/temp_file.h"
 
 namespace granule::testing {
@@ -42,15 +43,11 @@ TEST(FaultInjectingBackendTest, EveryInjectedFailureLeavesNothingBehind) {
 
   FaultInjectingBackend machine(Geometry(64 * kKiB, 64 * kKiB));
   auto load = [&]() -> absl::Status {
-    absl::StatusOr<Region> region = machine.Reserve(192 * kKiB, 64 * kKiB);
-    if (!region.ok()) return region.status();
-    if (absl::Status s = region->MapFile(0, *file, 0, 128 * kKiB); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = region->MapZeroed(128 * kKiB, 64 * kKiB); !s.ok()) {
-      return s;
-    }
-    return region->Protect(64 * kKiB, 64 * kKiB, Protection::kReadWrite);
+    GRANULE_ASSIGN_OR_RETURN(Region region,
+                             machine.Reserve(192 * kKiB, 64 * kKiB));
+    GRANULE_RETURN_IF_ERROR(region.MapFile(0, *file, 0, 128 * kKiB));
+    GRANULE_RETURN_IF_ERROR(region.MapZeroed(128 * kKiB, 64 * kKiB));
+    return region.Protect(64 * kKiB, 64 * kKiB, Protection::kReadWrite);
   };
 
   const std::vector<std::string> expected = {"reserve", "map file",

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "platform/status_macros.h"
 #include "testing/readelf_rows.h"
 #include "testing/temp_file.h"
 
@@ -89,7 +90,7 @@ class ReportParser {
   // Checks the counts readelf announced against the rows parsed, so a line
   // the parser skipped by mistake cannot go unnoticed.
   absl::StatusOr<ReadelfReport> Finish() {
-    if (absl::Status s = CloseTable(); !s.ok()) return s;
+    GRANULE_RETURN_IF_ERROR(CloseTable());
     if (report_.ident.size() != 16) return Error("no 16-byte Magic line");
     if (report_.sections.size() != shnum_) {
       return Error(absl::StrFormat("%d section headers announced, %d parsed",
@@ -318,15 +319,14 @@ absl::StatusOr<std::map<std::string, ReadelfReport>> ParseReadelfOutput(
   std::optional<ReportParser> parser;
   auto finish = [&]() -> absl::Status {
     if (!parser) return absl::OkStatus();
-    absl::StatusOr<ReadelfReport> report = parser->Finish();
-    if (!report.ok()) return report.status();
-    reports[report->path] = *std::move(report);
+    GRANULE_ASSIGN_OR_RETURN(ReadelfReport report, parser->Finish());
+    reports[report.path] = std::move(report);
     return absl::OkStatus();
   };
   if (!headed && !paths.empty()) parser.emplace(paths[next++]);
   for (absl::string_view line : absl::StrSplit(output, '\n')) {
     if (headed && absl::ConsumePrefix(&line, "File: ")) {
-      if (absl::Status s = finish(); !s.ok()) return s;
+      GRANULE_RETURN_IF_ERROR(finish());
       if (next >= paths.size() || line != paths[next]) {
         return absl::InternalError(absl::StrCat(
             "readelf output: unexpected header \"File: ", line, "\""));
@@ -335,9 +335,9 @@ absl::StatusOr<std::map<std::string, ReadelfReport>> ParseReadelfOutput(
       continue;
     }
     if (!parser) continue;
-    if (absl::Status s = parser->Line(line); !s.ok()) return s;
+    GRANULE_RETURN_IF_ERROR(parser->Line(line));
   }
-  if (absl::Status s = finish(); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(finish());
   if (reports.size() != paths.size()) {
     return absl::InternalError(
         absl::StrFormat("readelf output: reports for %d of %d files",
@@ -351,17 +351,15 @@ absl::StatusOr<std::map<std::string, ReadelfReport>> RunReadelf(
   // readelf does not say which file a warning is about, so a batch's stderr
   // is only shown when readelf fails.
   std::string errors;
-  absl::StatusOr<std::string> output = RunOn(paths, &errors);
-  if (!output.ok()) return output.status();
-  return ParseReadelfOutput(*output, paths);
+  GRANULE_ASSIGN_OR_RETURN(std::string output, RunOn(paths, &errors));
+  return ParseReadelfOutput(output, paths);
 }
 
 absl::StatusOr<ReadelfReport> RunReadelfOnFile(const std::string& path) {
   std::string errors;
-  absl::StatusOr<std::string> output = RunOn({path}, &errors);
-  if (!output.ok()) return output.status();
+  GRANULE_ASSIGN_OR_RETURN(std::string output, RunOn({path}, &errors));
   absl::StatusOr<std::map<std::string, ReadelfReport>> reports =
-      ParseReadelfOutput(*output, {path});
+      ParseReadelfOutput(output, {path});
   if (!reports.ok()) return reports.status();
   ReadelfReport report = std::move(reports->at(path));
   report.warnings = std::move(errors);

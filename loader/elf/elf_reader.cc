@@ -12,6 +12,7 @@
 #include "loader/elf/image_contract.h"
 #include "loader/elf/image_error.h"
 #include "loader/elf/windowed_reader.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -116,13 +117,8 @@ absl::StatusOr<HeaderTables> ReadHeader(WindowedReader& reader,
                         image.file_size);
   }
   uint8_t bytes[64];
-  if (absl::Status s =
-          reader.ReadAt(0, absl::MakeSpan(bytes, elf::kIdentSize),
-                        /*read_behind=*/0, kHeadBytes - elf::kIdentSize);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckIdent(bytes, image); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(reader.ReadAt(0, absl::MakeSpan(bytes, elf::kIdentSize), /*read_behind=*/0, kHeadBytes - elf::kIdentSize));
+  GRANULE_RETURN_IF_ERROR(CheckIdent(bytes, image));
   const elf::ClassSizes& sizes = image.variant.sizes();
   if (image.file_size < static_cast<uint64_t>(sizes.ehdr)) {
     return InvalidImage(image,
@@ -130,10 +126,7 @@ absl::StatusOr<HeaderTables> ReadHeader(WindowedReader& reader,
                         "bytes)",
                         image.file_size, image.variant.ToString(), sizes.ehdr);
   }
-  if (absl::Status s = reader.ReadAt(0, absl::MakeSpan(bytes, sizes.ehdr));
-      !s.ok()) {
-    return s;
-  }
+  GRANULE_RETURN_IF_ERROR(reader.ReadAt(0, absl::MakeSpan(bytes, sizes.ehdr)));
   const Record h(bytes, image.variant);
   const int w = sizes.word;  // Fields after e_entry shift with the word size.
   image.type = h.U16(16);
@@ -220,14 +213,12 @@ absl::Status ReadSegments(WindowedReader& reader, const HeaderTables& t,
         DecodeSegment(r, static_cast<int>(i), image.variant.is64));
     const Segment& s = image.segments.back();
     if (s.is_load()) {
-      if (absl::Status st = internal::CheckLoadSegment(image, s); !st.ok())
-        return st;
+      GRANULE_RETURN_IF_ERROR(internal::CheckLoadSegment(image, s));
     }
   }
-  if (absl::Status st = internal::CheckLoadOrder(image); !st.ok()) return st;
+  GRANULE_RETURN_IF_ERROR(internal::CheckLoadOrder(image));
   for (const Segment& s : image.segments) {
-    if (absl::Status st = internal::CheckSpecialSegment(image, s); !st.ok())
-      return st;
+    GRANULE_RETURN_IF_ERROR(internal::CheckSpecialSegment(image, s));
   }
   return absl::OkStatus();
 }
@@ -313,10 +304,7 @@ absl::Status ReadSections(WindowedReader& reader, const HeaderTables& t,
                         t.shstrndx, names.type);
   }
   std::vector<uint8_t> strings(names.size);
-  if (absl::Status s = reader.ReadAt(names.offset, absl::MakeSpan(strings));
-      !s.ok()) {
-    return s;
-  }
+  GRANULE_RETURN_IF_ERROR(reader.ReadAt(names.offset, absl::MakeSpan(strings)));
   for (size_t i = 0; i < image.sections.size(); ++i) {
     const uint64_t at = name_offsets[i];
     uint64_t end = at;
@@ -346,9 +334,9 @@ absl::StatusOr<ElfImage> internal::ReadElfImageWith(std::string path,
   absl::StatusOr<HeaderTables> tables =
       ReadHeader(reader, image, accept_fixed_address);
   if (!tables.ok()) return tables.status();
-  if (absl::Status s = ReadSegments(reader, *tables, image); !s.ok()) return s;
-  if (absl::Status s = ReadDynamic(reader, image); !s.ok()) return s;
-  if (absl::Status s = ReadSections(reader, *tables, image); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(ReadSegments(reader, *tables, image));
+  GRANULE_RETURN_IF_ERROR(ReadDynamic(reader, image));
+  GRANULE_RETURN_IF_ERROR(ReadSections(reader, *tables, image));
   return image;
 }
 

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loader/elf/elf_image.h"
+#include "platform/status_macros.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
 
@@ -20,12 +21,10 @@ using ::granule::testing::TwoSegmentImage;
 using ::testing::HasSubstr;
 
 absl::StatusOr<ElfImage> ReadBytes(const std::vector<uint8_t>& bytes) {
-  absl::StatusOr<std::string> path =
-      granule::testing::WriteTempFile("elf", bytes);
-  if (!path.ok()) return path.status();
-  absl::StatusOr<File> file = File::OpenForReading(*path);
-  if (!file.ok()) return file.status();
-  return ReadElfImage(*file);
+  GRANULE_ASSIGN_OR_RETURN(std::string path,
+                           granule::testing::WriteTempFile("elf", bytes));
+  GRANULE_ASSIGN_OR_RETURN(File file, File::OpenForReading(path));
+  return ReadElfImage(file);
 }
 
 class ElfReaderTest : public ::testing::TestWithParam<ElfVariant> {

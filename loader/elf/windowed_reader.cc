@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "loader/elf/windowed_reader.h"
+#include "platform/status_macros.h"
 
 #include <algorithm>
 #include <cstring>
@@ -19,9 +20,7 @@ absl::Status WindowedReader::ReadAt(uint64_t offset, absl::Span<uint8_t> out,
         std::min(read_ahead, file_size_ - offset - out.size());
     std::vector<uint8_t> bytes(offset - start + out.size() + after);
     ++reads_;
-    if (absl::Status s = read_(start, absl::MakeSpan(bytes)); !s.ok()) {
-      return s;
-    }
+    GRANULE_RETURN_IF_ERROR(read_(start, absl::MakeSpan(bytes)));
     window_ = std::move(bytes);
     window_offset_ = start;
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "platform/checked.h"
 #include "platform/page_geometry.h"
+#include "platform/status_macros.h"
 
 namespace granule::image_layout {
 namespace {
@@ -254,8 +255,7 @@ absl::Status ValidateSections(const ImageSpec& spec) {
   }
   std::map<std::string, int> seen;
   for (size_t i = 0; i < spec.sections.size(); ++i) {
-    absl::Status status = ValidateSection(spec, static_cast<int>(i), seen);
-    if (!status.ok()) return status;
+    GRANULE_RETURN_IF_ERROR(ValidateSection(spec, static_cast<int>(i), seen));
   }
   return absl::OkStatus();
 }
@@ -296,9 +296,8 @@ absl::StatusOr<ImageLayout> LayOutImage(const ImageSpec& spec,
   // R starts at offset and address 0 with the ELF and program headers.
   layout.loads.push_back({elf::kPfR, 0, 0, 0, 0});
   const uint64_t headers = sizes.ehdr + layout.phnum * sizes.phdr;
-  absl::Status status =
-      PlaceMembers(r_members, headers, layout.loads.back(), layout.sections);
-  if (!status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(
+      PlaceMembers(r_members, headers, layout.loads.back(), layout.sections));
 
   struct Group {
     const std::vector<int>& members;
@@ -314,17 +313,15 @@ absl::StatusOr<ImageLayout> LayOutImage(const ImageSpec& spec,
           std::max(group_alignment, layout.sections[index].alignment);
     }
     PlacedSegment segment = {group.flags, 0, 0, 0, 0};
-    status = StartSegment(spec, layout.loads.back(), group_alignment,
-                          group.name, segment);
-    if (!status.ok()) return status;
-    status = PlaceMembers(group.members, 0, segment, layout.sections);
-    if (!status.ok()) return status;
+    GRANULE_RETURN_IF_ERROR(StartSegment(spec, layout.loads.back(),
+                                         group_alignment, group.name, segment));
+    GRANULE_RETURN_IF_ERROR(
+        PlaceMembers(group.members, 0, segment, layout.sections));
     if (spec.layout == Layout::kOneToOne) CoverToAlignment(spec, segment);
     layout.loads.push_back(segment);
   }
 
-  status = NameSections(layout);
-  if (!status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(NameSections(layout));
   // After the last segment's file bytes: .shstrtab, then the headers.
   Checked c;
   const PlacedSegment& last = layout.loads.back();
@@ -334,8 +331,7 @@ absl::StatusOr<ImageLayout> LayOutImage(const ImageSpec& spec,
   layout.shnum = layout.sections.size() + 2;
   layout.file_size = c.Add(layout.shoff, layout.shnum * sizes.shdr);
   if (c.overflowed()) return Overflow("the section header table");
-  status = CheckFitsClass(spec, layout);
-  if (!status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(CheckFitsClass(spec, layout));
   return layout;
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_format.h"
 #include "loader/elf/relocation_types.h"
+#include "platform/status_macros.h"
 
 namespace granule::image_relocations {
 namespace {
@@ -155,8 +156,8 @@ absl::StatusOr<std::vector<ResolvedRelocation>> ResolveRelocations(
                                             r.place.section));
     }
     const PlacedSection& place_section = layout.sections[place->second];
-    absl::Status status = CheckPlace(spec, index, place->second, place_section);
-    if (!status.ok()) return status;
+    GRANULE_RETURN_IF_ERROR(
+        CheckPlace(spec, index, place->second, place_section));
     auto target = by_name.find(r.target.section);
     if (target == by_name.end()) {
       return Invalid(index, absl::StrFormat("no target section named '%s'",
@@ -179,8 +180,7 @@ absl::StatusOr<std::vector<ResolvedRelocation>> ResolveRelocations(
     resolved.push_back({place->second, r.place.offset,
                         place_section.vaddr + r.place.offset, value});
   }
-  absl::Status status = CheckDistinct(spec, resolved);
-  if (!status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(CheckDistinct(spec, resolved));
   return resolved;
 }
 

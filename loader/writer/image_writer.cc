@@ -13,6 +13,7 @@
 #include "loader/writer/image_layout.h"
 #include "loader/writer/image_relocations.h"
 #include "platform/atomic_file/atomic_file.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -315,22 +316,19 @@ absl::Status ResolveAndRelayOut(const ImageSpec& spec,
                                 image_layout::GeneratedSections& shape,
                                 ImageLayout& layout,
                                 std::vector<ResolvedRelocation>& relocations) {
-  absl::StatusOr<std::vector<ResolvedRelocation>> resolved =
-      image_relocations::ResolveRelocations(spec, layout);
-  if (!resolved.ok()) return resolved.status();
-  relocations = std::move(*resolved);
+  GRANULE_ASSIGN_OR_RETURN(relocations,
+                           image_relocations::ResolveRelocations(spec, layout));
   if (spec.relocation_format != RelocationFormat::kRelr ||
       relocations.empty()) {
     return absl::OkStatus();
   }
   const int word = spec.variant.word_size();
   shape.table_size = image_relocations::RelrSize(relocations, word);
-  absl::StatusOr<ImageLayout> relaid = image_layout::LayOutImage(spec, shape);
-  if (!relaid.ok()) return relaid.status();
-  layout = std::move(*relaid);
-  resolved = image_relocations::ResolveRelocations(spec, layout);
-  if (!resolved.ok()) return resolved.status();
-  relocations = std::move(*resolved);
+  GRANULE_ASSIGN_OR_RETURN(ImageLayout relaid,
+                           image_layout::LayOutImage(spec, shape));
+  layout = std::move(relaid);
+  GRANULE_ASSIGN_OR_RETURN(relocations,
+                           image_relocations::ResolveRelocations(spec, layout));
   if (image_relocations::RelrSize(relocations, word) != shape.table_size) {
     return absl::InternalError("the RELR table changed size after layout");
   }
@@ -361,46 +359,42 @@ std::vector<uint8_t> ImageBytes::Flatten() const {
 }
 
 absl::StatusOr<ImageBytes> BuildImage(const ImageSpec& spec) {
-  absl::Status status = image_layout::ValidateSections(spec);
-  if (!status.ok()) return status;
-  status = CheckDynamicTags(spec);
-  if (!status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(image_layout::ValidateSections(spec));
+  GRANULE_RETURN_IF_ERROR(CheckDynamicTags(spec));
   uint32_t relative_type = 0;
   if (!spec.relocations.empty()) {
-    absl::StatusOr<uint32_t> type = image_relocations::RelativeType(spec);
-    if (!type.ok()) return type.status();
-    relative_type = *type;
+    GRANULE_ASSIGN_OR_RETURN(uint32_t type,
+                             image_relocations::RelativeType(spec));
+    relative_type = type;
   }
 
   image_layout::GeneratedSections shape = image_relocations::TableShape(spec);
-  absl::StatusOr<ImageLayout> layout = image_layout::LayOutImage(spec, shape);
-  if (!layout.ok()) return layout.status();
+  GRANULE_ASSIGN_OR_RETURN(ImageLayout layout,
+                           image_layout::LayOutImage(spec, shape));
   std::vector<ResolvedRelocation> relocations;
-  status = ResolveAndRelayOut(spec, shape, *layout, relocations);
-  if (!status.ok()) return status;
-  absl::StatusOr<std::vector<DynamicEntry>> dynamic =
-      DynamicEntries(spec, *layout);
-  if (!dynamic.ok()) return dynamic.status();
+  GRANULE_RETURN_IF_ERROR(ResolveAndRelayOut(spec, shape, layout, relocations));
+  GRANULE_ASSIGN_OR_RETURN(std::vector<DynamicEntry> dynamic,
+                           DynamicEntries(spec, layout));
 
   // Each section's file bytes, indexed like layout->sections.
   const std::vector<uint8_t> table =
       image_relocations::EncodeTable(spec, relative_type, relocations);
   const std::vector<uint8_t> dynamic_bytes =
-      EncodeDynamic(spec.variant, *dynamic);
+      EncodeDynamic(spec.variant, dynamic);
   const std::vector<uint8_t> hash = EncodeHash(spec);
   const std::vector<uint8_t> symbols(
-      layout->sections[layout->dynsym_index].size, 0);  // The null symbol.
+      layout.sections[layout.dynsym_index].size, 0);  // The null symbol.
   const std::vector<uint8_t> strings(1, 0);             // The empty name.
   std::vector<const std::vector<uint8_t>*> contents;
   for (const SectionSpec& s : spec.sections) contents.push_back(&s.bytes);
   contents.push_back(&hash);
   contents.push_back(&symbols);
   contents.push_back(&strings);
-  if (layout->table_index >= 0) contents.push_back(&table);
+  if (layout.table_index >= 0) contents.push_back(&table);
   contents.push_back(&dynamic_bytes);
 
-  ImageBytes image = Assemble(spec, *layout, contents, relocations);
-  const std::vector<uint8_t> headers = EncodeHeaders(spec, *layout);
+  ImageBytes image = Assemble(spec, layout, contents, relocations);
+  const std::vector<uint8_t> headers = EncodeHeaders(spec, layout);
   std::copy(headers.begin(), headers.end(), image.extents[0].bytes.begin());
   return image;
 }

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "platform/atomic_file/atomic_file_os.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -43,9 +44,7 @@ absl::Status CheckExtents(uint64_t size, absl::Span<const FileExtent> extents) {
 absl::Status WriteFileAtomically(const std::string& path, uint64_t size,
                                  absl::Span<const FileExtent> extents,
                                  uint32_t posix_mode) {
-  if (absl::Status status = CheckExtents(size, extents); !status.ok()) {
-    return status;
-  }
+  GRANULE_RETURN_IF_ERROR(CheckExtents(size, extents));
   return internal::WriteCheckedFileAtomically(path, size, extents,
                                              posix_mode);
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "platform/atomic_file/atomic_file.h"
 #include "platform/atomic_file/atomic_file_os.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -135,7 +136,7 @@ absl::Status WriteCheckedFileAtomically(const std::string& path, uint64_t size,
                                         absl::Span<const FileExtent> extents,
                                         uint32_t posix_mode) {
   TemporaryFile temp;
-  if (absl::Status status = temp.Create(path); !status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(temp.Create(path));
   const std::string& name = temp.name();
   // mkostemp makes the file 0600; an image is meant to be read by others
   // (0644 unless the caller asks otherwise).
@@ -144,9 +145,8 @@ absl::Status WriteCheckedFileAtomically(const std::string& path, uint64_t size,
                       absl::StrFormat("fchmod(%s, 0%o)", name, posix_mode));
   }
   for (const FileExtent& extent : extents) {
-    absl::Status status =
-        WriteAll(temp.fd(), name, extent.offset, extent.bytes);
-    if (!status.ok()) return status;
+    GRANULE_RETURN_IF_ERROR(
+        WriteAll(temp.fd(), name, extent.offset, extent.bytes));
   }
   // Extending with ftruncate leaves the gaps and the tail as holes.
   if (RetryOnEintr([&] {
@@ -157,7 +157,7 @@ absl::Status WriteCheckedFileAtomically(const std::string& path, uint64_t size,
   if (RetryOnEintr([&] { return fsync(temp.fd()); }) != 0) {
     return CallFailed(errno, absl::StrFormat("fsync(%s)", name));
   }
-  if (absl::Status status = temp.Close(); !status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(temp.Close());
   if (rename(name.c_str(), path.c_str()) != 0) {
     return CallFailed(errno, absl::StrFormat("rename(%s, %s)", name, path));
   }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "platform/atomic_file/atomic_file.h"
 #include "platform/atomic_file/atomic_file_os.h"
+#include "platform/status_macros.h"
 #include "platform/win32_windows.h"
 
 namespace granule {
@@ -46,13 +47,12 @@ class TemporaryFile {
     for (int attempt = 0;; ++attempt) {
       name_ = absl::StrFormat("%s.tmp.%u.%u", path, GetCurrentProcessId(),
                               counter.fetch_add(1));
-      absl::StatusOr<std::wstring> wide = internal::WidePath(name_);
-      if (!wide.ok()) return wide.status();
-      handle_ = CreateFileW(wide->c_str(), GENERIC_READ | GENERIC_WRITE,
+      GRANULE_ASSIGN_OR_RETURN(std::wstring wide, internal::WidePath(name_));
+      handle_ = CreateFileW(wide.c_str(), GENERIC_READ | GENERIC_WRITE,
                             FILE_SHARE_READ | FILE_SHARE_DELETE, nullptr,
                             CREATE_NEW, FILE_ATTRIBUTE_NORMAL, nullptr);
       if (handle_ != INVALID_HANDLE_VALUE) {
-        wide_name_ = *std::move(wide);
+        wide_name_ = std::move(wide);
         return absl::OkStatus();
       }
       if (GetLastError() != ERROR_FILE_EXISTS || attempt == 100) {
@@ -143,22 +143,20 @@ const FileSizeLimit kHostFileSizeLimit = {
 absl::Status WriteCheckedFileAtomically(const std::string& path, uint64_t size,
                                         absl::Span<const FileExtent> extents,
                                         uint32_t /*posix_mode*/) {
-  absl::StatusOr<std::wstring> wide_path = internal::WidePath(path);
-  if (!wide_path.ok()) return wide_path.status();
+  GRANULE_ASSIGN_OR_RETURN(std::wstring wide_path, internal::WidePath(path));
   TemporaryFile temp;
-  if (absl::Status status = temp.Create(path); !status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(temp.Create(path));
   MakeSparse(temp);
   for (const FileExtent& extent : extents) {
-    absl::Status status =
-        WriteAll(temp.handle(), temp.name(), extent.offset, extent.bytes);
-    if (!status.ok()) return status;
+    GRANULE_RETURN_IF_ERROR(
+        WriteAll(temp.handle(), temp.name(), extent.offset, extent.bytes));
   }
-  if (absl::Status status = SetSize(temp, size); !status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(SetSize(temp, size));
   if (!FlushFileBuffers(temp.handle())) {
     return CallFailed(absl::StrFormat("FlushFileBuffers(%s)", temp.name()));
   }
-  if (absl::Status status = temp.Close(); !status.ok()) return status;
-  if (!MoveFileExW(temp.wide_name().c_str(), wide_path->c_str(),
+  GRANULE_RETURN_IF_ERROR(temp.Close());
+  if (!MoveFileExW(temp.wide_name().c_str(), wide_path.c_str(),
                    MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
     return CallFailed(
         absl::StrFormat("MoveFileExW(%s, %s, MOVEFILE_REPLACE_EXISTING | "

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "platform/cache_directory/cache_directory.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -38,9 +39,7 @@ absl::Status MakeDirectories(const std::string& path) {
   if (stat(path.c_str(), &st) == 0) return absl::OkStatus();
   const size_t slash = path.find_last_of('/');
   if (slash != std::string::npos && slash > 0) {
-    if (absl::Status s = MakeDirectories(path.substr(0, slash)); !s.ok()) {
-      return s;
-    }
+    GRANULE_RETURN_IF_ERROR(MakeDirectories(path.substr(0, slash)));
   }
   // Another process may create it at the same moment; that is as good.
   if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -112,7 +111,7 @@ absl::StatusOr<FileIdentity> IdentifyFile(const File& file) {
 
 absl::Status PrepareCacheDirectory(const std::string& path) {
   if (path.empty()) return Refuse("''", "the path is empty");
-  if (absl::Status s = MakeDirectories(path); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(MakeDirectories(path));
   char real[PATH_MAX];
   if (realpath(path.c_str(), real) == nullptr) {
     return CallFailed(absl::StrFormat("realpath('%s')", path));
@@ -121,7 +120,7 @@ absl::Status PrepareCacheDirectory(const std::string& path) {
   if (stat(real, &st) != 0) {
     return CallFailed(absl::StrFormat("stat('%s')", real));
   }
-  if (absl::Status s = CheckDirectory(path, st); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(CheckDirectory(path, st));
   return CheckParents(path, real);
 }
 

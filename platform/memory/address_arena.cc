@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "platform/checked.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -83,11 +84,11 @@ absl::StatusOr<Region> AddressArena::Reserve(size_t size, size_t alignment) {
   const size_t rounded = *RoundUpTo(size, unit);
   absl::MutexLock lock(&mutex_);
   if (!carves()) {
-    absl::StatusOr<Region> region = backend_.Reserve(rounded, alignment);
-    if (!region.ok()) return region.status();
-    region->arena_ = shared_from_this();
+    GRANULE_ASSIGN_OR_RETURN(Region region,
+                             backend_.Reserve(rounded, alignment));
+    region.arena_ = shared_from_this();
     ++live_slots_;
-    slot_bytes_ += region->size();
+    slot_bytes_ += region.size();
     return region;
   }
   for (const std::unique_ptr<Chunk>& chunk : chunks_) {
@@ -96,10 +97,10 @@ absl::StatusOr<Region> AddressArena::Reserve(size_t size, size_t alignment) {
     }
   }
   // A new region, large enough for this slot at its alignment.
-  absl::StatusOr<Region> region =
-      backend_.Reserve(std::max(region_size_, rounded), alignment);
-  if (!region.ok()) return region.status();
-  auto chunk = std::make_unique<Chunk>(Chunk{*std::move(region), {}});
+  GRANULE_ASSIGN_OR_RETURN(
+      Region region,
+      backend_.Reserve(std::max(region_size_, rounded), alignment));
+  auto chunk = std::make_unique<Chunk>(Chunk{std::move(region), {}});
   chunk->free[chunk->region.base()] = chunk->region.size();
   const uintptr_t base = TakeFrom(*chunk, rounded, alignment);
   auto at = std::lower_bound(

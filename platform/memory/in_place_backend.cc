@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "platform/file.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 
@@ -55,10 +56,9 @@ absl::Status InPlaceBackend::MapFileRaw(uintptr_t address, const File& file,
   if (file.memory() == nullptr ||
       file.memory() + file.window_start() + file_offset !=
           reinterpret_cast<const uint8_t*>(address)) {
-    absl::Status s = file.ReadAt(
-        file_offset, absl::MakeSpan(reinterpret_cast<uint8_t*>(address),
-                                    from_file));
-    if (!s.ok()) return s;
+    GRANULE_RETURN_IF_ERROR(file.ReadAt(
+        file_offset,
+        absl::MakeSpan(reinterpret_cast<uint8_t*>(address), from_file)));
   }
   std::memset(reinterpret_cast<uint8_t*>(address) + from_file, 0,
               length - from_file);

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "absl/strings/str_format.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 
@@ -48,9 +49,8 @@ absl::Status MallocBackend::MapFileRaw(uintptr_t address, const File& file,
   uint8_t* out = reinterpret_cast<uint8_t*>(address);
   const size_t from_file = static_cast<size_t>(
       std::min<uint64_t>(length, file.size() - file_offset));
-  absl::Status status =
-      file.ReadAt(file_offset, absl::MakeSpan(out, from_file));
-  if (!status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(
+      file.ReadAt(file_offset, absl::MakeSpan(out, from_file)));
   std::memset(out + from_file, 0, length - from_file);
   return absl::OkStatus();
 }

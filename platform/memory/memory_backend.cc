@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "platform/checked.h"
 #include "platform/memory/address_arena.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -77,14 +78,13 @@ absl::StatusOr<Region> MemoryBackend::Reserve(size_t size, size_t alignment) {
         "%s: reserve of %u bytes aligned to %s overflows the address space",
         traits().name, size, FormatBytes(alignment)));
   }
-  absl::StatusOr<uintptr_t> base = ReserveRaw(rounded, alignment);
-  if (!base.ok()) return base.status();
-  Region region(this, *base, rounded);
+  GRANULE_ASSIGN_OR_RETURN(uintptr_t base, ReserveRaw(rounded, alignment));
+  Region region(this, base, rounded);
   live_regions_.fetch_add(1);
-  if (*base % alignment != 0) {
+  if (base % alignment != 0) {
     return absl::InternalError(absl::StrFormat(
         "%s: reservation at %#x is not aligned to %s as asked", traits().name,
-        *base, FormatBytes(alignment)));  // `region` releases it.
+        base, FormatBytes(alignment)));  // `region` releases it.
   }
   return region;
 }
@@ -210,12 +210,11 @@ absl::Status Region::MapFile(size_t offset, const File& file,
         backend_->traits().name, file.path(), length, file_offset,
         file.size()));
   }
-  absl::StatusOr<size_t> rounded = CheckPlacement("map file", offset, length);
-  if (!rounded.ok()) return rounded.status();
-  absl::Status status = backend_->MapFileRaw(base_ + offset, file, file_offset,
-                                             *rounded, protection);
-  if (!status.ok()) return status;
-  AddMapping(offset, *rounded, /*file_backed=*/true, protection);
+  GRANULE_ASSIGN_OR_RETURN(size_t rounded,
+                           CheckPlacement("map file", offset, length));
+  GRANULE_RETURN_IF_ERROR(backend_->MapFileRaw(
+      base_ + offset, file, file_offset, rounded, protection));
+  AddMapping(offset, rounded, /*file_backed=*/true, protection);
   return absl::OkStatus();
 }
 
@@ -224,12 +223,11 @@ absl::Status Region::MapZeroed(size_t offset, size_t length,
   if (backend_ == nullptr) {
     return absl::FailedPreconditionError("map zeroed: region was released");
   }
-  absl::StatusOr<size_t> rounded = CheckPlacement("map zeroed", offset, length);
-  if (!rounded.ok()) return rounded.status();
-  absl::Status status =
-      backend_->MapZeroedRaw(base_ + offset, *rounded, protection);
-  if (!status.ok()) return status;
-  AddMapping(offset, *rounded, /*file_backed=*/false, protection);
+  GRANULE_ASSIGN_OR_RETURN(size_t rounded,
+                           CheckPlacement("map zeroed", offset, length));
+  GRANULE_RETURN_IF_ERROR(
+      backend_->MapZeroedRaw(base_ + offset, rounded, protection));
+  AddMapping(offset, rounded, /*file_backed=*/false, protection);
   return absl::OkStatus();
 }
 
@@ -268,9 +266,8 @@ absl::Status Region::Protect(size_t offset, size_t length,
         name, ProtectionName(protection), offset, offset + rounded, m.offset,
         end));
   }
-  absl::Status status =
-      backend_->ProtectRaw(base_ + offset, rounded, protection, m.file_backed);
-  if (!status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(
+      backend_->ProtectRaw(base_ + offset, rounded, protection, m.file_backed));
 
   // Record [offset, offset + rounded) as one run, keeping what follows it.
   const size_t run_end = offset + rounded;
@@ -309,13 +306,13 @@ absl::StatusOr<Region::PagesInMapping> Region::FindPagesInOneMapping(
 }
 
 absl::Status Region::Populate(size_t offset, size_t length) {
-  absl::StatusOr<PagesInMapping> pages =
-      FindPagesInOneMapping("populate", offset, length, false);
-  if (!pages.ok()) return pages.status();
-  const size_t end = offset + pages->length;
+  GRANULE_ASSIGN_OR_RETURN(
+      PagesInMapping pages,
+      FindPagesInOneMapping("populate", offset, length, false));
+  const size_t end = offset + pages.length;
   // Every protection run the range meets must be read-write: populating
   // writable would break copy-on-write, or fault, on anything else.
-  const Mapping& m = *pages->mapping;
+  const Mapping& m = *pages.mapping;
   for (auto run = std::prev(m.runs.upper_bound(offset));
        run != m.runs.end() && run->first < end; ++run) {
     if (run->second != Protection::kReadWrite) {
@@ -325,14 +322,15 @@ absl::Status Region::Populate(size_t offset, size_t length) {
           ProtectionName(run->second)));
     }
   }
-  return backend_->PopulateRaw(base_ + offset, pages->length);
+  return backend_->PopulateRaw(base_ + offset, pages.length);
 }
 
 absl::Status Region::Advise(size_t offset, size_t length, AccessAdvice advice) {
-  absl::StatusOr<PagesInMapping> pages = FindPagesInOneMapping(
-      absl::StrCat("advise ", AccessAdviceName(advice)), offset, length, true);
-  if (!pages.ok()) return pages.status();
-  return backend_->AdviseRaw(base_ + offset, pages->length, advice);
+  GRANULE_ASSIGN_OR_RETURN(
+      PagesInMapping pages,
+      FindPagesInOneMapping(absl::StrCat("advise ", AccessAdviceName(advice)),
+                            offset, length, true));
+  return backend_->AdviseRaw(base_ + offset, pages.length, advice);
 }
 
 Protection Region::ProtectionAt(size_t offset) const {
@@ -353,9 +351,8 @@ absl::StatusOr<MemoryBackend*> HostMemoryBackend() {
   // Never deleted, so Regions released by static destructors still find it.
   static const absl::StatusOr<MemoryBackend*> backend =
       []() -> absl::StatusOr<MemoryBackend*> {
-    absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
-    if (!geometry.ok()) return geometry.status();
-    return internal::NewHostMemoryBackend(*geometry).release();
+    GRANULE_ASSIGN_OR_RETURN(PageGeometry geometry, HostPageGeometry());
+    return internal::NewHostMemoryBackend(geometry).release();
   }();
   return backend;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "platform/status_macros.h"
 
 namespace granule::internal {
 namespace {
@@ -70,9 +71,8 @@ absl::StatusOr<WindowsBackend::Piece> WindowsBackend::FindPiece(
 absl::Status WindowsBackend::Place(const char* operation, uintptr_t address,
                                    size_t length, const PlaceFn& place,
                                    const UndoFn& undo) {
-  absl::StatusOr<Piece> piece = FindPiece(operation, address, length);
-  if (!piece.ok()) return piece.status();
-  return PlaceInPiece(operation, *piece, address, length, place, undo);
+  GRANULE_ASSIGN_OR_RETURN(Piece piece, FindPiece(operation, address, length));
+  return PlaceInPiece(operation, piece, address, length, place, undo);
 }
 
 absl::Status WindowsBackend::MapFileRaw(uintptr_t address, const File& file,

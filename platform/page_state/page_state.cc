@@ -9,14 +9,14 @@
 #include "absl/strings/str_format.h"
 #include "platform/page_geometry.h"
 #include "platform/page_state/page_state_os.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 
 absl::StatusOr<std::vector<PageState>> QueryPageStates(uintptr_t address,
                                                        size_t length) {
-  absl::StatusOr<PageGeometry> geometry = HostPageGeometry();
-  if (!geometry.ok()) return geometry.status();
-  const size_t page = geometry->page_size();
+  GRANULE_ASSIGN_OR_RETURN(PageGeometry geometry, HostPageGeometry());
+  const size_t page = geometry.page_size();
   if (length == 0) return std::vector<PageState>();
   if (length - 1 > std::numeric_limits<uintptr_t>::max() - address) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -28,8 +28,7 @@ absl::StatusOr<std::vector<PageState>> QueryPageStates(uintptr_t address,
   const uintptr_t last = (address + (length - 1)) & page_mask;
 
   std::vector<PageState> states((last - first) / page + 1);
-  absl::Status status = internal::FillPageStates(first, page, states);
-  if (!status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(internal::FillPageStates(first, page, states));
   return states;
 }
 

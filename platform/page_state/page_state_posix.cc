@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "platform/page_state/page_state.h"
 #include "platform/page_state/page_state_os.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -102,23 +103,22 @@ absl::Status ApplyMappings(absl::string_view maps_text, uintptr_t first,
   const uintptr_t last = first + (states.size() - 1) * page;
   for (absl::string_view line : absl::StrSplit(maps_text, '\n')) {
     if (line.empty()) continue;
-    absl::StatusOr<internal::ProcMapsEntry> entry =
-        internal::ParseProcMapsLine(line);
-    if (!entry.ok()) return entry.status();
-    if (entry->start == entry->end || entry->end - 1 < first ||
-        entry->start > last) {
+    GRANULE_ASSIGN_OR_RETURN(internal::ProcMapsEntry entry,
+                             internal::ParseProcMapsLine(line));
+    if (entry.start == entry.end || entry.end - 1 < first ||
+        entry.start > last) {
       continue;
     }
     absl::StatusOr<Protection> protection =
-        internal::ProtectionFromPermissions(entry->permissions);
+        internal::ProtectionFromPermissions(entry.permissions);
     if (!protection.ok()) {
       return absl::FailedPreconditionError(
-          absl::StrFormat("%s: mapping %#x-%#x: %s", kMapsPath, entry->start,
-                          entry->end, protection.status().message()));
+          absl::StrFormat("%s: mapping %#x-%#x: %s", kMapsPath, entry.start,
+                          entry.end, protection.status().message()));
     }
     // Mappings are page-aligned, so these are whole pages of the range.
-    const size_t from = (std::max(entry->start, first) - first) / page;
-    const size_t to = (std::min(entry->end - 1, last) - first) / page;
+    const size_t from = (std::max(entry.start, first) - first) / page;
+    const size_t to = (std::min(entry.end - 1, last) - first) / page;
     for (size_t i = from; i <= to; ++i) {
       states[i].mapped = true;
       states[i].protection = *protection;
@@ -136,9 +136,8 @@ absl::Status ApplyPagemap(const ProcFile& pagemap, uintptr_t first, size_t page,
     const size_t count = std::min(kBatch, states.size() - done);
     const uint64_t offset =
         (static_cast<uint64_t>(first / page) + done) * sizeof(uint64_t);
-    absl::Status read =
-        pagemap.ReadAt(offset, entries, count * sizeof(uint64_t));
-    if (!read.ok()) return read;
+    GRANULE_RETURN_IF_ERROR(
+        pagemap.ReadAt(offset, entries, count * sizeof(uint64_t)));
     for (size_t i = 0; i < count; ++i) {
       PageState& state = states[done + i];
       state.resident = (entries[i] & kPresentBit) != 0;
@@ -203,16 +202,12 @@ absl::StatusOr<Protection> ProtectionFromPermissions(
 absl::Status internal::FillPageStates(uintptr_t first, size_t page,
                                       std::vector<PageState>& states) {
   // Open pagemap first: its absence is the clearest sign of a non-Linux OS.
-  absl::StatusOr<ProcFile> pagemap = ProcFile::Open(kPagemapPath);
-  if (!pagemap.ok()) return pagemap.status();
-  absl::StatusOr<ProcFile> maps = ProcFile::Open(kMapsPath);
-  if (!maps.ok()) return maps.status();
-  absl::StatusOr<std::string> maps_text = maps->ReadAll();
-  if (!maps_text.ok()) return maps_text.status();
+  GRANULE_ASSIGN_OR_RETURN(ProcFile pagemap, ProcFile::Open(kPagemapPath));
+  GRANULE_ASSIGN_OR_RETURN(ProcFile maps, ProcFile::Open(kMapsPath));
+  GRANULE_ASSIGN_OR_RETURN(std::string maps_text, maps.ReadAll());
 
-  absl::Status status = ApplyMappings(*maps_text, first, page, states);
-  if (!status.ok()) return status;
-  return ApplyPagemap(*pagemap, first, page, states);
+  GRANULE_RETURN_IF_ERROR(ApplyMappings(maps_text, first, page, states));
+  return ApplyPagemap(pagemap, first, page, states);
 }
 
 }  // namespace granule

@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "platform/page_state/page_state.h"
 #include "platform/page_state/page_state_os.h"
+#include "platform/status_macros.h"
 #include "platform/win32_windows.h"
 
 namespace granule {
@@ -150,8 +151,7 @@ absl::Status ApplyWorkingSet(uintptr_t first, size_t page,
 
 absl::Status internal::FillPageStates(uintptr_t first, size_t page,
                                       std::vector<PageState>& states) {
-  absl::Status status = ApplyVirtualQuery(first, page, states);
-  if (!status.ok()) return status;
+  GRANULE_RETURN_IF_ERROR(ApplyVirtualQuery(first, page, states));
   return ApplyWorkingSet(first, page, states);
 }
 

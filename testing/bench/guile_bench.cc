@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "platform/status_macros.h"
 #include "testing/bench/bench_row.h"
 #include "testing/bench/guile_process.h"
 
@@ -86,21 +87,20 @@ absl::StatusOr<size_t> WriteCorpusList(const std::string& list) {
 // all by the variant's path, and refused none.
 absl::Status CheckReport(const Variant& variant) {
   if (variant.report.empty()) return absl::OkStatus();
-  absl::StatusOr<PreloadCounts> counts = ReadPreloadReport(variant.report);
-  if (!counts.ok()) return counts.status();
+  GRANULE_ASSIGN_OR_RETURN(PreloadCounts counts,
+                           ReadPreloadReport(variant.report));
   const uint64_t on_path =
-      variant.name == "shared" ? counts->shared : counts->malloc_path;
+      variant.name == "shared" ? counts.shared : counts.malloc_path;
   std::cerr << absl::StrFormat(
       "guile_bench: %s: preload over %d processes: loaded=%d shared=%d "
       "malloc=%d refused=%d\n",
-      variant.name, counts->processes, counts->loaded, counts->shared,
-      counts->malloc_path, counts->refused);
-  if (counts->loaded == 0 || on_path != counts->loaded ||
-      counts->refused != 0) {
+      variant.name, counts.processes, counts.loaded, counts.shared,
+      counts.malloc_path, counts.refused);
+  if (counts.loaded == 0 || on_path != counts.loaded || counts.refused != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         variant.report, ": granule did not load every image by the ",
-        variant.name, " path (loaded ", counts->loaded, ", refused ",
-        counts->refused, ")"));
+        variant.name, " path (loaded ", counts.loaded, ", refused ",
+        counts.refused, ")"));
   }
   return absl::OkStatus();
 }
@@ -113,12 +113,11 @@ struct Timing {
 
 absl::StatusOr<Timing> StartupTiming(const Variant& variant) {
   const double start = WallMs();
-  absl::StatusOr<GuileProcess> guile =
-      GuileProcess::Start({"guile", "-c", ""}, variant.environment);
-  if (!guile.ok()) return guile.status();
-  absl::Status done = guile->Finish();
-  if (!done.ok()) return done;
-  return Timing{WallMs() - start, guile->cpu_ms()};
+  GRANULE_ASSIGN_OR_RETURN(
+      GuileProcess guile,
+      GuileProcess::Start({"guile", "-c", ""}, variant.environment));
+  GRANULE_RETURN_IF_ERROR(guile.Finish());
+  return Timing{WallMs() - start, guile.cpu_ms()};
 }
 
 std::string StartupNote(const std::string& name, const char* clock) {
@@ -137,11 +136,10 @@ absl::Status Startup(const Variant& plain,
   std::vector<std::vector<double>> cpu(others.size() + 1);
   for (int i = 0; i < kStartupRuns; ++i) {
     for (size_t v = 0; v <= others.size(); ++v) {
-      absl::StatusOr<Timing> run =
-          StartupTiming(v == 0 ? plain : *others[v - 1]);
-      if (!run.ok()) return run.status();
-      wall[v].push_back(run->wall_ms);
-      cpu[v].push_back(run->cpu_ms);
+      GRANULE_ASSIGN_OR_RETURN(Timing run,
+                               StartupTiming(v == 0 ? plain : *others[v - 1]));
+      wall[v].push_back(run.wall_ms);
+      cpu[v].push_back(run.cpu_ms);
     }
   }
   for (size_t v = 1; v <= others.size(); ++v) {
@@ -160,14 +158,14 @@ absl::Status Startup(const Variant& plain,
 
 absl::StatusOr<Timing> LoopTiming(const Variant& variant,
                                   const std::string& list) {
-  absl::StatusOr<GuileProcess> guile =
+  GRANULE_ASSIGN_OR_RETURN(
+      GuileProcess guile,
       GuileProcess::Start({"guile", "--no-auto-compile", kLoopScript, list,
                            absl::StrCat(kLoopPasses)},
-                          variant.environment);
-  if (!guile.ok()) return guile.status();
+                          variant.environment));
   std::vector<double> passes;
-  for (absl::StatusOr<std::string> line = guile->ReadLine(); line.ok();
-       line = guile->ReadLine()) {
+  for (absl::StatusOr<std::string> line = guile.ReadLine(); line.ok();
+       line = guile.ReadLine()) {
     double ms;
     if (absl::StartsWith(*line, "pass_ms: ") &&
         absl::SimpleAtod(line->substr(9), &ms)) {
@@ -176,13 +174,12 @@ absl::StatusOr<Timing> LoopTiming(const Variant& variant,
       std::cerr << "guile_bench: " << variant.name << ": " << *line << "\n";
     }
   }
-  absl::Status done = guile->Finish();
-  if (!done.ok()) return done;
+  GRANULE_RETURN_IF_ERROR(guile.Finish());
   if (passes.size() != kLoopPasses) {
     return absl::InternalError(absl::StrCat(variant.name, ": ", passes.size(),
                                             " load passes reported"));
   }
-  return Timing{Median(passes), guile->cpu_ms()};
+  return Timing{Median(passes), guile.cpu_ms()};
 }
 
 // Summed PSS, in MiB, of kProcesses Guile processes holding the corpus at
@@ -192,10 +189,11 @@ absl::StatusOr<double> HeldPssMib(const Variant& variant,
                                   const std::string& list) {
   std::vector<GuileProcess> guiles;
   for (int i = 0; i < kProcesses; ++i) {
-    absl::StatusOr<GuileProcess> guile = GuileProcess::Start(
-        {"guile", "--no-auto-compile", kHoldScript, list}, variant.environment);
-    if (!guile.ok()) return guile.status();
-    guiles.push_back(std::move(*guile));
+    GRANULE_ASSIGN_OR_RETURN(
+        GuileProcess guile,
+        GuileProcess::Start({"guile", "--no-auto-compile", kHoldScript, list},
+                            variant.environment));
+    guiles.push_back(std::move(guile));
   }
   for (GuileProcess& guile : guiles) {
     absl::StatusOr<std::string> line = guile.ReadLine();
@@ -206,13 +204,11 @@ absl::StatusOr<double> HeldPssMib(const Variant& variant,
   }
   uint64_t total_kib = 0;
   for (GuileProcess& guile : guiles) {
-    absl::StatusOr<uint64_t> kib = ProcessPssKib(guile.pid());
-    if (!kib.ok()) return kib.status();
-    total_kib += *kib;
+    GRANULE_ASSIGN_OR_RETURN(uint64_t kib, ProcessPssKib(guile.pid()));
+    total_kib += kib;
   }
   for (GuileProcess& guile : guiles) {
-    absl::Status done = guile.Finish();
-    if (!done.ok()) return done;
+    GRANULE_RETURN_IF_ERROR(guile.Finish());
   }
   return total_kib / 1024.0;
 }

@@ -21,9 +21,10 @@
 
 #include "absl/strings/str_format.h"
 #include "loader/elf/elf_image.h"
-#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
+#include "loader/writer/image_writer.h"
 #include "platform/file.h"
+#include "platform/status_macros.h"
 #include "testing/bench/bench_row.h"
 
 namespace granule::bench {
@@ -80,13 +81,13 @@ bool PagePresent(int pagemap, uintptr_t address, uintptr_t page) {
 // mincore about each page of the image's range.
 absl::StatusOr<Residency> LoadTouchCount(const std::string& path,
                                          bool copy_file_bytes) {
-  if (absl::Status s = DropFromPageCache(path); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(DropFromPageCache(path));
   LoadOptions options;
   options.path = LoadOptions::PathChoice::kShared;
   options.copy_file_bytes = copy_file_bytes;
-  absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadImage(path, options);
-  if (!image.ok()) return image.status();
-  const LoadedImage& loaded = **image;
+  GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<LoadedImage> image,
+                           LoadImage(path, options));
+  const LoadedImage& loaded = *image;
   const uintptr_t page = sysconf(_SC_PAGESIZE);
   std::vector<std::pair<uintptr_t, uintptr_t>> segment_pages;
   volatile uint8_t sink = 0;
@@ -134,10 +135,8 @@ struct DiskFigures {
 };
 
 absl::StatusOr<DiskFigures> MeasureDisk(const std::string& path) {
-  absl::StatusOr<File> file = File::OpenForReading(path);
-  if (!file.ok()) return file.status();
-  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
-  if (!elf.ok()) return elf.status();
+  GRANULE_ASSIGN_OR_RETURN(File file, File::OpenForReading(path));
+  GRANULE_ASSIGN_OR_RETURN(ElfImage elf, ReadElfImage(file));
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return absl::NotFoundError(path);
   DiskFigures d;
@@ -151,7 +150,7 @@ absl::StatusOr<DiskFigures> MeasureDisk(const std::string& path) {
   };
   uint64_t loads_end = 0;
   // The ELF header and program headers lie inside the first PT_LOAD.
-  for (const Segment* s : elf->LoadSegments()) {
+  for (const Segment* s : elf.LoadSegments()) {
     add(s->offset, s->offset + s->filesz);
     loads_end = std::max(loads_end, s->offset + s->filesz);
     ++d.segments;

@@ -26,8 +26,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
-#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
+#include "loader/writer/image_writer.h"
+#include "platform/status_macros.h"
 #include "testing/bench/bench_row.h"
 
 namespace granule::bench {
@@ -60,18 +61,16 @@ absl::Status WriteRefusedImage(const std::string& from, const std::string& to) {
     out << in.rdbuf();
     if (!out) return absl::InternalError("cannot copy " + from + " to " + to);
   }
-  absl::StatusOr<File> file = File::OpenForReading(to);
-  if (!file.ok()) return file.status();
-  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
-  if (!elf.ok()) return elf.status();
+  GRANULE_ASSIGN_OR_RETURN(File file, File::OpenForReading(to));
+  GRANULE_ASSIGN_OR_RETURN(ElfImage elf, ReadElfImage(file));
   const int fd = open(to.c_str(), O_WRONLY);
   if (fd < 0) return absl::InternalError("cannot open " + to);
   // The writer puts the program headers right after the ELF64 header.
   const uint64_t align = 1024;
   bool ok = true;
-  for (const Segment* s : elf->LoadSegments()) {
-    const off_t at = elf->variant.sizes().ehdr +
-                     s->index * elf->variant.sizes().phdr + 48;
+  for (const Segment* s : elf.LoadSegments()) {
+    const off_t at =
+        elf.variant.sizes().ehdr + s->index * elf.variant.sizes().phdr + 48;
     ok = ok && pwrite(fd, &align, sizeof(align), at) == sizeof(align);
   }
   close(fd);
@@ -173,10 +172,9 @@ absl::Status ReadAll(const std::vector<pid_t>& children,
     got.push_back({uintptr_t(b), uintptr_t(e), ro, rw});
   }
   for (size_t i = 0; i < children.size(); ++i) {
-    absl::StatusOr<uint64_t> kib =
-        PssInRange(children[i], got[i].begin, got[i].end);
-    if (!kib.ok()) return kib.status();
-    figures.pss_mib.push_back(*kib / 1024.0);
+    GRANULE_ASSIGN_OR_RETURN(uint64_t kib,
+                             PssInRange(children[i], got[i].begin, got[i].end));
+    figures.pss_mib.push_back(kib / 1024.0);
   }
   figures.expected_mib =
       (double(got[0].read_only) / kProcesses + got[0].writable) / kMiB;
@@ -241,32 +239,29 @@ struct RefusedFigures {
 absl::StatusOr<RefusedFigures> MeasureRefused(const TempDir& dir,
                                               const std::string& image) {
   const std::string refused = dir.File("refused.img");
-  if (absl::Status s = WriteRefusedImage(image, refused); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(WriteRefusedImage(image, refused));
   const std::string cache = dir.File("cache");
   {
-    absl::StatusOr<std::unique_ptr<LoadedImage>> plain = LoadImage(refused);
-    if (!plain.ok()) return plain.status();
-    if ((*plain)->verdict().route != LoadRoute::kPerSegment) {
+    GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<LoadedImage> plain,
+                             LoadImage(refused));
+    if (plain->verdict().route != LoadRoute::kPerSegment) {
       return absl::InternalError(refused + " was not loaded segment by " +
-                                 "segment: " + (*plain)->reason());
+                                 "segment: " + plain->reason());
     }
     LoadOptions options;
     options.cache.directory = cache;
-    absl::StatusOr<std::unique_ptr<LoadedImage>> filled =
-        LoadImage(refused, options);
-    if (!filled.ok()) return filled.status();
-    if (!(*filled)->verdict().shared_whole()) {
-      return absl::InternalError("the cache did not help: " +
-                                 (*filled)->reason());
+    GRANULE_ASSIGN_OR_RETURN(std::unique_ptr<LoadedImage> filled,
+                             LoadImage(refused, options));
+    if (!filled->verdict().shared_whole()) {
+      return absl::InternalError("the cache did not help: " + filled->reason());
     }
   }
-  absl::StatusOr<PathFigures> per_segment =
-      Measure(refused, LoadOptions::PathChoice::kAuto);
-  if (!per_segment.ok()) return per_segment.status();
-  absl::StatusOr<PathFigures> cached =
-      Measure(refused, LoadOptions::PathChoice::kShared, cache);
-  if (!cached.ok()) return cached.status();
-  return RefusedFigures{*std::move(per_segment), *std::move(cached)};
+  GRANULE_ASSIGN_OR_RETURN(PathFigures per_segment,
+                           Measure(refused, LoadOptions::PathChoice::kAuto));
+  GRANULE_ASSIGN_OR_RETURN(
+      PathFigures cached,
+      Measure(refused, LoadOptions::PathChoice::kShared, cache));
+  return RefusedFigures{std::move(per_segment), std::move(cached)};
 }
 
 std::string Spread(const std::vector<double>& values) {

@@ -15,8 +15,9 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
+#include "loader/writer/image_writer.h"
+#include "platform/status_macros.h"
 #include "testing/bench/bench_row.h"
 
 namespace granule::bench {
@@ -39,7 +40,7 @@ absl::StatusOr<std::string> WriteSpanningImage(uint64_t alignment,
   };
   const std::string path =
       absl::StrFormat("%s/granule-bench-size-%s.go", ScratchDir(), name);
-  if (absl::Status s = WriteImage(spec, path); !s.ok()) return s;
+  GRANULE_RETURN_IF_ERROR(WriteImage(spec, path));
   return path;
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "platform/status_macros.h"
 #include "testing/fuzz/fuzz_input.h"
 
 namespace granule::fuzz {
@@ -37,10 +38,9 @@ absl::Status WriteAll(int fd, const uint8_t* data, size_t size) {
 }  // namespace
 
 absl::StatusOr<File> FileWithBytes(const uint8_t* data, size_t size) {
-  absl::StatusOr<int> fd = InputFd();
-  if (!fd.ok()) return fd.status();
-  if (absl::Status s = WriteAll(*fd, data, size); !s.ok()) return s;
-  return File::OpenForReading(absl::StrCat("/proc/self/fd/", *fd));
+  GRANULE_ASSIGN_OR_RETURN(int fd, InputFd());
+  GRANULE_RETURN_IF_ERROR(WriteAll(fd, data, size));
+  return File::OpenForReading(absl::StrCat("/proc/self/fd/", fd));
 }
 
 }  // namespace granule::fuzz

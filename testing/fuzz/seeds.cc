@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "loader/elf/elf_format.h"
 #include "loader/writer/image_writer.h"
+#include "platform/status_macros.h"
 #include "testing/guile_files.h"
 
 namespace granule::fuzz {
@@ -92,15 +93,14 @@ absl::StatusOr<std::vector<Seed>> WriterSeeds() {
       for (RelocationFormat format :
            {RelocationFormat::kRela, RelocationFormat::kRel,
             RelocationFormat::kRelr}) {
-        absl::StatusOr<ImageBytes> image =
-            BuildImage(SeedSpec(variant, layout, format));
-        if (!image.ok()) return image.status();
+        GRANULE_ASSIGN_OR_RETURN(ImageBytes image,
+                                 BuildImage(SeedSpec(variant, layout, format)));
         seeds.push_back(
             {absl::StrCat("writer-", variant.is64 ? "elf64" : "elf32",
                           variant.big_endian ? "-be-" : "-le-",
                           layout == Layout::kCompact ? "compact" : "1to1", "-",
                           RelocationFormatName(format), ".elf"),
-             image->Flatten()});
+             image.Flatten()});
       }
     }
   }
@@ -116,14 +116,13 @@ absl::StatusOr<std::vector<Seed>> GuileSeeds(size_t limit) {
     const size_t take = std::min(per_version, files.size());
     for (size_t i = 0; i < take; ++i) {
       const fs::path& path = files[i * files.size() / take].second;
-      absl::StatusOr<std::vector<uint8_t>> bytes = ReadWholeFile(path);
-      if (!bytes.ok()) return bytes.status();
+      GRANULE_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadWholeFile(path));
       const std::string relative =
           path.lexically_relative(path.parent_path().parent_path()).string();
       seeds.push_back(
           {absl::StrCat("guile-", version, "-",
                         absl::StrReplaceAll(relative, {{"/", "-"}})),
-           *std::move(bytes)});
+           std::move(bytes)});
     }
   }
   if (seeds.empty()) {
