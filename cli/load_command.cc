@@ -60,9 +60,7 @@ absl::StatusOr<LoadOptions::PathChoice> ParsePathChoice(
 absl::Status ParseLoadFlagValues(absl::string_view path,
                                  absl::string_view relocation_base,
                                  LoadOptions& options) {
-  GRANULE_ASSIGN_OR_RETURN(LoadOptions::PathChoice choice,
-                           ParsePathChoice(path));
-  options.path = choice;
+  GRANULE_ASSIGN_OR_RETURN(options.path, ParsePathChoice(path));
   if (relocation_base.empty()) return absl::OkStatus();
   absl::StatusOr<uint64_t> base = ParseAddress(relocation_base);
   if (!base.ok()) {

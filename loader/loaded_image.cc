@@ -193,9 +193,8 @@ Protection LoadedImage::ProtectionAt(uintptr_t address) const {
 
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
     const std::string& path, const LoadOptions& options) {
-  absl::StatusOr<File> file = File::OpenForReading(path);
-  if (!file.ok()) return file.status();
-  return internal::ReadAndLoad(*file, options, /*register_now=*/true);
+  GRANULE_ASSIGN_OR_RETURN(File file, File::OpenForReading(path));
+  return LoadImage(file, options);
 }
 
 absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(

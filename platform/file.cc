@@ -69,9 +69,10 @@ absl::Status File::ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
 
 absl::StatusOr<bool> File::ReadAtIfCached(uint64_t offset,
                                           absl::Span<uint8_t> out) const {
+  // ReadAt gives the range error, and the bytes of File::OverMemory, which
+  // are always at hand.
   if (offset > size_ || out.size() > size_ - offset || memory_ != nullptr) {
-    // Its range error, or the bytes of File::OverMemory, always at hand.
-    if (absl::Status s = ReadAt(offset, out); !s.ok()) return s;
+    GRANULE_RETURN_IF_ERROR(ReadAt(offset, out));
     return true;
   }
   return internal::ReadCachedFileAt(handle_, path_, window_start_ + offset,
