@@ -47,6 +47,11 @@ expect_count 1 "^granule $version\$" "$work/version.txt"
 # The library: its SONAME, and nothing exported but the C API.
 readelf -d "$prefix/lib/libgranule.so.0" >"$work/dynamic.txt"
 expect_count 1 "SONAME.*\\[libgranule\\.so\\.$major\\]" "$work/dynamic.txt"
+# It carries Abseil and libstdc++ inside: a C program loads one library
+# (libc, libm and the dynamic linker, which every program has already).
+grep -E '\(NEEDED\)' "$work/dynamic.txt" | grep -vE '\[((libc|libm)\.so\.6|ld-linux[^]]*)\]' >"$work/needed.txt" || true
+expect_count 0 . "$work/needed.txt"
+expect_count 1 'NEEDED.*\[libc\.so\.6\]' "$work/dynamic.txt"
 nm -D --defined-only "$prefix/lib/libgranule.so.0" |
   awk '$2 ~ /^[TDBRVW]$/ { print $3 }' | sed 's/@.*//' >"$work/exports.txt"
 grep -q '^granule_load$' "$work/exports.txt" || fail "granule_load not exported"

@@ -1,17 +1,30 @@
 # SPDX-License-Identifier: Apache-2.0
-"""release_files: targets built optimised (-c opt), whatever the command line says.
+"""release_files: targets built as a release ships them, whatever the command line says.
 
-`bazel run //capi:install` would otherwise install whatever the caller's
-compilation mode built, which is fastbuild (-O0) by default.
+Two settings change:
+- the compilation mode is `opt`: `bazel run //capi:install` would otherwise
+  install whatever the caller's mode built, which is fastbuild (-O0) by
+  default;
+- Abseil is compiled from Debian's source (`--//third_party:abseil=source`) and
+  linked in, hidden behind the library's version script: a C program that
+  loads libgranule.so then loads one library, not the 35 shared Abseil
+  libraries that libabsl-dev splits Abseil into, whose loading and
+  relocation cost a small runtime's start-up more than all of its images.
 """
 
-def _optimised_impl(settings, attr):
-    return {"//command_line_option:compilation_mode": "opt"}
+def _release_impl(settings, attr):
+    return {
+        "//command_line_option:compilation_mode": "opt",
+        "//third_party:abseil": "source",
+    }
 
-_optimised = transition(
-    implementation = _optimised_impl,
+_release = transition(
+    implementation = _release_impl,
     inputs = [],
-    outputs = ["//command_line_option:compilation_mode"],
+    outputs = [
+        "//command_line_option:compilation_mode",
+        "//third_party:abseil",
+    ],
 )
 
 def _release_files_impl(ctx):
@@ -24,9 +37,24 @@ def _release_files_impl(ctx):
 release_files = rule(
     implementation = _release_files_impl,
     attrs = {
-        "srcs": attr.label_list(cfg = _optimised),
+        "srcs": attr.label_list(cfg = _release),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
     },
 )
+
+# Link options for a shared library a C program loads (libgranule.so, the
+# Guile preload): libstdc++ and libgcc's unwinder linked in, so that the
+# library needs only libc and libm. A C runtime does not load libstdc++
+# itself, and loading it was a tenth of Guile's start-up; the library's
+# version script keeps every C++ symbol local, so a process that has its
+# own libstdc++ sees no clash. --as-needed drops the shared libstdc++ that
+# the toolchain names after these options.
+SELF_CONTAINED_LINKOPTS = [
+    "-Wl,-Bstatic",
+    "-lstdc++",
+    "-Wl,-Bdynamic",
+    "-static-libgcc",
+    "-Wl,--as-needed",
+]
