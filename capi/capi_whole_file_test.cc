@@ -201,6 +201,94 @@ TEST(WholeFileOptionTest, FileBytesUnderZeroFilledMemoryAreRefused) {
   granule_image_release(image);
 }
 
+// skip_section_table: the file is still whole in place, but no section is
+// found by name, and nothing tells a section's bytes under .bss from padding.
+TEST(SkipSectionTableTest, TheFileIsThereButNoSectionIsFoundByName) {
+  const std::string path = SmallImage("skipped.go");
+  ASSERT_FALSE(path.empty());
+  granule_load_options options;
+  granule_load_options_init(&options);
+  options.map_whole_file = 1;
+  options.skip_section_table = 1;
+  granule_image* loaded = nullptr;
+  ASSERT_EQ(granule_load(path.c_str(), &options, &loaded), GRANULE_OK)
+      << granule_last_error();
+  Image image(loaded);
+  const void* data = nullptr;
+  uint64_t size = 0;
+  ASSERT_EQ(granule_image_file_bytes(image.get(), &data, &size), GRANULE_OK);
+  const std::vector<uint8_t> file = ReadFile(path);
+  ASSERT_EQ(size, file.size());
+  // The ELF header and the section table at the end, which no relocation
+  // writes, are the file's.
+  const uint8_t* bytes = static_cast<const uint8_t*>(data);
+  EXPECT_EQ(std::memcmp(bytes, file.data(), 64), 0);
+  EXPECT_EQ(std::memcmp(bytes + size - 64, file.data() + size - 64, 64), 0);
+  for (const char* name : {".data", ".shstrtab"}) {
+    EXPECT_EQ(granule_image_section(image.get(), name, nullptr, nullptr),
+              GRANULE_FAILED_PRECONDITION);
+    EXPECT_EQ(granule_last_error(), path + ": no section table to find '" +
+                                        name + "' in: the load skipped it");
+  }
+  options.skip_section_table = 0;
+  ASSERT_EQ(granule_load(path.c_str(), &options, &loaded), GRANULE_OK);
+  Image read(loaded);
+  EXPECT_EQ(granule_image_section(read.get(), ".shstrtab", nullptr, nullptr),
+            GRANULE_OK);
+}
+
+TEST(SkipSectionTableTest, AnyFileBytesUnderZeroFilledMemoryAreRefused) {
+  Builder builder(granule_builder_new());
+  const uint8_t bytes[8] = {};
+  ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
+                                        GRANULE_ACCESS_RW, bytes, 8, 8),
+            GRANULE_OK);
+  ASSERT_EQ(granule_builder_add_zero_section(builder.get(), ".bss", 1 << 20, 8),
+            GRANULE_OK);
+  const std::string path = testing::TempPath("skipped_big_bss.go");
+  ASSERT_EQ(granule_builder_write(builder.get(), path.c_str()), GRANULE_OK)
+      << granule_last_error();
+  granule_load_options options;
+  granule_load_options_init(&options);
+  options.map_whole_file = 1;
+  options.skip_section_table = 1;
+  const uint64_t before = granule_loaded_image_count();
+  granule_image* image = nullptr;
+  EXPECT_EQ(granule_load(path.c_str(), &options, &image),
+            GRANULE_INVALID_ARGUMENT);
+  EXPECT_EQ(image, nullptr);
+  EXPECT_EQ(granule_loaded_image_count(), before);
+  EXPECT_NE(std::string(granule_last_error())
+                .find(path + ": map_whole_file cannot show bytes of no known "
+                             "section (the section table was not read) at "
+                             "file offset 0x"),
+            std::string::npos)
+      << granule_last_error();
+  options.map_whole_file = 0;  // Only the segments: nothing to hide.
+  ASSERT_EQ(granule_load(path.c_str(), &options, &image), GRANULE_OK)
+      << granule_last_error();
+  granule_image_release(image);
+}
+
+// A cache may re-lay the file out, and must then move its sections: with a
+// cache directory the table is read all the same.
+TEST(SkipSectionTableTest, ACacheDirectoryReadsTheTableAllTheSame) {
+  const std::string path = SmallImage("skipped_cached.go");
+  ASSERT_FALSE(path.empty());
+  const std::string cache = testing::TempPath("skip_cache");
+  granule_load_options options;
+  granule_load_options_init(&options);
+  options.skip_section_table = 1;
+  options.cache_dir = cache.c_str();
+  granule_image* loaded = nullptr;
+  ASSERT_EQ(granule_load(path.c_str(), &options, &loaded), GRANULE_OK)
+      << granule_last_error();
+  Image image(loaded);
+  EXPECT_EQ(granule_image_section(image.get(), ".data", nullptr, nullptr),
+            GRANULE_OK)
+      << granule_last_error();
+}
+
 TEST(WholeFileOptionTest, OlderCallersDoNotGetIt) {
   const std::string path = SmallImage("older.go");
   ASSERT_FALSE(path.empty());

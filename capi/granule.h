@@ -49,7 +49,7 @@
  * (libgranule.so.MAJOR), granule.pc, `granule --version` and
  * granule_version() are all made from these three lines. */
 #define GRANULE_VERSION_MAJOR 0
-#define GRANULE_VERSION_MINOR 4
+#define GRANULE_VERSION_MINOR 5
 #define GRANULE_VERSION_PATCH 0
 
 #define GRANULE_VERSION_TEXT_(x) #x
@@ -227,6 +227,13 @@ typedef struct granule_load_options {
   const char* cache_dir;
   uint32_t cache_file_mode;     /* Entries' POSIX mode; 0: 0644. */
   int32_t cache_verify_content; /* Nonzero: rehash the source every load. */
+  /* Nonzero: the section header table is not read (two reads fewer a load,
+   * and no table kept): for a runtime that finds its sections in the mapped
+   * file itself, as Guile does. granule_image_section then fails with
+   * FAILED_PRECONDITION, and map_whole_file refuses any zero-filled (.bss)
+   * memory over file bytes. Ignored with cache_dir, which must move the
+   * sections of a copy it re-lays out. */
+  int32_t skip_section_table;
 } granule_load_options;
 
 /* The defaults: GRANULE_PATH_AUTO, everything else off. */
@@ -372,7 +379,8 @@ uint32_t granule_image_dynamic_count(const granule_image* image);
 granule_status granule_image_dynamic(const granule_image* image, uint32_t index,
                                      granule_dynamic_entry* entry);
 
-/* The loaded bytes of an allocated section; NOT_FOUND when there is none.
+/* The loaded bytes of an allocated section; NOT_FOUND when there is none,
+ * FAILED_PRECONDITION when the load skipped the section table.
  * With map_whole_file, any other section that has bytes in the file too
  * (.shstrtab, debug sections), read-only, in place. */
 granule_status granule_image_section(const granule_image* image,

@@ -115,6 +115,9 @@ absl::StatusOr<LoadOptions> ToLoadOptions(const char* function,
   if (HAS_FIELD(c, cache_verify_content) && c.cache_verify_content != 0) {
     options.cache.verify = ImageCacheOptions::Verify::kContent;
   }
+  if (HAS_FIELD(c, skip_section_table)) {
+    options.read_section_table = c.skip_section_table == 0;
+  }
   return options;
 }
 

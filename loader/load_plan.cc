@@ -89,6 +89,10 @@ class Planner {
     for (const Segment* s : image_.LoadSegments()) {
       if (s->memsz <= s->filesz) continue;
       const uint64_t lo = s->vaddr + s->filesz, hi = s->vaddr_end();
+      if (!image_.section_table_read && lo < image_.file_size) {
+        return HiddenFileBytes(*s, "bytes of no known section (the section "
+                               "table was not read)", lo);
+      }
       for (const Section& section : image_.sections) {
         if (section.type == elf::kShtNobits || section.size == 0) continue;
         if (section.offset < hi && section.offset + section.size > lo) {

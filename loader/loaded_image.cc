@@ -171,6 +171,11 @@ std::vector<LoadedImage::ResolvedEntry> LoadedImage::dynamic() const {
 
 absl::StatusOr<absl::Span<const uint8_t>> LoadedImage::SectionBytes(
     const std::string& name) const {
+  if (!elf_.section_table_read) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: no section table to find '%s' in: the load skipped it",
+        elf_.path, name));
+  }
   const Section* section = elf_.FindSection(name);
   if (section == nullptr || !section->allocated()) {
     return absl::NotFoundError(absl::StrFormat(
@@ -205,7 +210,10 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> LoadImage(
 absl::StatusOr<std::unique_ptr<LoadedImage>> internal::ReadAndLoad(
     const File& file, const LoadOptions& options, bool register_now) {
   bool warm = false;
-  absl::StatusOr<ElfImage> elf = ReadElfImage(file, &warm);
+  const bool skip_sections =
+      !options.read_section_table && options.cache.directory.empty();
+  absl::StatusOr<ElfImage> elf = ReadElfImage(
+      file, &warm, skip_sections ? SectionTable::kSkip : SectionTable::kRead);
   if (!elf.ok()) return elf.status();
   return LoadOpenImage(file, *std::move(elf), options, warm, register_now);
 }

@@ -84,6 +84,15 @@ struct LoadOptions {
   // outside the segments stay read-only, except where they share a page
   // with a writable segment.
   bool map_whole_file = false;
+  // Read the section header table and its names (SectionTable in loader/elf/
+  // elf_image.h). Off, the load makes two reads fewer and keeps no section
+  // table (about 90 bytes a section), SectionBytes() answers
+  // FailedPrecondition, and map_whole_file refuses a .bss over file bytes it
+  // can no longer tell are a section's or padding. For callers that read
+  // their sections from the mapped file themselves, as Guile does. A load
+  // with a cache directory reads the table all the same: a re-laid-out copy
+  // must move the sections too.
+  bool read_section_table = true;
   // Carve the shared path's address range from this arena instead of
   // reserving one per load (platform/memory/address_arena.h): one mapping call
   // fewer per load, and a released image's range is reused by the next.

@@ -6,8 +6,9 @@
 //   load_passes PASSES MODE
 //
 // MODE is `single` (LoadImage per file, default options) or `arena` (the
-// same with one AddressArena for the process) or `batch` (LoadImages over
-// the whole corpus, then the release of every image). Prints the number of
+// same with one AddressArena for the process) or `arena_no_sections` (that,
+// the section table not read) or `batch` (LoadImages over the whole corpus,
+// then the release of every image). Prints the number of
 // files per pass on stdout; any failed load is an error (exit 1).
 #include <cstdio>
 #include <cstdlib>
@@ -59,14 +60,17 @@ bool BatchPass(const std::vector<std::string>& paths,
 int Main(int argc, char** argv) {
   int passes = 0;
   if (argc != 3 || !absl::SimpleAtoi(argv[1], &passes) || passes < 0) {
-    std::cerr << "usage: load_passes PASSES single|arena|batch\n";
+    std::cerr
+        << "usage: load_passes PASSES single|arena|arena_no_sections|batch\n";
     return 2;
   }
   const std::string mode = argv[2];
   const std::vector<std::string> paths = GuileThreeFiles();
   LoadOptions options;
   options.path = LoadOptions::PathChoice::kShared;
-  if (mode == "arena" || mode == "batch") {
+  const bool arena = mode == "arena" || mode == "arena_no_sections";
+  options.read_section_table = mode != "arena_no_sections";
+  if (arena || mode == "batch") {
     absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
     if (!host.ok()) {
       std::cerr << host.status() << "\n";
@@ -76,7 +80,7 @@ int Main(int argc, char** argv) {
   }
   for (int pass = 0; pass < passes; ++pass) {
     bool ok = false;
-    if (mode == "single" || mode == "arena") {
+    if (mode == "single" || arena) {
       ok = SinglePass(paths, options);
     } else if (mode == "batch") {
       ok = BatchPass(paths, options);

@@ -61,7 +61,8 @@ struct ElfImage {
   Layout layout = Layout::kOneToOne;
 
   std::vector<Segment> segments;  // All program headers, in file order.
-  std::vector<Section> sections;  // Empty when e_shnum is 0.
+  std::vector<Section> sections;  // Empty when e_shnum is 0 or not read.
+  bool section_table_read = true;  // False after SectionTable::kSkip.
   std::vector<DynamicEntry> dynamic;  // Up to, not including, DT_NULL.
 
   std::vector<const Segment*> LoadSegments() const;
@@ -88,9 +89,18 @@ absl::StatusOr<ElfImage> ReadElfImage(const File& file);
 // page size is a question about its program headers alone (`granule check`).
 // Nothing about relocations is read or judged.
 absl::StatusOr<ElfImage> ReadElfLayout(const File& file);
+// Whether the reader reads the section header table and its names. Placing
+// and relocating an image never needs them (ld.so never reads them); a
+// caller that finds its sections in the mapped file itself, as Guile does,
+// saves two reads and the table's memory with kSkip. Nothing in the table is
+// then checked, and `sections` stays empty.
+enum class SectionTable { kRead, kSkip };
+
 // ReadElfImage, also saying whether the file's first bytes came from the
 // page cache (File::ReadAtIfCached): a file read or loaded recently.
-absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached);
+absl::StatusOr<ElfImage> ReadElfImage(
+    const File& file, bool* was_cached,
+    SectionTable sections = SectionTable::kRead);
 
 // Whether a dynamic tag's value is an address (d_ptr) rather than a number.
 bool IsAddressTag(int64_t tag);

@@ -207,6 +207,7 @@ absl::Status ReadSegments(WindowedReader& reader, const HeaderTables& t,
   absl::StatusOr<std::vector<uint8_t>> table = ReadTable(
       reader, image, "program header table (e_phoff)", t.phoff, t.phnum, size);
   if (!table.ok()) return table.status();
+  image.segments.reserve(t.phnum);
   for (uint64_t i = 0; i < t.phnum; ++i) {
     const Record r(table->data() + i * size, image.variant);
     image.segments.push_back(
@@ -238,6 +239,7 @@ absl::Status ReadDynamic(WindowedReader& reader, ElfImage& image) {
                 dynamic->filesz / size, size);
   if (!table.ok()) return table.status();
   const int w = image.variant.word_size();
+  image.dynamic.reserve(table->size() / size);
   for (size_t at = 0; at < table->size(); at += size) {
     const Record r(table->data() + at, image.variant);
     const DynamicEntry entry = {SignExtend(r.Word(0), w), r.Word(w)};
@@ -281,6 +283,8 @@ absl::Status ReadSections(WindowedReader& reader, const HeaderTables& t,
                 t.shnum, size, kSectionReadBehind, kSectionReadAhead);
   if (!table.ok()) return table.status();
   std::vector<uint64_t> name_offsets;
+  name_offsets.reserve(t.shnum);
+  image.sections.reserve(t.shnum);
   for (uint64_t i = 0; i < t.shnum; ++i) {
     const Record r(table->data() + i * size, image.variant);
     image.sections.push_back(
@@ -323,10 +327,9 @@ absl::Status ReadSections(WindowedReader& reader, const HeaderTables& t,
 
 }  // namespace
 
-absl::StatusOr<ElfImage> internal::ReadElfImageWith(std::string path,
-                                                    uint64_t file_size,
-                                                    ReadAtFunction read,
-                                                    bool accept_fixed_address) {
+absl::StatusOr<ElfImage> internal::ReadElfImageWith(
+    std::string path, uint64_t file_size, ReadAtFunction read,
+    bool accept_fixed_address, SectionTable sections) {
   ElfImage image;
   image.path = std::move(path);
   image.file_size = file_size;
@@ -336,6 +339,10 @@ absl::StatusOr<ElfImage> internal::ReadElfImageWith(std::string path,
   if (!tables.ok()) return tables.status();
   GRANULE_RETURN_IF_ERROR(ReadSegments(reader, *tables, image));
   GRANULE_RETURN_IF_ERROR(ReadDynamic(reader, image));
+  if (sections == SectionTable::kSkip) {
+    image.section_table_read = false;
+    return image;
+  }
   GRANULE_RETURN_IF_ERROR(ReadSections(reader, *tables, image));
   return image;
 }
@@ -357,7 +364,8 @@ absl::StatusOr<ElfImage> ReadElfLayout(const File& file) {
       /*accept_fixed_address=*/true);
 }
 
-absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached) {
+absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached,
+                                      SectionTable sections) {
   *was_cached = false;
   bool first = true;
   return internal::ReadElfImageWith(
@@ -368,7 +376,8 @@ absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached) {
         if (!cached.ok()) return cached.status();
         *was_cached = *cached;
         return *cached ? absl::OkStatus() : file.ReadAt(offset, out);
-      });
+      },
+      /*accept_fixed_address=*/false, sections);
 }
 
 }  // namespace granule

@@ -47,9 +47,10 @@ class WindowedReader {
 
 // ReadElfImage with the file's reads going through `read`: the seam that
 // lets tests count them. `accept_fixed_address`: ReadElfLayout's ET_EXEC.
-absl::StatusOr<ElfImage> ReadElfImageWith(std::string path, uint64_t file_size,
-                                          ReadAtFunction read,
-                                          bool accept_fixed_address = false);
+absl::StatusOr<ElfImage> ReadElfImageWith(
+    std::string path, uint64_t file_size, ReadAtFunction read,
+    bool accept_fixed_address = false,
+    SectionTable sections = SectionTable::kRead);
 
 }  // namespace internal
 }  // namespace granule

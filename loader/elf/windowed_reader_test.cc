@@ -131,6 +131,34 @@ TEST_P(ElfReadsTest, ADynamicTablePastTheHeadTakesOneMoreRead) {
   EXPECT_EQ(image->dynamic[0].value, 0x200u);
 }
 
+// Without the section table the head is the only read, and nothing of the
+// table is kept or judged: a section header table past the end of the file
+// (refused when read) does not matter.
+TEST_P(ElfReadsTest, SkippingTheSectionTableLeavesOneRead) {
+  RawElf elf = TwoSegmentImage(GetParam(), {{elf::kDtGuileEntry, 0x100}});
+  const std::vector<uint8_t> good = elf.Encode();
+  std::vector<Read> reads;
+  absl::StatusOr<ElfImage> image =
+      ReadElfImageWith("typical", good.size(), RecordingReader(good, reads),
+                       /*accept_fixed_address=*/false, SectionTable::kSkip);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(reads.size(), 1u);
+  EXPECT_FALSE(image->section_table_read);
+  EXPECT_TRUE(image->sections.empty());
+  ASSERT_EQ(image->dynamic.size(), 1u);
+  EXPECT_EQ(image->dynamic[0].value, 0x100u);
+
+  elf.sections[1].offset = good.size() * 2;  // Past the end of the file.
+  const std::vector<uint8_t> bad = elf.Encode();
+  reads.clear();
+  EXPECT_FALSE(
+      ReadElfImageWith("bad", bad.size(), RecordingReader(bad, reads)).ok());
+  reads.clear();
+  EXPECT_TRUE(ReadElfImageWith("bad", bad.size(), RecordingReader(bad, reads),
+                               false, SectionTable::kSkip)
+                  .ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllVariants, ElfReadsTest,
                          ::testing::ValuesIn(kAllVariants));
 

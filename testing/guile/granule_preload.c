@@ -204,6 +204,9 @@ static granule_status LoadFd(int fd, granule_image** image) {
   /* libguile reads the sections outside PT_LOAD (debug info, arities,
    * docstrings) at base + file offset. */
   options.map_whole_file = 1;
+  /* libguile finds those sections itself, in the mapping; granule's copy of
+   * the table would be two reads and about 2 KB a file for nothing. */
+  options.skip_section_table = 1;
   /* No name: finding the fd's path costs a system call per load, and only
    * an error needs it (FileName). */
   return granule_load_fd(fd, NULL, &options, image);
