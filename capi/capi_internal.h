@@ -5,6 +5,7 @@
 #define GRANULE_CAPI_CAPI_INTERNAL_H_
 
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -12,6 +13,11 @@
 #include "absl/status/statusor.h"
 #include "capi/granule.h"
 #include "loader/loaded_image.h"
+#include "platform/memory/address_arena.h"
+
+struct granule_arena {
+  std::shared_ptr<granule::AddressArena> arena;
+};
 
 namespace granule::capi {
 

@@ -234,6 +234,11 @@ typedef struct granule_load_options {
    * memory over file bytes. Ignored with cache_dir, which must move the
    * sections of a copy it re-lays out. */
   int32_t skip_section_table;
+  /* Carve the image's address range from this arena (granule_arena_new)
+   * instead of reserving one for it: a mapping call fewer a load, and a
+   * released image's range is reused. The image keeps the arena alive. The
+   * malloc path ignores it. NULL: a reservation per image. */
+  struct granule_arena* arena;
 } granule_load_options;
 
 /* The defaults: GRANULE_PATH_AUTO, everything else off. */
@@ -411,6 +416,27 @@ uint64_t granule_loaded_image_count(void);
  * granule_find_image; the handles are valid until released. */
 uint64_t granule_loaded_images(const granule_image** images,
                                uint64_t capacity);
+
+/* ---- An address arena for loads one at a time ---- */
+
+/* For a runtime that loads its images one by one (as Guile does, one per
+ * module it needs): address space reserved once, 64 MiB at a time, with no
+ * access and no memory, from which each load given the arena
+ * (granule_load_options.arena) carves its range. Reserves nothing until
+ * the first load; thread-safe. */
+typedef struct granule_arena granule_arena;
+granule_status granule_arena_new(granule_arena** arena);
+/* The caller's hold on the arena ends; images loaded into it keep it until
+ * the last is released. NULL is ignored. */
+void granule_arena_release(granule_arena* arena);
+/* Address space the arena holds, and how much of it live images use. */
+typedef struct granule_arena_usage {
+  uint64_t reserved_bytes;
+  uint64_t used_bytes;
+  uint64_t live_images;
+} granule_arena_usage;
+granule_status granule_arena_usage_get(const granule_arena* arena,
+                                       granule_arena_usage* usage);
 
 /* ---- Loading many images at once ---- */
 

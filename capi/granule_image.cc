@@ -118,6 +118,9 @@ absl::StatusOr<LoadOptions> ToLoadOptions(const char* function,
   if (HAS_FIELD(c, skip_section_table)) {
     options.read_section_table = c.skip_section_table == 0;
   }
+  if (HAS_FIELD(c, arena) && c.arena != nullptr) {
+    options.arena = c.arena->arena;
+  }
   return options;
 }
 

@@ -34,6 +34,10 @@ STUB
 echo "bazel $*" >>"$STATE/calls"
 STUB
   chmod +x "$work/bin/"*
+  mkdir -p "$work/repo/third_party"
+  printf '#!/bin/bash\necho fetch_abseil_source >>"$STATE/calls"\n' \
+    >"$work/repo/third_party/fetch_abseil_source.sh"
+  chmod +x "$work/repo/third_party/fetch_abseil_source.sh"
   # Linked after the chmod: chmod follows links, and the system's binaries
   # are not this user's to change unless the user is root.
   for tool in dirname grep cat; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
@@ -51,16 +55,32 @@ build_packages=(bazel-bootstrap g++ libabsl-dev googletest libbenchmark-dev
 test_packages=(guile-2.2-libs guile-3.0-libs binutils pkg-config elfutils
   libxml2-utils guile-3.0 python3 strace)
 
-# Everything installed: no apt-get, straight to bazel with the arguments.
+# build, test and coverage build the release library, which links Abseil
+# from Debian's source: dpkg-dev unpacks it, before bazel runs.
+fetched_then() { printf 'fetch_abseil_source\nbazel %s' "$*"; }
+
+# Everything installed: no apt-get; Abseil's source, then bazel with the
+# arguments.
 make_bin
-printf '%s\n' "${build_packages[@]}" "${test_packages[@]}" >"$work/installed"
+printf '%s\n' "${build_packages[@]}" "${test_packages[@]}" dpkg-dev >"$work/installed"
 run_bazelw 0 || fail "all installed: exit $?"
-[ "$(cat "$work/calls")" = "bazel test //..." ] || fail "all installed: calls $(cat "$work/calls")"
+[ "$(cat "$work/calls")" = "$(fetched_then test //...)" ] || fail "all installed: calls $(cat "$work/calls")"
+
+# `run` of the command needs no Abseil source; `run` of the install does.
+make_bin
+printf '%s\n' "${build_packages[@]}" >"$work/installed"
+run_bazelw 0 run //:granule -- demo || fail "run demo: exit $?: $(cat "$work/out")"
+[ "$(cat "$work/calls")" = "bazel run //:granule -- demo" ] || fail "run demo: calls $(cat "$work/calls")"
+make_bin
+printf '%s\n' "${build_packages[@]}" dpkg-dev >"$work/installed"
+run_bazelw 0 run //capi:install -- --prefix=/tmp/x || fail "run install: exit $?: $(cat "$work/out")"
+[ "$(cat "$work/calls")" = "$(fetched_then run //capi:install -- --prefix=/tmp/x)" ] ||
+  fail "run install: calls $(cat "$work/calls")"
 
 # Root with two packages missing: update, install exactly those, then bazel.
 make_bin
 printf '%s\n' bazel-bootstrap g++ googletest nlohmann-json3-dev "${test_packages[@]}" \
-  >"$work/installed"
+  dpkg-dev >"$work/installed"
 run_bazelw 0 || fail "root install: exit $?: $(cat "$work/out")"
 grep -q "^apt-get install .* libabsl-dev libbenchmark-dev$" "$work/calls" \
   || fail "root install: calls $(cat "$work/calls")"
@@ -68,18 +88,18 @@ grep -q "^apt-get install .* libabsl-dev libbenchmark-dev$" "$work/calls" \
 
 # `build` needs only the build packages: the test corpus is not installed.
 make_bin
-printf '%s\n' "${build_packages[@]}" >"$work/installed"
+printf '%s\n' "${build_packages[@]}" dpkg-dev >"$work/installed"
 run_bazelw 0 build //... || fail "build: exit $?: $(cat "$work/out")"
-[ "$(cat "$work/calls")" = "bazel build //..." ] || fail "build: calls $(cat "$work/calls")"
+[ "$(cat "$work/calls")" = "$(fetched_then build //...)" ] || fail "build: calls $(cat "$work/calls")"
 
 # `test` and `coverage`, even after a startup option, install the Guile
-# corpus and readelf, and only those.
+# corpus and readelf (and dpkg-dev), and only those.
 for args in "test //loader:all" "coverage //..." "--batch test //..."; do
   make_bin
   printf '%s\n' "${build_packages[@]}" >"$work/installed"
   # shellcheck disable=SC2086  # Split the case into arguments on purpose.
   run_bazelw 0 $args || fail "$args: exit $?: $(cat "$work/out")"
-  grep -qx "apt-get install -y -q --no-install-recommends ${test_packages[*]}" "$work/calls" \
+  grep -qx "apt-get install -y -q --no-install-recommends ${test_packages[*]} dpkg-dev" "$work/calls" \
     || fail "$args: calls $(cat "$work/calls")"
   [ "$(tail -1 "$work/calls")" = "bazel $args" ] || fail "$args: bazel not last"
 done
@@ -89,10 +109,6 @@ done
 for args in "test --config=s390x //platform/..." "build --config mingw64 //loader"; do
   make_bin
   printf '%s\n' "${build_packages[@]}" "${test_packages[@]}" >"$work/installed"
-  mkdir -p "$work/repo/third_party"
-  printf '#!/bin/bash\necho fetch_abseil_source >>"$STATE/calls"\n' \
-    >"$work/repo/third_party/fetch_abseil_source.sh"
-  chmod +x "$work/repo/third_party/fetch_abseil_source.sh"
   # shellcheck disable=SC2086  # Split the case into arguments on purpose.
   run_bazelw 0 $args || fail "$args: exit $?: $(cat "$work/out")"
   case "$args" in
@@ -107,13 +123,12 @@ for args in "test --config=s390x //platform/..." "build --config mingw64 //loade
 done
 
 # A sanitizer configuration installs clang, its runtimes and llvm's
-# symbolizer (reports name functions), and needs no Abseil source.
+# symbolizer (reports name functions).
 make_bin
-printf '%s\n' "${build_packages[@]}" "${test_packages[@]}" >"$work/installed"
+printf '%s\n' "${build_packages[@]}" "${test_packages[@]}" dpkg-dev >"$work/installed"
 run_bazelw 0 test --config=asan //... || fail "asan: exit $?: $(cat "$work/out")"
 grep -qx "apt-get install -y -q --no-install-recommends clang-14 libclang-rt-14-dev llvm-14" "$work/calls" \
   || fail "asan: calls $(cat "$work/calls")"
-grep -q fetch_abseil_source "$work/calls" && fail "asan: fetched Abseil's source"
 [ "$(tail -1 "$work/calls")" = "bazel test --config=asan //..." ] || fail "asan: bazel not last"
 
 # --config=fuzz on a build installs clang, its runtimes (libFuzzer) and the
@@ -121,7 +136,7 @@ grep -q fetch_abseil_source "$work/calls" && fail "asan: fetched Abseil's source
 make_bin
 printf '%s\n' "${build_packages[@]}" >"$work/installed"
 run_bazelw 0 build --config=fuzz //testing/fuzz:all || fail "fuzz: exit $?: $(cat "$work/out")"
-grep -qx "apt-get install -y -q --no-install-recommends clang-14 libclang-rt-14-dev guile-2.2-libs guile-3.0-libs" \
+grep -qx "apt-get install -y -q --no-install-recommends clang-14 libclang-rt-14-dev guile-2.2-libs guile-3.0-libs dpkg-dev" \
   "$work/calls" || fail "fuzz: calls $(cat "$work/calls")"
 [ "$(tail -1 "$work/calls")" = "bazel build --config=fuzz //testing/fuzz:all" ] || fail "fuzz: bazel not last"
 
