@@ -301,8 +301,11 @@ int Main(const char* argv0, const std::string& only) {
                                      }),
                       guile_loads.end());
   }
-  PassTimes granule_all, floor_all, granule_subset, arena_all, batch_all;
+  PassTimes granule_all, floor_all, granule_subset, arena_all, batch_all,
+      runtime_all;
   const LoadOptions arena = SharedPath(true);
+  LoadOptions runtime = SharedPath(true);
+  runtime.read_section_table = false;
   for (int round = 0; round < kRounds; ++round) {
     auto granule = [&] { return GranulePass(corpus); };
     auto floor = [&] { return FloorPass(corpus); };
@@ -310,7 +313,8 @@ int Main(const char* argv0, const std::string& only) {
                         ? granule_all.Run(granule) && floor_all.Run(floor)
                         : floor_all.Run(floor) && granule_all.Run(granule);
     if (!ok || !arena_all.Run([&] { return GranulePass(corpus, arena); }) ||
-        !batch_all.Run([&] { return BatchPass(corpus); })) {
+        !batch_all.Run([&] { return BatchPass(corpus); }) ||
+        !runtime_all.Run([&] { return GranulePass(corpus, runtime); })) {
       return 1;
     }
     if (!guile) continue;
@@ -343,7 +347,11 @@ int Main(const char* argv0, const std::string& only) {
        {std::make_tuple("guile_corpus_arena_vs_floor", &arena_all,
                         "LoadImage with one AddressArena for the process"),
         std::make_tuple("guile_corpus_batch_vs_floor", &batch_all,
-                        "LoadImages of all files, then every image released")}) {
+                        "LoadImages of all files, then every image released"),
+        std::make_tuple("guile_corpus_arena_no_sections_vs_floor",
+                        &runtime_all,
+                        "LoadImage with one AddressArena, the section table "
+                        "not read (a runtime that reads its own, as Guile)")}) {
     const double ms = Median(times->wall);
     PrintRow({3, name, ms, floor_ms, "ms", "<=1.2", ms <= 1.2 * floor_ms,
               "open+fstat+mmap+mprotect(RW)+munmap+close_loop",
