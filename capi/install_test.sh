@@ -55,9 +55,14 @@ expect_count 1 'NEEDED.*\[libc\.so\.6\]' "$work/dynamic.txt"
 nm -D --defined-only "$prefix/lib/libgranule.so.0" |
   awk '$2 ~ /^[TDBRVW]$/ { print $3 }' | sed 's/@.*//' >"$work/exports.txt"
 grep -q '^granule_load$' "$work/exports.txt" || fail "granule_load not exported"
-if grep -v '^granule_' "$work/exports.txt" | grep -v '^GRANULE_0$' >"$work/extra.txt"; then
+if grep -v '^granule_' "$work/exports.txt" | grep -vE '^GRANULE_0(\.[0-9]+)?$' >"$work/extra.txt"; then
   fail "exports besides granule_*: $(head "$work/extra.txt")"
 fi
+# Symbol versions: the calls of 0.4 and before in GRANULE_0, each later one
+# in the node of the version that added it.
+objdump -T "$prefix/lib/libgranule.so.0" >"$work/versions.txt"
+expect_count 1 ' GRANULE_0 +granule_load$' "$work/versions.txt"
+expect_count 1 ' GRANULE_0\.5 +granule_arena_new$' "$work/versions.txt"
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs granule) || fail "pkg-config cannot find granule"

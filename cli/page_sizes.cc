@@ -52,7 +52,7 @@ absl::StatusOr<PageSizeChoice> ParsePageSizeToken(absl::string_view token) {
                     "expected SIZE or PAGE/GRANULARITY, such as 64k or "
                     "4k/64k");
   }
-  uint64_t units[2];
+  uint64_t units[2] = {0, 0};  // A split gives one or two parts.
   for (size_t i = 0; i < parts.size(); ++i) {
     absl::StatusOr<uint64_t> bytes = ParseByteCount(parts[i]);
     if (!bytes.ok()) return BadToken(token, bytes.status().message());

@@ -41,7 +41,7 @@ class PerSegmentPlanner {
       if (s->memsz > 0) loads_.push_back(s);
     }
     for (const Segment* s : loads_) {
-      plan_.segments.push_back({s->index, SegmentVerdict::Route::kMapped});
+      plan_.segments.emplace_back().program_header = s->index;  // Mapped.
     }
     any_mapped_.assign(loads_.size(), false);
   }

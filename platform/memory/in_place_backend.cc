@@ -16,6 +16,7 @@ const BackendTraits& InPlaceBackend::traits() const {
       /*can_release_partially=*/false,
       /*enforces_protection=*/false,
       /*shares_file_pages=*/false,
+      /*carves_reservations=*/false,
   };
   return kTraits;
 }
