@@ -311,27 +311,26 @@ int Main() {
             "MiB", "none", std::nullopt, "RO/8+RW",
             what + ", " + Spread(heap->pss_mib) +
                 "; the heap copy shares nothing, as expected"});
-  const double per_segment_ratio =
-      Median(refused->per_segment.pss_mib) / shared_mib;
-  PrintRow({5, "sharing_per_segment", Median(refused->per_segment.pss_mib),
-            shared_mib, "MiB", "<=1.05",
-            per_segment_ratio <= 1.05 && per_segment_ratio >= 0.95,
-            "sharing_shared_path",
-            what + ", " + Spread(refused->per_segment.pss_mib) +
-                "; the image with p_align 1 KiB, which the shared path does "
-                "not map whole, loaded segment by segment (each segment "
-                "mapped where its offset and address agree modulo the page, "
-                "the rest copied); met means within 5% of the shared "
-                "path's PSS either way"});
-  const double cached_ratio = Median(refused->cached.pss_mib) / shared_mib;
-  PrintRow({5, "sharing_cached_copy", Median(refused->cached.pss_mib),
-            shared_mib, "MiB", "<=1.05",
-            cached_ratio <= 1.05 && cached_ratio >= 0.95,
-            "sharing_shared_path",
-            what + ", " + Spread(refused->cached.pss_mib) +
-                "; the same image mapped whole from its re-laid-out copy in "
-                "an image cache (filled once before the children start); "
-                "met means within 5% of the shared path's PSS either way"});
+  // The refused image, loaded two ways, against the shared path's PSS.
+  const auto print_against_shared = [&](const char* name,
+                                        const std::vector<double>& pss_mib,
+                                        const std::string& how) {
+    const double ratio = Median(pss_mib) / shared_mib;
+    PrintRow({5, name, Median(pss_mib), shared_mib, "MiB", "<=1.05",
+              ratio <= 1.05 && ratio >= 0.95, "sharing_shared_path",
+              what + ", " + Spread(pss_mib) + "; " + how +
+                  "; met means within 5% of the shared path's PSS either "
+                  "way"});
+  };
+  print_against_shared(
+      "sharing_per_segment", refused->per_segment.pss_mib,
+      "the image with p_align 1 KiB, which the shared path does not map "
+      "whole, loaded segment by segment (each segment mapped where its "
+      "offset and address agree modulo the page, the rest copied)");
+  print_against_shared(
+      "sharing_cached_copy", refused->cached.pss_mib,
+      "the same image mapped whole from its re-laid-out copy in an image "
+      "cache (filled once before the children start)");
   return 0;
 }
 
