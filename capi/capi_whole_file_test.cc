@@ -42,6 +42,25 @@ std::string ImageWithLongNames() {
   return path;
 }
 
+// A .bss larger than the 64 KiB the writer covers with file zeros, so that
+// what follows it in the file (the section names) sits under zero-filled
+// memory. Returns the path, "" when writing failed.
+std::string BigBssImage(const std::string& stem) {
+  Builder builder(granule_builder_new());
+  const uint8_t bytes[8] = {};
+  EXPECT_EQ(granule_builder_add_section(builder.get(), ".data",
+                                        GRANULE_ACCESS_RW, bytes, 8, 8),
+            GRANULE_OK);
+  EXPECT_EQ(granule_builder_add_zero_section(builder.get(), ".bss", 1 << 20, 8),
+            GRANULE_OK);
+  const std::string path = testing::TempPath(stem);
+  if (granule_builder_write(builder.get(), path.c_str()) != GRANULE_OK) {
+    ADD_FAILURE() << granule_last_error();
+    return "";
+  }
+  return path;
+}
+
 struct Variant {
   granule_path_choice path;
   int copy_file_bytes;
@@ -170,19 +189,9 @@ TEST(WholeFileOptionTest, CompactImagesAreRefused) {
                    "p_vaddr), but the layout is compact");
 }
 
-// A .bss larger than the 64 KiB the writer covers with file zeros: the
-// section names after it would sit under zero-filled memory.
 TEST(WholeFileOptionTest, FileBytesUnderZeroFilledMemoryAreRefused) {
-  Builder builder(granule_builder_new());
-  const uint8_t bytes[8] = {};
-  ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
-                                        GRANULE_ACCESS_RW, bytes, 8, 8),
-            GRANULE_OK);
-  ASSERT_EQ(granule_builder_add_zero_section(builder.get(), ".bss", 1 << 20, 8),
-            GRANULE_OK);
-  const std::string path = testing::TempPath("big_bss.go");
-  ASSERT_EQ(granule_builder_write(builder.get(), path.c_str()), GRANULE_OK)
-      << granule_last_error();
+  const std::string path = BigBssImage("big_bss.go");
+  ASSERT_FALSE(path.empty());
   granule_load_options options;
   granule_load_options_init(&options);
   options.map_whole_file = 1;
@@ -238,16 +247,8 @@ TEST(SkipSectionTableTest, TheFileIsThereButNoSectionIsFoundByName) {
 }
 
 TEST(SkipSectionTableTest, AnyFileBytesUnderZeroFilledMemoryAreRefused) {
-  Builder builder(granule_builder_new());
-  const uint8_t bytes[8] = {};
-  ASSERT_EQ(granule_builder_add_section(builder.get(), ".data",
-                                        GRANULE_ACCESS_RW, bytes, 8, 8),
-            GRANULE_OK);
-  ASSERT_EQ(granule_builder_add_zero_section(builder.get(), ".bss", 1 << 20, 8),
-            GRANULE_OK);
-  const std::string path = testing::TempPath("skipped_big_bss.go");
-  ASSERT_EQ(granule_builder_write(builder.get(), path.c_str()), GRANULE_OK)
-      << granule_last_error();
+  const std::string path = BigBssImage("skipped_big_bss.go");
+  ASSERT_FALSE(path.empty());
   granule_load_options options;
   granule_load_options_init(&options);
   options.map_whole_file = 1;
