@@ -46,28 +46,7 @@ if [ "$refresh" = 0 ] && [ -e "$current/image" ]; then
   exit 0
 fi
 
-apt_root=$(vm_cache_dir)/apt/$machine_deb_arch-$machine_suite
-mkdir -p "$apt_root/lists/partial" "$apt_root/archives/partial"
-: >"$apt_root/status"  # An empty dpkg status: nothing counts as installed.
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-  "http://deb.debian.org/debian $machine_suite main" >"$apt_root/sources.list"
-# Options on the command line win over every apt.conf.d file of the host.
-apt_options=(
-  -o "Dir::Etc::SourceList=$apt_root/sources.list"
-  -o Dir::Etc::SourceParts=/dev/null
-  -o Dir::Etc::Preferences=/dev/null
-  -o Dir::Etc::PreferencesParts=/dev/null
-  -o "Dir::State=$apt_root"
-  -o "Dir::State::Lists=$apt_root/lists"
-  -o "Dir::State::status=$apt_root/status"
-  -o "Dir::Cache=$apt_root"
-  -o "Dir::Cache::Archives=$apt_root/archives"
-  -o "APT::Architecture=$machine_deb_arch"
-  -o "APT::Architectures=$machine_deb_arch"
-  # apt-get download drops to the _apt user, who cannot write in a root's
-  # home; the archive is signed-checked all the same.
-  -o APT::Sandbox::User="$(id -un)"
-)
+machine_apt
 
 echo "fetch_kernel: updating the $machine_suite $machine_deb_arch index" >&2
 apt-get "${apt_options[@]}" -q update >&2

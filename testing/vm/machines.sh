@@ -86,3 +86,32 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     "${missing[@]}" >&2
 }
+
+# Sets apt_root and apt_options: a private apt configuration for the
+# machine's architecture and suite (its own sources list, state and cache
+# folders, one foreign architecture), so that the host's apt setup is never
+# touched and no dpkg --add-architecture is needed.
+machine_apt() {
+  apt_root=$(vm_cache_dir)/apt/$machine_deb_arch-$machine_suite
+  mkdir -p "$apt_root/lists/partial" "$apt_root/archives/partial"
+  : >"$apt_root/status"  # An empty dpkg status: nothing counts as installed.
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+    "http://deb.debian.org/debian $machine_suite main" >"$apt_root/sources.list"
+  # Options on the command line win over every apt.conf.d file of the host.
+  apt_options=(
+    -o "Dir::Etc::SourceList=$apt_root/sources.list"
+    -o Dir::Etc::SourceParts=/dev/null
+    -o Dir::Etc::Preferences=/dev/null
+    -o Dir::Etc::PreferencesParts=/dev/null
+    -o "Dir::State=$apt_root"
+    -o "Dir::State::Lists=$apt_root/lists"
+    -o "Dir::State::status=$apt_root/status"
+    -o "Dir::Cache=$apt_root"
+    -o "Dir::Cache::Archives=$apt_root/archives"
+    -o "APT::Architecture=$machine_deb_arch"
+    -o "APT::Architectures=$machine_deb_arch"
+    # apt-get download drops to the _apt user, who cannot write in a root's
+    # home; the archive is signed-checked all the same.
+    -o APT::Sandbox::User="$(id -un)"
+  )
+}

@@ -110,8 +110,10 @@ for data in "${data_dirs[@]}"; do
     exit 2
   fi
   mkdir -p "$work/root$vm_dir"
-  # -L: links to outside the folder would be dangling in the VM.
-  cp -RL "$host_dir/." "$work/root$vm_dir/"
+  # -L: links to outside the folder would be dangling in the VM. Times kept:
+  # a program may compare them (Guile loads a compiled file only when it is
+  # not older than its source).
+  cp -RL --preserve=timestamps "$host_dir/." "$work/root$vm_dir/"
 done
 for test_arg in "${test_args[@]}"; do printf '%s\n' "$test_arg"; done >"$work/root/granule-vm.args"
 (cd "$work/root" && find . -mindepth 1 | LC_ALL=C sort |

@@ -4,16 +4,19 @@ for other architectures and clang for the sanitizers."""
 
 load("@bazel_tools//tools/cpp:unix_cc_toolchain_config.bzl", unix_cc_toolchain_config = "cc_toolchain_config")
 
-def debian_cross_gcc(name, cpu, triplet):
+def debian_cross_gcc(name, cpu, triplet, static = True):
     """A toolchain for /usr/bin/<triplet>-gcc, linking statically.
 
     Static binaries run under qemu-user without a sysroot and in the
     one-file-system initramfs of testing/vm/ without a dynamic loader.
+    With static = False (compiler "gcc-dynamic"), links as the target's own
+    toolchain would, for shared libraries that a program of the target's
+    distribution loads (the Guile preload in the 64 KiB VM).
     """
     unix_cc_toolchain_config(
         name = name + "_config",
         cpu = cpu,
-        compiler = "gcc",
+        compiler = "gcc" if static else "gcc-dynamic",
         toolchain_identifier = name,
         host_system_name = "x86_64-linux-gnu",
         target_system_name = triplet,
@@ -41,7 +44,7 @@ def debian_cross_gcc(name, cpu, triplet):
         opt_compile_flags = ["-O2", "-DNDEBUG", "-ffunction-sections", "-fdata-sections"],
         dbg_compile_flags = ["-g"],
         cxx_flags = ["-std=c++17"],
-        link_flags = ["-static", "-pthread"],
+        link_flags = ["-static", "-pthread"] if static else ["-pthread"],
         link_libs = ["-lstdc++", "-lm"],
         opt_link_flags = ["-Wl,--gc-sections"],
         unfiltered_compile_flags = [
