@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loader on every image the reader accepts: the shared path on simulated
 // machines of several page geometries, and the malloc path; relocations
-// applied, the dynamic table and sections read, then released. Afterwards
-// every backend's ledger must be back to zero: no error path may leak.
+// applied, the dynamic table and sections read, then released. The same
+// bytes read without the section table (any image read whole must still
+// read) and loaded whole, as a runtime such as Guile asks. Afterwards every
+// backend's ledger must be back to zero: no error path may leak.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -87,6 +89,27 @@ void LoadEverywhere(const File& file, const ElfImage& elf) {
   RequireEmptyLedger(MallocPathBackend(), "malloc-path");
 }
 
+// What a runtime such as Guile asks for: the section table not read, the
+// whole file mapped (or copied).
+void LoadWithoutSections(const File& file, const ElfImage& elf) {
+  for (LoadOptions::PathChoice path :
+       {LoadOptions::PathChoice::kShared, LoadOptions::PathChoice::kMalloc}) {
+    LoadOptions options;
+    options.path = path;
+    options.shared_backend = SharedBackends()[0];
+    options.malloc_backend = &MallocPathBackend();
+    options.max_image_size = kMaxImageSize;
+    options.map_whole_file = true;
+    options.read_section_table = false;
+    if (!elf.variant.is64) options.relocation_base = kElf32RelocationBase;
+    absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+        LoadImage(file, elf, options);
+    if (image.ok()) UseImage(**image);
+  }
+  RequireEmptyLedger(*SharedBackends()[0], "simulated shared-path");
+  RequireEmptyLedger(MallocPathBackend(), "malloc-path");
+}
+
 }  // namespace
 }  // namespace granule::fuzz
 
@@ -95,5 +118,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   File file = fuzz::InputFile(data, size);
   absl::StatusOr<ElfImage> elf = ReadElfImage(file);
   if (elf.ok()) fuzz::LoadEverywhere(file, *elf);
+  bool cached = false;
+  absl::StatusOr<ElfImage> bare =
+      ReadElfImage(file, &cached, SectionTable::kSkip);
+  // Skipping the table only drops checks: whatever is read whole is read.
+  if (elf.ok() && !bare.ok()) __builtin_trap();
+  if (bare.ok()) fuzz::LoadWithoutSections(file, *bare);
   return 0;
 }
