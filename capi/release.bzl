@@ -58,3 +58,22 @@ SELF_CONTAINED_LINKOPTS = [
     "-static-libgcc",
     "-Wl,--as-needed",
 ]
+
+# target_compatible_with for what only the host's plain build makes: the
+# release files, the programs that load them, and their tests. Cross and
+# Windows builds (Abseil from source on the command line) link statically
+# and make no shared library; a sanitizer build's library needs the
+# sanitizer's runtime from the program that loads it.
+HOST_PLAIN_BUILD_ONLY = select({
+    "//third_party:abseil_from_source": ["//capi:plain_host_build_present"],
+    "//capi:sanitizer_build": ["//capi:plain_host_build_present"],
+    "//conditions:default": [],
+})
+
+# target_compatible_with for a shared library built through release_files,
+# whose transition itself sets Abseil from source: only a sanitizer build
+# rules it out.
+NO_SANITIZER_BUILD = select({
+    "//capi:sanitizer_build": ["//capi:plain_host_build_present"],
+    "//conditions:default": [],
+})

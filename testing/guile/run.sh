@@ -8,7 +8,7 @@
 #
 # Usage: testing/guile/run.sh [--preload=SO] [--modules=N] [--keep=DIR]
 #   --preload  the preload library (default: Bazel's runfiles under
-#              `bazel test`, else the newest one ./bazelw build //testing/guile:preload made)
+#              `bazel test`, else the one ./bazelw build //testing/guile:preload made)
 #   --modules  how many modules of Guile's own sources to compile (32)
 #   --keep     keep the runs' files in DIR (default: a temporary directory)
 #
@@ -43,8 +43,10 @@ if [ -z "$preload" ]; then
   if [ -n "${TEST_SRCDIR:-}" ]; then
     preload=$TEST_SRCDIR/granule/testing/guile/granule_preload.so
   else
-    # :preload builds in the release configuration, outside bazel-bin.
-    preload=$(ls -t "$here"/../../bazel-out/*/bin/testing/guile/granule_preload.so 2>/dev/null | head -n 1)
+    # :preload builds in the release configuration, outside bazel-bin; other
+    # configurations (a cross build for the VM) may hold a file of that name.
+    preload=$here/../../$(cd "$here/../.." && ./bazelw cquery //testing/guile:preload \
+      --output=starlark --starlark:expr='target.files.to_list()[0].path' 2>/dev/null)
   fi
 fi
 [ -f "$preload" ] || fail "no preload library at '$preload' (./bazelw build //testing/guile:preload)"
