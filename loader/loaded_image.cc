@@ -89,14 +89,17 @@ absl::Status PopulateWritable(Region& region, const LoadPlan& plan) {
   return absl::OkStatus();
 }
 
-// Everything up to relocation that touches memory, in plan order.
+// Everything up to relocation that touches memory, in plan order, from
+// the plan's step `first_step` (those before it are mapped already).
 absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
-                    const LoadPlan& plan, bool copy_file_bytes,
-                    bool populate_writable, bool whole_file, bool advise) {
-  for (const MapStep& m : plan.maps) {
+                    const LoadPlan& plan, size_t first_step,
+                    bool copy_file_bytes, bool populate_writable,
+                    bool whole_file, bool advise) {
+  for (size_t i = 0; i < plan.maps.size(); ++i) {
+    const MapStep& m = plan.maps[i];
     absl::Status s =
-        m.copy_segments
-            ? CopySegments(region, file, elf, m, plan.load_start)
+        i < first_step    ? absl::OkStatus()
+        : m.copy_segments ? CopySegments(region, file, elf, m, plan.load_start)
         : !m.from_file    ? region.MapZeroed(m.offset, m.length, m.protection)
         : copy_file_bytes ? CopyFileRange(region, file, elf, m, whole_file)
                           : region.MapFile(m.offset, file, m.file_offset,
@@ -116,6 +119,40 @@ absl::Status MapAll(Region& region, const File& file, const ElfImage& elf,
     std::memset(region.data() + z.offset, 0, z.length);
   }
   return absl::OkStatus();
+}
+
+struct PlacedRegion {
+  Region region;
+  size_t steps_mapped;  // Of the plan's maps, done with the reservation.
+};
+
+// The plan's region: a slot of the arena when the load has one for this
+// backend; else a reservation, made together with the first mapping where
+// that is a file mapping at the region's start (ReserveMappingFile: on
+// POSIX, one mmap with no reservation to split).
+absl::StatusOr<PlacedRegion> PlaceRegion(const LoadPlan& plan,
+                                         const File& file,
+                                         MemoryBackend& backend,
+                                         const LoadOptions& options,
+                                         bool copy_file_bytes) {
+  if (options.arena != nullptr && &options.arena->backend() == &backend) {
+    GRANULE_ASSIGN_OR_RETURN(Region slot,
+                             options.arena->Reserve(plan.span, plan.alignment));
+    return PlacedRegion{std::move(slot), 0};
+  }
+  const MapStep* first = plan.maps.empty() ? nullptr : &plan.maps.front();
+  if (first == nullptr || !first->from_file || first->copy_segments ||
+      first->offset != 0 || copy_file_bytes) {
+    GRANULE_ASSIGN_OR_RETURN(Region region,
+                             backend.Reserve(plan.span, plan.alignment));
+    return PlacedRegion{std::move(region), 0};
+  }
+  GRANULE_ASSIGN_OR_RETURN(
+      Region region,
+      backend.ReserveMappingFile(plan.span, plan.alignment, file,
+                                 first->file_offset, first->length,
+                                 first->protection));
+  return PlacedRegion{std::move(region), 1};
 }
 
 // The backend's errors name the call, address and length but not the image:
@@ -235,18 +272,16 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       internal::DecidePath(elf, file.window_start(), options);
   if (!decision.ok()) return NamingFile(elf.path, decision.status());
   const LoadPlan& plan = decision->plan;
-  const bool carve = options.arena != nullptr &&
-                     &options.arena->backend() == decision->backend;
-  absl::StatusOr<Region> region =
-      carve ? options.arena->Reserve(plan.span, plan.alignment)
-            : decision->backend->Reserve(plan.span, plan.alignment);
-  if (!region.ok()) return NamingFile(elf.path, region.status());
   // The malloc path reads the file anyway; copying matters on the shared one.
   const bool copy =
       options.copy_file_bytes && decision->path == LoadPath::kShared;
+  absl::StatusOr<PlacedRegion> placed =
+      PlaceRegion(plan, file, *decision->backend, options, copy);
+  if (!placed.ok()) return NamingFile(elf.path, placed.status());
   const bool advise = options.read_advice == LoadOptions::ReadAdvice::kAlways ||
                       !file_was_cached;
-  if (absl::Status s = MapAll(*region, file, elf, plan, copy,
+  if (absl::Status s = MapAll(placed->region, file, elf, plan,
+                              placed->steps_mapped, copy,
                               options.populate_writable, options.map_whole_file,
                               advise);
       !s.ok()) {
@@ -275,7 +310,8 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
 
   // From here the image owns the region, so every early return releases it.
   std::unique_ptr<LoadedImage> image(
-      new LoadedImage(std::move(elf), *std::move(region), plan.load_start,
+      new LoadedImage(std::move(elf), std::move(placed->region),
+                      plan.load_start,
                       plan.span, decision->path, std::move(decision->verdict),
                       std::move(reason),
                       copy || decision->path == LoadPath::kMalloc));

@@ -53,7 +53,8 @@ const char* AccessAdviceName(AccessAdvice advice) {
   return "invalid";
 }
 
-absl::StatusOr<Region> MemoryBackend::Reserve(size_t size, size_t alignment) {
+absl::StatusOr<MemoryBackend::ReserveRequest> MemoryBackend::CheckReserve(
+    size_t size, size_t alignment) const {
   const PageGeometry g = geometry();
   if (size == 0) {
     return absl::InvalidArgumentError(
@@ -78,15 +79,88 @@ absl::StatusOr<Region> MemoryBackend::Reserve(size_t size, size_t alignment) {
         "%s: reserve of %u bytes aligned to %s overflows the address space",
         traits().name, size, FormatBytes(alignment)));
   }
-  GRANULE_ASSIGN_OR_RETURN(uintptr_t base, ReserveRaw(rounded, alignment));
-  Region region(this, base, rounded);
+  return ReserveRequest{rounded, alignment};
+}
+
+absl::Status MemoryBackend::CheckAligned(uintptr_t base,
+                                         size_t alignment) const {
+  if (base % alignment == 0) return absl::OkStatus();
+  return absl::InternalError(absl::StrFormat(
+      "%s: reservation at %#x is not aligned to %s as asked", traits().name,
+      base, FormatBytes(alignment)));
+}
+
+absl::StatusOr<Region> MemoryBackend::Reserve(size_t size, size_t alignment) {
+  GRANULE_ASSIGN_OR_RETURN(ReserveRequest request,
+                           CheckReserve(size, alignment));
+  GRANULE_ASSIGN_OR_RETURN(uintptr_t base,
+                           ReserveRaw(request.size, request.alignment));
+  Region region(this, base, request.size);
   live_regions_.fetch_add(1);
-  if (base % alignment != 0) {
-    return absl::InternalError(absl::StrFormat(
-        "%s: reservation at %#x is not aligned to %s as asked", traits().name,
-        base, FormatBytes(alignment)));  // `region` releases it.
-  }
+  // On error `region` releases the reservation.
+  GRANULE_RETURN_IF_ERROR(CheckAligned(base, request.alignment));
   return region;
+}
+
+absl::StatusOr<Region> MemoryBackend::ReserveMappingFile(
+    size_t size, size_t alignment, const File& file, uint64_t file_offset,
+    size_t length, Protection protection) {
+  GRANULE_ASSIGN_OR_RETURN(ReserveRequest request,
+                           CheckReserve(size, alignment));
+  GRANULE_RETURN_IF_ERROR(CheckFileRange(file, file_offset, length));
+  size_t mapped;
+  if (length == 0 || !RoundUp(length, geometry().page_size(), &mapped) ||
+      mapped > request.size) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%s: map file '%s' of %u bytes at offset 0 runs past the end of the "
+        "%u-byte region",
+        traits().name, file.path(), length, request.size));
+  }
+  GRANULE_ASSIGN_OR_RETURN(
+      uintptr_t base,
+      ReserveMappingFileRaw(request.size, request.alignment, file, file_offset,
+                            mapped, protection));
+  Region region(this, base, request.size);
+  live_regions_.fetch_add(1);
+  region.AddMapping(0, mapped, /*file_backed=*/true, protection);
+  GRANULE_RETURN_IF_ERROR(CheckAligned(base, request.alignment));
+  return region;
+}
+
+absl::StatusOr<uintptr_t> MemoryBackend::ReserveMappingFileRaw(
+    size_t size, size_t alignment, const File& file, uint64_t file_offset,
+    size_t length, Protection protection) {
+  GRANULE_ASSIGN_OR_RETURN(uintptr_t base, ReserveRaw(size, alignment));
+  absl::Status mapped =
+      MapFileRaw(base, file, file_offset, length, protection);
+  if (mapped.ok()) return base;
+  // The reservation holds no mapping yet. A failed release is said beside
+  // the map's error, as no Region will ever hold that range.
+  const absl::Status released = ReleaseRaw(base, size, {});
+  if (released.ok()) return mapped;
+  return absl::Status(mapped.code(),
+                      absl::StrCat(mapped.message(), "; then ",
+                                   released.message()));
+}
+
+absl::Status MemoryBackend::CheckFileRange(const File& file,
+                                           uint64_t file_offset,
+                                           size_t length) const {
+  const PageGeometry g = geometry();
+  if (file_offset % g.allocation_granularity() != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: map file '%s' at file offset %#x: not a multiple of the "
+        "allocation granularity %s",
+        traits().name, file.path(), file_offset,
+        FormatBytes(g.allocation_granularity())));
+  }
+  if (file_offset > file.size() || length > file.size() - file_offset) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%s: map file '%s': %u bytes at file offset %#x run past its end "
+        "(%u bytes)",
+        traits().name, file.path(), length, file_offset, file.size()));
+  }
+  return absl::OkStatus();
 }
 
 Region::Region(Region&& other) noexcept
@@ -195,21 +269,8 @@ absl::Status Region::MapFile(size_t offset, const File& file,
   if (backend_ == nullptr) {
     return absl::FailedPreconditionError("map file: region was released");
   }
-  const PageGeometry g = backend_->geometry();
-  if (file_offset % g.allocation_granularity() != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: map file '%s' at file offset %#x: not a multiple of the "
-        "allocation granularity %s",
-        backend_->traits().name, file.path(), file_offset,
-        FormatBytes(g.allocation_granularity())));
-  }
-  if (file_offset > file.size() || length > file.size() - file_offset) {
-    return absl::OutOfRangeError(absl::StrFormat(
-        "%s: map file '%s': %u bytes at file offset %#x run past its end "
-        "(%u bytes)",
-        backend_->traits().name, file.path(), length, file_offset,
-        file.size()));
-  }
+  GRANULE_RETURN_IF_ERROR(
+      backend_->CheckFileRange(file, file_offset, length));
   GRANULE_ASSIGN_OR_RETURN(size_t rounded,
                            CheckPlacement("map file", offset, length));
   GRANULE_RETURN_IF_ERROR(backend_->MapFileRaw(

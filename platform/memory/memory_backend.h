@@ -186,6 +186,18 @@ class MemoryBackend {
   // allocation granularity are raised to it. Thread-safe.
   absl::StatusOr<Region> Reserve(size_t size, size_t alignment);
 
+  // Reserve(size, alignment) and MapFile(0, file, file_offset, length,
+  // protection) on the new region, with the same checks and errors, as one
+  // step. Where the system can put a file mapping at a free address of the
+  // caller's choosing (POSIX), a region that the mapping fills is made by
+  // that one call: no over-sized reservation for the mapping to split, and
+  // one munmap to release it. On error nothing is left reserved.
+  absl::StatusOr<Region> ReserveMappingFile(size_t size, size_t alignment,
+                                            const File& file,
+                                            uint64_t file_offset,
+                                            size_t length,
+                                            Protection protection);
+
   // The ledger: regions and mappings alive right now on this backend. Tests
   // assert both return to zero, so no error path leaks address space.
   size_t live_regions() const { return live_regions_.load(); }
@@ -205,6 +217,12 @@ class MemoryBackend {
   // error leaves no new mapping.
   virtual absl::StatusOr<uintptr_t> ReserveRaw(size_t size,
                                                size_t alignment) = 0;
+  // ReserveRaw(size, alignment) with `file`'s range mapped over the first
+  // `length` bytes (whole pages, at most `size`), as MapFileRaw would. The
+  // default makes the two calls, releasing the reservation if the map fails.
+  virtual absl::StatusOr<uintptr_t> ReserveMappingFileRaw(
+      size_t size, size_t alignment, const File& file, uint64_t file_offset,
+      size_t length, Protection protection);
   virtual absl::Status MapFileRaw(uintptr_t address, const File& file,
                                   uint64_t file_offset, size_t length,
                                   Protection protection) = 0;
@@ -235,6 +253,19 @@ class MemoryBackend {
  private:
   friend class AddressArena;
   friend class Region;
+  struct ReserveRequest {
+    size_t size;       // Rounded up to whole pages.
+    size_t alignment;  // At least the allocation granularity.
+  };
+  // Reserve's argument checks.
+  absl::StatusOr<ReserveRequest> CheckReserve(size_t size,
+                                              size_t alignment) const;
+  // MapFile's checks of the file range.
+  absl::Status CheckFileRange(const File& file, uint64_t file_offset,
+                              size_t length) const;
+  // A new region's alignment, checked after the raw call.
+  absl::Status CheckAligned(uintptr_t base, size_t alignment) const;
+
   std::atomic<size_t> live_regions_{0};
   std::atomic<size_t> live_mappings_{0};
 };

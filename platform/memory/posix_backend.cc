@@ -9,6 +9,15 @@
 // alignment and keeps the slack on both sides reserved (PROT_NONE, no
 // memory) until release, which unmaps the whole original range: trimming it
 // would cost two munmap calls per load, as much as the mapping itself.
+//
+// A region that one file mapping fills (ReserveMappingFile) needs no
+// reservation at all where the address just below the last such region is
+// free: the file is mapped there directly, one mmap that must not replace
+// anything (MAP_FIXED_NOREPLACE; a kernel that ignores the flag takes the
+// address as a hint, and a mapping placed elsewhere is undone), and one
+// munmap releases it. The kernel would put an unhinted mapping about there
+// too (it fills address space downwards), but at page alignment only. When
+// the address is taken the region is reserved as above.
 #include <sys/mman.h>
 
 #include <atomic>
@@ -16,10 +25,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "platform/memory/memory_backend.h"
+#include "platform/status_macros.h"
 
 namespace granule {
 namespace {
@@ -36,6 +47,24 @@ int ToPosix(Protection protection) {
       return PROT_READ | PROT_EXEC;
   }
   return PROT_NONE;
+}
+
+// Fails rather than replacing a mapping already there (Linux 4.17+,
+// FreeBSD's MAP_EXCL); elsewhere the address is a hint, checked after.
+#if defined(MAP_FIXED_NOREPLACE)
+constexpr int kNoReplace = MAP_FIXED_NOREPLACE;
+#elif defined(MAP_EXCL)
+constexpr int kNoReplace = MAP_FIXED | MAP_EXCL;
+#else
+constexpr int kNoReplace = 0;
+#endif
+
+// Where the next region goes is kept on this boundary, the image alignment,
+// so releasing the lowest region gives back exactly the address it took.
+constexpr uintptr_t kPlacementUnit = uintptr_t{64} << 10;
+
+uintptr_t AlignDown(uintptr_t value, uintptr_t unit) {
+  return value & ~(unit - 1);
 }
 
 absl::Status CallFailed(int error, const std::string& call) {
@@ -74,6 +103,26 @@ class PosixBackend final : public MemoryBackend {
       absl::MutexLock lock(&mutex_);
       reservations_[base] = {start, padded};
     }
+    return base;
+  }
+
+  absl::StatusOr<uintptr_t> ReserveMappingFileRaw(
+      size_t size, size_t alignment, const File& file, uint64_t file_offset,
+      size_t length, Protection protection) override {
+    if (length == size) {
+      if (std::optional<uintptr_t> base =
+              MapBelowLastPlacement(size, alignment, file, file_offset,
+                                    protection)) {
+        return *base;
+      }
+    }
+    GRANULE_ASSIGN_OR_RETURN(
+        uintptr_t base,
+        MemoryBackend::ReserveMappingFileRaw(size, alignment, file,
+                                             file_offset, length, protection));
+    // The next region goes below this one's whole reservation.
+    placement_top_.store(AlignDown(ReservationStart(base), kPlacementUnit),
+                         std::memory_order_relaxed);
     return base;
   }
 
@@ -175,10 +224,20 @@ class PosixBackend final : public MemoryBackend {
                           absl::Span<const MappingView>) override {
     // Mappings placed with MAP_FIXED are part of the range; one call frees
     // them and the reservation's slack.
-    const Reservation whole = TakeReservation(base, size);
+    const std::optional<Reservation> padded = TakeReservation(base);
+    const Reservation whole = padded.value_or(Reservation{base, size});
     if (munmap(reinterpret_cast<void*>(whole.start), whole.size) != 0) {
       return CallFailed(
           errno, absl::StrFormat("munmap(%#x, %u)", whole.start, whole.size));
+    }
+    if (!padded) {
+      // The lowest region placed gives its addresses back to the next one.
+      // (Not one reserved because that address was taken: the next goes
+      // where the kernel found room, below it.)
+      uintptr_t lowest = AlignDown(base, kPlacementUnit);
+      placement_top_.compare_exchange_strong(
+          lowest, AlignDown(base + size + kPlacementUnit - 1, kPlacementUnit),
+          std::memory_order_relaxed);
     }
     return absl::OkStatus();
   }
@@ -189,11 +248,45 @@ class PosixBackend final : public MemoryBackend {
     size_t size;
   };
 
-  // The range mmap returned for the region at `base`, forgotten here.
-  Reservation TakeReservation(uintptr_t base, size_t size) {
+  // Maps the file range, `size` bytes, at the highest address aligned to
+  // `alignment` that ends at or below the last placement, if nothing is
+  // mapped there; nullopt (and nothing mapped) if anything is, or if the
+  // system refuses for any other reason (ReserveRaw's path then reports it).
+  std::optional<uintptr_t> MapBelowLastPlacement(size_t size,
+                                                 size_t alignment,
+                                                 const File& file,
+                                                 uint64_t file_offset,
+                                                 Protection protection) {
+    const uintptr_t top = placement_top_.load(std::memory_order_relaxed);
+    if (top < size + alignment) return std::nullopt;  // None yet, or no room.
+    const uintptr_t base = AlignDown(top - size, alignment);
+    void* p = mmap(reinterpret_cast<void*>(base), size, ToPosix(protection),
+                   MAP_PRIVATE | kNoReplace,
+                   static_cast<int>(file.native_handle()),
+                   static_cast<off_t>(file.window_start() + file_offset));
+    if (p == MAP_FAILED) return std::nullopt;
+    if (reinterpret_cast<uintptr_t>(p) != base) {
+      munmap(p, size);  // The hint was not taken: placed elsewhere.
+      return std::nullopt;
+    }
+    placement_top_.store(AlignDown(base, kPlacementUnit),
+                         std::memory_order_relaxed);
+    return base;
+  }
+
+  // Where the region at `base` begins with its slack.
+  uintptr_t ReservationStart(uintptr_t base) {
     absl::MutexLock lock(&mutex_);
     auto it = reservations_.find(base);
-    if (it == reservations_.end()) return {base, size};  // No slack.
+    return it == reservations_.end() ? base : it->second.start;
+  }
+
+  // The range mmap returned for the region at `base`, forgotten here;
+  // nullopt for a region with no slack.
+  std::optional<Reservation> TakeReservation(uintptr_t base) {
+    absl::MutexLock lock(&mutex_);
+    auto it = reservations_.find(base);
+    if (it == reservations_.end()) return std::nullopt;
     const Reservation whole = it->second;
     reservations_.erase(it);
     return whole;
@@ -204,6 +297,9 @@ class PosixBackend final : public MemoryBackend {
   // Regions reserved with slack around them, by base.
   std::map<uintptr_t, Reservation> reservations_ ABSL_GUARDED_BY(mutex_);
   std::atomic<bool> populate_unsupported_{false};
+  // Regions that a file mapping fills are placed just below this address
+  // (0: none placed yet). Only a hint: the kernel checks every placement.
+  std::atomic<uintptr_t> placement_top_{0};
 };
 
 }  // namespace

@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 // The POSIX backend keeps a reservation's alignment slack reserved instead of
 // trimming it (two munmap calls per load saved), so release must return the
-// whole original mmap range: nothing of it may stay mapped.
+// whole original mmap range: nothing of it may stay mapped. A region that a
+// file mapping fills is placed below the last one without a reservation
+// where that address is free, and never over a mapping already there.
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "platform/memory/memory_backend.h"
+#include "testing/host_backend_fixture.h"
+#include "testing/temp_file.h"
 
 namespace granule {
 namespace {
@@ -65,6 +73,93 @@ TEST(PosixReservationTest, ReleaseUnmapsTheSlackKeptAroundTheRegion) {
         << ", " << whole.end << ") outlived its release (region at " << base
         << ")";
   }
+}
+
+constexpr size_t kUnit = size_t{64} << 10;
+
+bool AllUnmapped(uintptr_t start, size_t length, size_t page) {
+  for (uintptr_t at = start; at < start + length; at += page) {
+    if (IsMapped(at, page)) return false;
+  }
+  return true;
+}
+
+class PosixPlacementTest : public testing::HostBackendTest {
+ protected:
+  void SetUp() override {
+    HostBackendTest::SetUp();
+    if (kUnit % granule_ != 0) GTEST_SKIP() << "pages above 64 KiB";
+  }
+
+  // A 64 KiB region that the file's first 64 KiB fill.
+  absl::StatusOr<Region> Fill() {
+    return backend_->ReserveMappingFile(kUnit, kUnit, file_, 0, kUnit,
+                                        Protection::kRead);
+  }
+
+  // Fills regions until the 64 KiB below the last one are free (the first
+  // region of a process is reserved, with slack below it); holds them.
+  // Returns that address, or 0 if three regions never left it free.
+  uintptr_t FillUntilFreeBelow() {
+    for (int i = 0; i < 3; ++i) {
+      absl::StatusOr<Region> region = Fill();
+      EXPECT_TRUE(region.ok()) << region.status();
+      if (!region.ok()) return 0;
+      const uintptr_t below = region->base() - kUnit;
+      held_.push_back(*std::move(region));
+      if (AllUnmapped(below, kUnit, page_)) return below;
+    }
+    return 0;
+  }
+
+  File file_ = testing::OpenTempFile(testing::PatternBytes(kUnit));
+  std::vector<Region> held_;
+};
+
+TEST_F(PosixPlacementTest, AFilledRegionGoesJustBelowTheLastWhereThatIsFree) {
+  const uintptr_t below = FillUntilFreeBelow();
+  if (below == 0) GTEST_SKIP() << "no free 64 KiB below three regions";
+  absl::StatusOr<Region> next = Fill();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->base(), below);
+  // No reservation around it: the kernel's mapping is the region itself.
+  const Range held = MappingHolding(below);
+  EXPECT_EQ(held.start, below);
+  EXPECT_EQ(held.end, below + kUnit);
+  // Released, its address is the next region's again.
+  ASSERT_TRUE(next->Release().ok());
+  EXPECT_TRUE(AllUnmapped(below, kUnit, page_));
+  absl::StatusOr<Region> again = Fill();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->base(), below);
+}
+
+TEST_F(PosixPlacementTest, AFilledRegionNeverReplacesAMapping) {
+  const uintptr_t below = FillUntilFreeBelow();
+  if (below == 0) GTEST_SKIP() << "no free 64 KiB below three regions";
+  // Another mapping takes the address the next region would go to.
+  void* taken = mmap(reinterpret_cast<void*>(below), kUnit,
+                     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(taken, MAP_FAILED);
+  if (reinterpret_cast<uintptr_t>(taken) != below) {
+    munmap(taken, kUnit);
+    GTEST_SKIP() << "the kernel did not take the address hint";
+  }
+  std::memset(taken, 0x5A, kUnit);
+
+  absl::StatusOr<Region> next = Fill();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->base() % kUnit, 0u);
+  EXPECT_TRUE(next->base() + next->size() <= below ||
+              below + kUnit <= next->base())
+      << "the region at " << std::hex << next->base()
+      << " overlaps the mapping at " << below;
+  const std::vector<uint8_t> bytes = testing::PatternBytes(kUnit);
+  EXPECT_EQ(std::memcmp(next->data(), bytes.data(), kUnit), 0);
+  const auto* kept = static_cast<const uint8_t*>(taken);
+  EXPECT_TRUE(std::all_of(kept, kept + kUnit,
+                          [](uint8_t b) { return b == 0x5A; }));
+  munmap(taken, kUnit);
 }
 
 }  // namespace
