@@ -114,14 +114,7 @@ CommandResult RunLoad(const std::vector<std::string>& files,
     result.errors.push_back("expected at least one FILE");
     return result;
   }
-  LoadOptions options = flags.options;
-  // Many files share one address-space arena: a reservation per file costs
-  // a call more each (docs/runtime-guide.md, "Loading many images").
-  if (files.size() > 1) {
-    if (absl::StatusOr<MemoryBackend*> host = HostMemoryBackend(); host.ok()) {
-      options.arena = AddressArena::Create(**host);
-    }
-  }
+  const LoadOptions& options = flags.options;
   // A script reads every file; a person past 20 files, the totals.
   const bool detailed =
       flags.json || flags.verbose || files.size() <= kDetailedFileLimit;

@@ -10,20 +10,17 @@
 namespace granule {
 namespace {
 
-// The batch's options: the shared backend resolved once, and an arena over
-// it unless the caller brought one. A backend that cannot be had leaves the
-// options as they were, so each load reports that error itself.
+// The batch's options: the shared backend resolved once. A backend that
+// cannot be had leaves the options as they were, so each load reports that
+// error itself.
 LoadOptions BatchOptions(const LoadOptions& options) {
   LoadOptions batch = options;
-  if (batch.path == LoadOptions::PathChoice::kMalloc) return batch;
-  if (batch.shared_backend == nullptr) {
-    absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
-    if (!host.ok()) return batch;
-    batch.shared_backend = *host;
+  if (batch.path == LoadOptions::PathChoice::kMalloc ||
+      batch.shared_backend != nullptr) {
+    return batch;
   }
-  if (batch.arena == nullptr) {
-    batch.arena = AddressArena::Create(*batch.shared_backend);
-  }
+  absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
+  if (host.ok()) batch.shared_backend = *host;
   return batch;
 }
 

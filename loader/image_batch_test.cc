@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // LoadImages: every good file loads, every bad one fails alone naming
-// itself, the batch shares one arena and joins the registry together.
+// itself, the batch shares the caller's arena if any and joins the registry
+// together.
 #include "loader/image_batch.h"
 
 #include <string>
@@ -10,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "loader/image_registry.h"
 #include "loader/elf/relocation_types.h"
+#include "platform/memory/address_arena.h"
 #include "platform/memory/simulated_backend.h"
 #include "testing/raw_elf.h"
 #include "testing/temp_file.h"
@@ -61,38 +63,68 @@ TEST(ImageBatchTest, BadFilesFailAloneAndNameThemselves) {
   EXPECT_EQ(ImageRegistry::Global().size(), registered);
 }
 
-// On a simulated machine the ledger shows one arena region for the batch and
-// nothing left once the images are gone; a failed init hook fails only its
-// image, named.
-TEST(ImageBatchTest, OneArenaAndNothingLeft) {
-  SimulatedBackend backend(*PageGeometry::Create(4096, 4096));
-  LoadOptions options;
-  options.shared_backend = &backend;
-  options.path = LoadOptions::PathChoice::kShared;
-  const std::vector<std::string> paths = {WriteGood(), WriteGood(),
-                                          WriteGood()};
+// Three images of which the second's init hook fails, on a simulated
+// machine: only that image fails, named.
+struct InitFailure {
+  SimulatedBackend backend{*PageGeometry::Create(4096, 4096)};
+  std::vector<std::string> paths = {WriteGood(), WriteGood(), WriteGood()};
   int calls = 0;
-  options.init = [&calls](const LoadedImage&) {
-    return ++calls == 2 ? absl::AbortedError("second init refused")
-                        : absl::OkStatus();
-  };
-  {
-    auto images = LoadImages(paths, options);
+
+  LoadOptions Options() {
+    LoadOptions options;
+    options.shared_backend = &backend;
+    options.path = LoadOptions::PathChoice::kShared;
+    options.init = [this](const LoadedImage&) {
+      return ++calls == 2 ? absl::AbortedError("second init refused")
+                          : absl::OkStatus();
+    };
+    return options;
+  }
+
+  void ExpectSecondFailedAlone(
+      const std::vector<absl::StatusOr<std::unique_ptr<LoadedImage>>>&
+          images) {
     ASSERT_TRUE(images[0].ok()) << images[0].status();
     ASSERT_TRUE(images[2].ok()) << images[2].status();
     ASSERT_FALSE(images[1].ok());
     EXPECT_EQ(images[1].status().code(), absl::StatusCode::kAborted);
     EXPECT_EQ(images[1].status().message(),
               paths[1] + ": second init refused");
+  }
+};
+
+// Without an arena each image has its own region; the ledger shows nothing
+// left once the images are gone.
+TEST(ImageBatchTest, ARegionPerImageAndNothingLeft) {
+  InitFailure batch;
+  {
+    auto images = LoadImages(batch.paths, batch.Options());
+    batch.ExpectSecondFailedAlone(images);
+    EXPECT_EQ(batch.backend.live_regions(), 2u);
+  }
+  EXPECT_EQ(batch.backend.live_regions(), 0u);
+  EXPECT_EQ(batch.backend.live_mappings(), 0u);
+}
+
+// With the caller's arena the images are its slots: one region for the
+// batch, and the failed image's slot is reused.
+TEST(ImageBatchTest, OneArenaAndNothingLeft) {
+  InitFailure batch;
+  LoadOptions options = batch.Options();
+  options.arena = AddressArena::Create(batch.backend);
+  {
+    auto images = LoadImages(batch.paths, options);
+    batch.ExpectSecondFailedAlone(images);
     // The arena's region and two slots.
-    EXPECT_EQ(backend.live_regions(), 3u);
+    EXPECT_EQ(batch.backend.live_regions(), 3u);
     // The failed image's slot, next to the first image's, was reused.
     const uintptr_t slot =
         ((*images[0])->end() - (*images[0])->begin() + 0xffff) & ~0xffff;
     EXPECT_EQ((*images[2])->begin(), (*images[0])->begin() + slot);
   }
-  EXPECT_EQ(backend.live_regions(), 0u);
-  EXPECT_EQ(backend.live_mappings(), 0u);
+  options.arena.reset();
+  EXPECT_EQ(batch.backend.live_regions(), 0u);
+  EXPECT_EQ(batch.backend.live_mappings(), 0u);
 }
 
 TEST(ImageBatchTest, EmptyBatch) { EXPECT_TRUE(LoadImages({}).empty()); }

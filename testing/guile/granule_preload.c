@@ -196,20 +196,12 @@ static granule_path_choice PathChoice(void) {
   }
 }
 
-/* One arena for the process: Guile loads its modules one mmap at a time,
- * and each then needs no reservation of its own. */
-static granule_arena* arena;
-static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
-static void MakeArena(void) {
-  if (granule_arena_new(&arena) != GRANULE_OK) arena = NULL;
-}
-
-/* granule's load of the file behind `fd`. */
+/* granule's load of the file behind `fd`. No arena: each image's mapping is
+ * placed on its own (one mmap where the address below the last is free),
+ * which measured faster than carving ranges from one reservation. */
 static granule_status LoadFd(int fd, granule_image** image) {
-  pthread_once(&arena_once, MakeArena);
   granule_load_options options;
   granule_load_options_init(&options);
-  options.arena = arena; /* NULL if it could not be made: one per image. */
   options.path = PathChoice();
   /* libguile reads the sections outside PT_LOAD (debug info, arities,
    * docstrings) at base + file offset. */
