@@ -20,7 +20,7 @@ DrawnSegment Drawn(const Segment& s) {
 // PT_LOAD segments by address, each followed by the PT_DYNAMIC and
 // PT_GNU_RELRO that start inside it.
 std::vector<DrawnSegment> DrawnSegments(const ElfImage& elf) {
-  std::vector<const Segment*> loads = elf.LoadSegments();
+  LoadSegmentList loads = elf.LoadSegments();
   std::sort(loads.begin(), loads.end(), [](const Segment* a, const Segment* b) {
     return a->vaddr < b->vaddr;
   });

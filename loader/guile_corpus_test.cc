@@ -210,7 +210,7 @@ TEST_F(GuileCorpusTest, FilesKeepGuilesPromises) {
     p.Check(elf.layout == Layout::kOneToOne,
             absl::StrCat("layout ", LayoutName(elf.layout)));
     p.Check(elf.MeetsAlignmentContract(), "misses the 64 KiB contract");
-    const std::vector<const Segment*> loads = elf.LoadSegments();
+    const LoadSegmentList loads = elf.LoadSegments();
     if (loads.size() != 2 || loads[0]->writable() || !loads[1]->writable()) {
       return p.Add("PT_LOADs are not one R then one RW");
     }

@@ -112,7 +112,7 @@ absl::StatusOr<CachedImage> OpenEntry(const std::string& path,
   }
   GRANULE_RETURN_IF_ERROR(file.RestrictToWindow(0, got->image_size));
   GRANULE_ASSIGN_OR_RETURN(ElfImage cached, ReadElfImage(file));
-  std::vector<const Segment*> a = elf.LoadSegments(), b = cached.LoadSegments();
+  LoadSegmentList a = elf.LoadSegments(), b = cached.LoadSegments();
   const auto same = [](const Segment* x, const Segment* y) {
     return x->vaddr == y->vaddr && x->memsz == y->memsz &&
            x->filesz == y->filesz && x->flags == y->flags;

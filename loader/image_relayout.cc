@@ -41,7 +41,7 @@ uint64_t MapOffset(const std::vector<Move>& moves, uint64_t o) {
 absl::StatusOr<std::vector<Move>> PlanMoves(const ElfImage& elf,
                                             uint64_t unit,
                                             std::vector<uint64_t>& load_to) {
-  std::vector<const Segment*> loads = elf.LoadSegments();
+  LoadSegmentList loads = elf.LoadSegments();
   std::stable_sort(loads.begin(), loads.end(),
                    [](const Segment* a, const Segment* b) {
                      return a->offset < b->offset;

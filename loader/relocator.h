@@ -54,7 +54,7 @@ class ImageMemory {
  private:
   const ElfImage& image_;
   // Looked up once per image, not per lookup.
-  std::vector<const Segment*> loads_;
+  LoadSegmentList loads_;
   uint8_t* data_;
   uint64_t load_start_;
 };

@@ -40,14 +40,30 @@ inline void PrintTo(const ElfVariant& variant, std::ostream* os) {
 inline constexpr ElfVariant kAllVariants[4] = {
     {true, false}, {true, true}, {false, false}, {false, true}};
 
+// Reads an unsigned integer of kWidth bytes. With the width a constant the
+// compiler makes the loop one load (and a byte swap for the foreign order).
+template <int kWidth>
+inline uint64_t LoadFixedWidth(const uint8_t* p, bool big_endian) {
+  uint64_t little = 0, big = 0;
+  for (int i = 0; i < kWidth; ++i) {
+    little |= static_cast<uint64_t>(p[i]) << (8 * i);
+    big |= static_cast<uint64_t>(p[i]) << (8 * (kWidth - 1 - i));
+  }
+  return big_endian ? big : little;
+}
+
 // Reads an unsigned integer of `width` bytes (1, 2, 4 or 8).
 inline uint64_t LoadUnsigned(const uint8_t* p, int width, bool big_endian) {
-  uint64_t value = 0;
-  for (int i = 0; i < width; ++i) {
-    const int shift = big_endian ? 8 * (width - 1 - i) : 8 * i;
-    value |= static_cast<uint64_t>(p[i]) << shift;
+  switch (width) {
+    case 1:
+      return p[0];
+    case 2:
+      return LoadFixedWidth<2>(p, big_endian);
+    case 4:
+      return LoadFixedWidth<4>(p, big_endian);
+    default:
+      return LoadFixedWidth<8>(p, big_endian);
   }
-  return value;
 }
 
 // Writes the low `width` bytes of `value`.

@@ -80,8 +80,8 @@ std::string DynamicTagName(int64_t tag) {
   return absl::StrFormat("0x%x", tag);
 }
 
-std::vector<const Segment*> ElfImage::LoadSegments() const {
-  std::vector<const Segment*> loads;
+LoadSegmentList ElfImage::LoadSegments() const {
+  LoadSegmentList loads;
   for (const Segment& s : segments) {
     if (s.is_load()) loads.push_back(&s);
   }
@@ -111,21 +111,27 @@ std::optional<uint64_t> ElfImage::DynamicValue(int64_t tag) const {
 
 uint64_t ElfImage::max_load_align() const {
   uint64_t align = 1;
-  for (const Segment* s : LoadSegments()) align = std::max(align, s->align);
+  for (const Segment& s : segments) {
+    if (s.is_load()) align = std::max(align, s.align);
+  }
   return align;
 }
 
 uint64_t ElfImage::load_start() const {
-  std::vector<const Segment*> loads = LoadSegments();
-  if (loads.empty()) return 0;
   // The reader checked the loads are sorted and that alignments are powers
   // of two, so this cannot wrap.
-  return loads.front()->vaddr & ~(max_load_align() - 1);
+  for (const Segment& s : segments) {
+    if (s.is_load()) return s.vaddr & ~(max_load_align() - 1);
+  }
+  return 0;
 }
 
 uint64_t ElfImage::load_end() const {
-  std::vector<const Segment*> loads = LoadSegments();
-  return loads.empty() ? 0 : loads.back()->vaddr_end();
+  // The reader checked the loads are sorted: the last one ends the span.
+  for (auto s = segments.rbegin(); s != segments.rend(); ++s) {
+    if (s->is_load()) return s->vaddr_end();
+  }
+  return 0;
 }
 
 bool ElfImage::MeetsAlignmentContract() const {

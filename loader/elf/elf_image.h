@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "loader/elf/byte_order.h"
 #include "platform/file.h"
@@ -50,6 +51,10 @@ enum class Layout {
 };
 const char* LayoutName(Layout layout);  // "1:1", "compact".
 
+// The PT_LOAD segments of an image, in order. Inline: a load asks for them
+// several times and images rarely have more than a few.
+using LoadSegmentList = absl::InlinedVector<const Segment*, 4>;
+
 struct ElfImage {
   std::string path;
   uint64_t file_size = 0;
@@ -65,7 +70,7 @@ struct ElfImage {
   bool section_table_read = true;  // False after SectionTable::kSkip.
   std::vector<DynamicEntry> dynamic;  // Up to, not including, DT_NULL.
 
-  std::vector<const Segment*> LoadSegments() const;
+  LoadSegmentList LoadSegments() const;
   const Segment* FindSegment(uint32_t type) const;  // The first one.
   const Section* FindSection(const std::string& name) const;
   std::optional<uint64_t> DynamicValue(int64_t tag) const;  // The first one.

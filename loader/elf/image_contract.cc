@@ -72,7 +72,7 @@ absl::Status CheckLoadSegment(const ElfImage& image, const Segment& s) {
 
 // The loads, in order, must not overlap; the layout follows from them.
 absl::Status CheckLoadOrder(ElfImage& image) {
-  const std::vector<const Segment*> loads = image.LoadSegments();
+  const LoadSegmentList loads = image.LoadSegments();
   if (loads.empty()) {
     return InvalidImage(image, "no PT_LOAD program header: nothing to load");
   }
