@@ -4,9 +4,11 @@
 // (a) the syscall floor: open, fstat, one mmap of the whole file, mprotect of
 // each writable segment, munmap, close; and (b) Guile's own
 // load-thunk-from-file over the same files, timed inside Guile.
-// Two more lines hold against the floor LoadImage with one AddressArena for
-// the process, and LoadImages over the whole corpus (then every image
-// released). Passes are interleaved and repeated; each line reports medians.
+// More lines hold other ways of loading against the same floor: without the
+// section table (as a runtime that finds its own sections loads), with one
+// AddressArena for the process, with and without the table, and
+// LoadImages over the whole corpus (then every image released). Passes are
+// interleaved and repeated; each line reports medians.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -17,14 +19,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "loader/elf/elf_image.h"
 #include "loader/image_batch.h"
@@ -36,6 +39,7 @@ namespace granule::bench {
 namespace {
 
 constexpr int kRounds = 11;
+constexpr int kProfilePasses = 100;
 constexpr size_t kMinimumCorpus = 300;
 constexpr char kCorpusGlob[] = "/usr/lib/*/guile/3.0/ccache";
 constexpr char kScript[] = "testing/bench/guile_load_thunks.scm";
@@ -115,11 +119,38 @@ bool FloorPass(const std::vector<CorpusEntry>& corpus) {
   return true;
 }
 
-LoadOptions SharedPath(bool arena) {
+LoadOptions SharedPath(bool arena, bool section_table = true) {
   LoadOptions options;
   options.path = LoadOptions::PathChoice::kShared;
   if (arena) options.arena = AddressArena::Create(**HostMemoryBackend());
+  options.read_section_table = section_table;
   return options;
+}
+
+// A way of loading the corpus, timed against the floor.
+struct Variant {
+  const char* only;  // Its --only name.
+  const char* row;
+  const char* what;
+  LoadOptions options;
+  bool batch = false;  // LoadImages of the whole corpus, not LoadImage.
+};
+
+std::vector<Variant> Variants() {
+  return {
+      {"no_sections", "guile_corpus_no_sections_vs_floor",
+       "LoadImage, the section table not read (a runtime that finds its "
+       "own sections, as Guile)",
+       SharedPath(false, false)},
+      {"arena", "guile_corpus_arena_vs_floor",
+       "LoadImage with one AddressArena for the process", SharedPath(true)},
+      {"arena_no_sections", "guile_corpus_arena_no_sections_vs_floor",
+       "LoadImage with one AddressArena, the section table not read",
+       SharedPath(true, false)},
+      {"batch", "guile_corpus_batch_vs_floor",
+       "LoadImages of all files, then every image released",
+       SharedPath(false), true},
+  };
 }
 
 bool GranulePass(const std::vector<CorpusEntry>& corpus,
@@ -135,11 +166,12 @@ bool GranulePass(const std::vector<CorpusEntry>& corpus,
   return true;
 }
 
-bool BatchPass(const std::vector<CorpusEntry>& corpus) {
+bool BatchPass(const std::vector<CorpusEntry>& corpus,
+               const LoadOptions& options) {
   std::vector<std::string> paths;
   paths.reserve(corpus.size());
   for (const CorpusEntry& e : corpus) paths.push_back(e.path);
-  for (const auto& image : LoadImages(paths, SharedPath(false))) {
+  for (const auto& image : LoadImages(paths, options)) {
     if (!image.ok()) {
       std::cerr << "granule: " << image.status() << "\n";
       return false;
@@ -169,6 +201,10 @@ std::string FindScript(const char* argv0) {
     if (access(p.c_str(), R_OK) == 0) return p;
   }
   return access(kScript, R_OK) == 0 ? kScript : "";
+}
+
+bool VariantPass(const std::vector<CorpusEntry>& corpus, const Variant& v) {
+  return v.batch ? BatchPass(corpus, v.options) : GranulePass(corpus, v.options);
 }
 
 bool HaveGuile() { return system("command -v guile >/dev/null 2>&1") == 0; }
@@ -221,21 +257,26 @@ absl::Status WriteList(const std::vector<CorpusEntry>& corpus,
   return out ? absl::OkStatus() : absl::InternalError("cannot write " + path);
 }
 
-// For profiling (perf record, strace -c, callgrind): `--only=granule` or
-// `--only=floor` runs `passes` passes of that loop alone and prints no row.
-int ProfileOnly(const std::string& which,
-                const std::vector<CorpusEntry>& corpus, int passes) {
-  const LoadOptions arena = SharedPath(true);
-  for (int i = 0; i < passes; ++i) {
-    const bool ok = which == "granule" ? GranulePass(corpus)
-                    : which == "arena" ? GranulePass(corpus, arena)
-                    : which == "batch" ? BatchPass(corpus)
-                                       : FloorPass(corpus);
-    if (!ok) return 1;
+// For profiling (perf record, strace -c, callgrind): `--only=granule`,
+// `--only=floor` or a variant's name runs `passes` passes of that loop alone
+// and prints no row. False for a name it does not know.
+bool ProfileOnly(const std::string& which,
+                 const std::vector<CorpusEntry>& corpus, int passes,
+                 int* exit_code) {
+  std::function<bool()> pass;
+  if (which == "granule") pass = [&] { return GranulePass(corpus); };
+  if (which == "floor") pass = [&] { return FloorPass(corpus); };
+  for (const Variant& v : Variants()) {
+    if (which == v.only) pass = [&corpus, v] { return VariantPass(corpus, v); };
+  }
+  if (!pass) return false;
+  *exit_code = 0;
+  for (int i = 0; i < passes && *exit_code == 0; ++i) {
+    if (!pass()) *exit_code = 1;
   }
   std::cerr << "corpus_bench: " << passes << " " << which << " passes over "
             << corpus.size() << " files\n";
-  return 0;
+  return true;
 }
 
 int Main(const char* argv0, const std::string& only) {
@@ -256,13 +297,12 @@ int Main(const char* argv0, const std::string& only) {
     }
     corpus.push_back(*std::move(e));
   }
-  if (only == "granule" || only == "floor" || only == "arena" ||
-      only == "batch") {
-    return ProfileOnly(only, corpus, 10);
-  }
   if (!only.empty()) {
-    std::cerr << "corpus_bench: --only takes granule, arena, batch or floor, "
-                 "not "
+    int exit_code = 1;
+    if (ProfileOnly(only, corpus, kProfilePasses, &exit_code)) return exit_code;
+    std::string names = "granule, floor";
+    for (const Variant& v : Variants()) absl::StrAppend(&names, ", ", v.only);
+    std::cerr << "corpus_bench: --only takes one of " << names << ", not "
               << only << "\n";
     return 1;
   }
@@ -301,21 +341,21 @@ int Main(const char* argv0, const std::string& only) {
                                      }),
                       guile_loads.end());
   }
-  PassTimes granule_all, floor_all, granule_subset, arena_all, batch_all,
-      runtime_all;
-  const LoadOptions arena = SharedPath(true);
-  LoadOptions runtime = SharedPath(true);
-  runtime.read_section_table = false;
+  PassTimes granule_all, floor_all, granule_subset;
+  const std::vector<Variant> variants = Variants();
+  std::vector<PassTimes> variant_times(variants.size());
   for (int round = 0; round < kRounds; ++round) {
     auto granule = [&] { return GranulePass(corpus); };
     auto floor = [&] { return FloorPass(corpus); };
     const bool ok = round % 2 == 0
                         ? granule_all.Run(granule) && floor_all.Run(floor)
                         : floor_all.Run(floor) && granule_all.Run(granule);
-    if (!ok || !arena_all.Run([&] { return GranulePass(corpus, arena); }) ||
-        !batch_all.Run([&] { return BatchPass(corpus); }) ||
-        !runtime_all.Run([&] { return GranulePass(corpus, runtime); })) {
-      return 1;
+    if (!ok) return 1;
+    for (size_t i = 0; i < variants.size(); ++i) {
+      const Variant& v = variants[i];
+      if (!variant_times[i].Run([&] { return VariantPass(corpus, v); })) {
+        return 1;
+      }
     }
     if (!guile) continue;
     if (!granule_subset.Run([&] { return GranulePass(guile_loads); })) {
@@ -343,23 +383,17 @@ int Main(const char* argv0, const std::string& only) {
                 "CPU-time ratio %.3f; shared path, LoadImage+release, -c opt",
                 corpus.size(), kRounds, granule_ms * 1e3 / corpus.size(),
                 floor_ms * 1e3 / corpus.size(), cpu_ratio)});
-  for (const auto& [name, times, what] :
-       {std::make_tuple("guile_corpus_arena_vs_floor", &arena_all,
-                        "LoadImage with one AddressArena for the process"),
-        std::make_tuple("guile_corpus_batch_vs_floor", &batch_all,
-                        "LoadImages of all files, then every image released"),
-        std::make_tuple("guile_corpus_arena_no_sections_vs_floor",
-                        &runtime_all,
-                        "LoadImage with one AddressArena, the section table "
-                        "not read (a runtime that reads its own, as Guile)")}) {
-    const double ms = Median(times->wall);
-    PrintRow({3, name, ms, floor_ms, "ms", "<=1.2", ms <= 1.2 * floor_ms,
+  for (size_t i = 0; i < variants.size(); ++i) {
+    const PassTimes& times = variant_times[i];
+    const double ms = Median(times.wall);
+    PrintRow({3, variants[i].row, ms, floor_ms, "ms", "<=1.2",
+              ms <= 1.2 * floor_ms,
               "open+fstat+mmap+mprotect(RW)+munmap+close_loop",
               absl::StrFormat("%s; per file %.1f us vs %.1f us; CPU-time "
                               "ratio %.3f; same rounds as above",
-                              what, ms * 1e3 / corpus.size(),
+                              variants[i].what, ms * 1e3 / corpus.size(),
                               floor_ms * 1e3 / corpus.size(),
-                              Median(times->cpu) /
+                              Median(times.cpu) /
                                   std::max(Median(floor_all.cpu), 1e-9))});
   }
   if (!guile) return 1;
