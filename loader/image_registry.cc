@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -106,14 +107,27 @@ void ImageRegistry::Add(const LoadedImage* image) { AddAll({image}); }
 void ImageRegistry::AddAll(const std::vector<const LoadedImage*>& images) {
   if (images.empty()) return;
   absl::MutexLock lock(&writers);
+  std::vector<Entry> added;
+  added.reserve(images.size());
+  for (const LoadedImage* image : images) {
+    added.push_back(Entry{image->begin(), image->end(), image});
+  }
+  auto by_address = [](const Entry& a, const Entry& b) {
+    return a.begin < b.begin;
+  };
+  std::sort(added.begin(), added.end(), by_address);
+  // The table is sorted already: merging keeps an add linear in its size
+  // (sorting it whole each time grew with every image a runtime held).
   const Table* old = current.load();
   auto next = new Table;
-  if (old != nullptr) next->entries = old->entries;
-  for (const LoadedImage* image : images) {
-    next->entries.push_back(Entry{image->begin(), image->end(), image});
+  const size_t held = old != nullptr ? old->entries.size() : 0;
+  next->entries.reserve(held + added.size());
+  if (old == nullptr) {
+    next->entries = std::move(added);
+  } else {
+    std::merge(old->entries.begin(), old->entries.end(), added.begin(),
+               added.end(), std::back_inserter(next->entries), by_address);
   }
-  std::sort(next->entries.begin(), next->entries.end(),
-            [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
   Publish(next);
 }
 
@@ -122,6 +136,7 @@ void ImageRegistry::Remove(const LoadedImage* image) {
   const Table* old = current.load();
   if (old == nullptr) return;
   auto next = new Table;
+  next->entries.reserve(old->entries.size());
   for (const Entry& e : old->entries) {
     if (e.image != image) next->entries.push_back(e);
   }
