@@ -234,10 +234,12 @@ typedef struct granule_load_options {
    * memory over file bytes. Ignored with cache_dir, which must move the
    * sections of a copy it re-lays out. */
   int32_t skip_section_table;
-  /* Carve the image's address range from this arena (granule_arena_new)
-   * instead of reserving one for it: a mapping call fewer a load, and a
-   * released image's range is reused. The image keeps the arena alive. The
-   * malloc path ignores it. NULL: a reservation per image. */
+  /* Carve the image's address range from this arena (granule_arena_new):
+   * images together in address space reserved up front, a released
+   * image's range held for the next. The image keeps the arena alive. The
+   * malloc path ignores it. NULL: each image placed on its own (on POSIX,
+   * by its file mapping alone where that fills its range), which measured
+   * faster on Linux. */
   struct granule_arena* arena;
 } granule_load_options;
 
@@ -419,11 +421,11 @@ uint64_t granule_loaded_images(const granule_image** images,
 
 /* ---- An address arena for loads one at a time ---- */
 
-/* For a runtime that loads its images one by one (as Guile does, one per
- * module it needs): address space reserved once, 64 MiB at a time, with no
- * access and no memory, from which each load given the arena
- * (granule_load_options.arena) carves its range. Reserves nothing until
- * the first load; thread-safe. */
+/* For a runtime that wants its images together in address space reserved
+ * once, 64 MiB at a time, with no access and no memory, from which each
+ * load given the arena (granule_load_options.arena) carves its range.
+ * Reserves nothing until the first load; thread-safe. Not a speed-up on
+ * Linux: see granule_load_options.arena. */
 typedef struct granule_arena granule_arena;
 granule_status granule_arena_new(granule_arena** arena);
 /* The caller's hold on the arena ends; images loaded into it keep it until
@@ -441,14 +443,12 @@ granule_status granule_arena_usage_get(const granule_arena* arena,
 /* ---- Loading many images at once ---- */
 
 /* Loads each of paths[0..count) as granule_load would with `options` (NULL:
- * the defaults), carving every image's address range from one reservation
- * (an arena: no reservation per image, released ranges reused) and joining
- * the registry once. Each file fails alone: images[i] is its image or NULL,
+ * the defaults; options->arena, if set, holds every image) and joins the
+ * registry once. Each file fails alone: images[i] is its image or NULL,
  * statuses[i] its status, and granule_load_many_error(i) its error text,
  * which names the file. Returns GRANULE_OK when every file loaded, else the
  * first failure's status (granule_last_error says how many failed and names
- * the first). Release each image with granule_image_release; the arena goes
- * with the last. */
+ * the first). Release each image with granule_image_release. */
 granule_status granule_load_many(const char* const* paths, size_t count,
                                  const granule_load_options* options,
                                  granule_image** images,
