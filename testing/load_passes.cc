@@ -5,8 +5,8 @@
 //
 //   load_passes PASSES MODE
 //
-// MODE is `single` (LoadImage per file, default options) or `no_sections`
-// (the same, the section table not read) or `arena` (LoadImage with one
+// MODE is `single` (LoadImage per file, default options) or
+// `single_no_sections` (the same, the section table not read) or `arena` (LoadImage with one
 // AddressArena for the process) or `arena_no_sections` (that, the section
 // table not read) or `batch` (LoadImages over the whole corpus, then the
 // release of every image). Prints the number of
@@ -63,7 +63,7 @@ int Main(int argc, char** argv) {
   if (argc != 3 || !absl::SimpleAtoi(argv[1], &passes) || passes < 0) {
     std::cerr
         << "usage: load_passes PASSES "
-           "single|no_sections|arena|arena_no_sections|batch\n";
+           "single|single_no_sections|arena|arena_no_sections|batch\n";
     return 2;
   }
   const std::string mode = argv[2];
@@ -72,7 +72,7 @@ int Main(int argc, char** argv) {
   options.path = LoadOptions::PathChoice::kShared;
   const bool arena = mode == "arena" || mode == "arena_no_sections";
   options.read_section_table =
-      mode != "no_sections" && mode != "arena_no_sections";
+      mode != "single_no_sections" && mode != "arena_no_sections";
   if (arena || mode == "batch") {
     absl::StatusOr<MemoryBackend*> host = HostMemoryBackend();
     if (!host.ok()) {
@@ -83,7 +83,7 @@ int Main(int argc, char** argv) {
   }
   for (int pass = 0; pass < passes; ++pass) {
     bool ok = false;
-    if (mode == "single" || mode == "no_sections" || arena) {
+    if (mode == "single" || mode == "single_no_sections" || arena) {
       ok = SinglePass(paths, options);
     } else if (mode == "batch") {
       ok = BatchPass(paths, options);
