@@ -276,6 +276,10 @@ class MemoryBackend {
 absl::StatusOr<MemoryBackend*> HostMemoryBackend();
 
 namespace internal {
+// Rounds `value` up to a multiple of `unit` (a power of two); false when
+// the result does not fit a size_t.
+bool RoundUp(size_t value, size_t unit, size_t* out);
+
 // Defined by the OS's backend file (posix_backend.cc, windows_backend.cc), so
 // callers never see an #ifdef; HostMemoryBackend calls it once.
 std::unique_ptr<MemoryBackend> NewHostMemoryBackend(PageGeometry geometry);
