@@ -4,117 +4,22 @@
 // pages and Windows' 4K/64K split. A rule that holds on one backend must hold
 // on all (V8's address-space tests work the same way). Each backend runs
 // twice: with a Region per reservation, and with slots of an AddressArena.
+// The fixture: backend_test_fixture.h.
 #include <algorithm>
 #include <cstring>
-#include <functional>
-#include <memory>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "platform/memory/address_arena.h"
-#include "testing/host_backend_fixture.h"
-#include "platform/memory/malloc_backend.h"
+#include "platform/memory/backend_test_fixture.h"
 #include "platform/memory/memory_backend.h"
-#include "platform/memory/simulated_backend.h"
 #include "testing/fault_probe.h"
 #include "testing/temp_file.h"
 
-namespace granule {
+namespace granule::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-constexpr size_t kKiB = 1024;
-
-struct BackendCase {
-  std::string name;
-  std::function<std::shared_ptr<MemoryBackend>()> make;
-  bool arena = false;  // Regions are slots of an AddressArena.
-};
-
-void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.name; }
-
-std::shared_ptr<MemoryBackend> Simulated(size_t page, size_t granularity) {
-  return std::make_shared<SimulatedBackend>(
-      *PageGeometry::Create(page, granularity));
-}
-
-std::shared_ptr<MemoryBackend> Host() {
-  // The host backend lives for the process; do not delete it.
-  return std::shared_ptr<MemoryBackend>(*HostMemoryBackend(),
-                                        [](MemoryBackend*) {});
-}
-
-std::vector<BackendCase> OneRegionEach() {
-  return {
-      {Host()->traits().name, Host},
-      {"malloc", [] { return std::make_shared<MallocBackend>(); }},
-      {"sim4k", [] { return Simulated(4 * kKiB, 4 * kKiB); }},
-      {"sim16k", [] { return Simulated(16 * kKiB, 16 * kKiB); }},
-      {"sim64k", [] { return Simulated(64 * kKiB, 64 * kKiB); }},
-      {"sim256k", [] { return Simulated(256 * kKiB, 256 * kKiB); }},
-      {"sim_windows", [] { return Simulated(4 * kKiB, 64 * kKiB); }},
-  };
-}
-
-std::vector<BackendCase> AllBackends() {
-  std::vector<BackendCase> cases = OneRegionEach();
-  for (BackendCase c : OneRegionEach()) {
-    c.name += "_arena";
-    c.arena = true;
-    cases.push_back(c);
-  }
-  return cases;
-}
-
-class BackendTest : public ::testing::TestWithParam<BackendCase> {
- protected:
-  void SetUp() override {
-    backend_ = GetParam().make();
-    const size_t regions_at_start = backend_->live_regions();
-    if (GetParam().arena) {
-      arena_ = AddressArena::Create(*backend_);
-      // The arena's first region stays for its life: reserve it now, so the
-      // ledger below counts only the test's own regions.
-      ASSERT_TRUE(arena_->Reserve(1, 1).ok());
-    }
-    regions_before_ = backend_->live_regions();
-    mappings_before_ = backend_->live_mappings();
-    regions_at_start_ = regions_at_start;
-  }
-  // Every test, passing or failing its checks, must leave the ledger as found,
-  // and the arena none of its regions once gone.
-  void TearDown() override {
-    EXPECT_EQ(backend_->live_regions(), regions_before_);
-    EXPECT_EQ(backend_->live_mappings(), mappings_before_);
-    arena_.reset();
-    EXPECT_EQ(backend_->live_regions(), regions_at_start_);
-  }
-
-  PageGeometry geometry() const { return backend_->geometry(); }
-  size_t page() const { return geometry().page_size(); }
-  size_t granule() const { return geometry().allocation_granularity(); }
-  // A placement unit valid on every backend, and at least 64 KiB.
-  size_t unit() const { return std::max<size_t>(granule(), 64 * kKiB); }
-
-  Region Reserve(size_t size) {
-    absl::StatusOr<Region> region = arena_ != nullptr
-                                         ? arena_->Reserve(size, unit())
-                                         : backend_->Reserve(size, unit());
-    EXPECT_TRUE(region.ok()) << region.status();
-    return std::move(*region);
-  }
-
-  File OpenTemp(const std::vector<uint8_t>& bytes) {
-    return testing::OpenTempFile(bytes);
-  }
-
-  std::shared_ptr<MemoryBackend> backend_;
-  std::shared_ptr<AddressArena> arena_;
-  size_t regions_at_start_ = 0;
-  size_t regions_before_ = 0;
-  size_t mappings_before_ = 0;
-};
 
 TEST_P(BackendTest, ReserveAlignsToRequestAndRoundsToPages) {
   for (size_t alignment : {size_t{1}, 64 * kKiB, 256 * kKiB, 2048 * kKiB}) {
@@ -144,7 +49,7 @@ TEST_P(BackendTest, ReserveRejectsBadArguments) {
 }
 
 TEST_P(BackendTest, MappedFileShowsFileBytes) {
-  const std::vector<uint8_t> bytes = testing::PatternBytes(3 * unit() + 100);
+  const std::vector<uint8_t> bytes = PatternBytes(3 * unit() + 100);
   File file = OpenTemp(bytes);
   Region region = Reserve(4 * unit());
   ASSERT_TRUE(region.MapFile(0, file, 0, bytes.size()).ok());
@@ -156,7 +61,7 @@ TEST_P(BackendTest, MappedFileShowsFileBytes) {
 }
 
 TEST_P(BackendTest, MapsFileRangesAtGranularOffsets) {
-  const std::vector<uint8_t> bytes = testing::PatternBytes(3 * unit());
+  const std::vector<uint8_t> bytes = PatternBytes(3 * unit());
   File file = OpenTemp(bytes);
   Region region = Reserve(4 * unit());
   // The file's second unit lands at the region's third.
@@ -169,7 +74,7 @@ TEST_P(BackendTest, MapsFileRangesAtGranularOffsets) {
 }
 
 TEST_P(BackendTest, WritesToFileMappingsStayPrivate) {
-  const std::vector<uint8_t> bytes = testing::PatternBytes(2 * unit());
+  const std::vector<uint8_t> bytes = PatternBytes(2 * unit());
   File file = OpenTemp(bytes);
   Region region = Reserve(2 * unit());
   ASSERT_TRUE(region.MapFile(0, file, 0, bytes.size()).ok());
@@ -185,7 +90,7 @@ TEST_P(BackendTest, WritesToFileMappingsStayPrivate) {
 }
 
 TEST_P(BackendTest, InitialProtectionCanBeWritable) {
-  const std::vector<uint8_t> bytes = testing::PatternBytes(unit());
+  const std::vector<uint8_t> bytes = PatternBytes(unit());
   File file = OpenTemp(bytes);
   Region region = Reserve(unit());
   ASSERT_TRUE(region.MapFile(0, file, 0, unit(), Protection::kReadWrite).ok());
@@ -195,7 +100,7 @@ TEST_P(BackendTest, InitialProtectionCanBeWritable) {
 }
 
 TEST_P(BackendTest, ShortFileTailIsZeroToPageEnd) {
-  const std::vector<uint8_t> bytes = testing::PatternBytes(100, 1);
+  const std::vector<uint8_t> bytes = PatternBytes(100, 1);
   File file = OpenTemp(bytes);
   Region region = Reserve(unit());
   ASSERT_TRUE(region.MapFile(0, file, 0, bytes.size()).ok());
@@ -262,7 +167,7 @@ TEST_P(BackendTest, RejectsOverlappingMappings) {
 }
 
 TEST_P(BackendTest, RejectsFileRangesPastEndOfFile) {
-  File file = OpenTemp(testing::PatternBytes(unit()));
+  File file = OpenTemp(PatternBytes(unit()));
   Region region = Reserve(2 * unit());
   absl::Status status = region.MapFile(0, file, 0, unit() + 1);
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
@@ -303,98 +208,10 @@ TEST_P(BackendTest, ReleaseEmptiesTheLedger) {
             absl::StatusCode::kFailedPrecondition);
 }
 
-// ReserveMappingFile is Reserve then MapFile at offset 0, in one step.
-TEST_P(BackendTest, ReserveMappingFileMapsTheFileAtTheStart) {
-  const std::vector<uint8_t> bytes = testing::PatternBytes(2 * unit() + 100);
-  File file = OpenTemp(bytes);
-  absl::StatusOr<Region> region = backend_->ReserveMappingFile(
-      4 * unit(), unit(), file, 0, bytes.size(), Protection::kRead);
-  ASSERT_TRUE(region.ok()) << region.status();
-  EXPECT_EQ(region->base() % unit(), 0u);
-  EXPECT_EQ(region->size(), 4 * unit());
-  EXPECT_EQ(region->mapping_count(), 1u);
-  EXPECT_EQ(backend_->live_regions(), regions_before_ + 1);
-  EXPECT_EQ(backend_->live_mappings(), mappings_before_ + 1);
-  EXPECT_EQ(std::memcmp(region->data(), bytes.data(), bytes.size()), 0);
-  EXPECT_EQ(region->ProtectionAt(0), Protection::kRead);
-  EXPECT_EQ(region->ProtectionAt(3 * unit()), Protection::kNone);
-  // The rest of the region is reserved like any other.
-  ASSERT_TRUE(region->MapZeroed(3 * unit(), unit()).ok());
-  EXPECT_EQ(region->MapZeroed(0, unit()).code(),
-            absl::StatusCode::kFailedPrecondition);  // The file is there.
-}
-
-// Regions the mapping fills: where the backend places them by itself, each
-// is still aligned, its own, and released whole.
-TEST_P(BackendTest, RegionsThatTheFileFillsNeverOverlap) {
-  const std::vector<uint8_t> bytes = testing::PatternBytes(3 * unit());
-  File file = OpenTemp(bytes);
-  std::vector<Region> regions;
-  for (int i = 0; i < 4; ++i) {
-    const size_t length = (i % 2 + 1) * unit();
-    absl::StatusOr<Region> region = backend_->ReserveMappingFile(
-        length, unit(), file, unit(), length, Protection::kReadWrite);
-    ASSERT_TRUE(region.ok()) << region.status();
-    EXPECT_EQ(region->base() % unit(), 0u);
-    region->data()[0] = static_cast<uint8_t>(i);  // Private, writable.
-    regions.push_back(*std::move(region));
-  }
-  for (size_t i = 0; i < regions.size(); ++i) {
-    const Region& a = regions[i];
-    EXPECT_EQ(a.data()[0], i);
-    EXPECT_EQ(std::memcmp(a.data() + 1, bytes.data() + unit() + 1,
-                          a.size() - 1),
-              0);
-    for (size_t j = 0; j < i; ++j) {
-      const Region& b = regions[j];
-      EXPECT_TRUE(a.base() + a.size() <= b.base() ||
-                  b.base() + b.size() <= a.base())
-          << "regions " << j << " and " << i << " overlap";
-    }
-  }
-  // Released in the middle, then placed again: the others stay intact.
-  ASSERT_TRUE(regions[1].Release().ok());
-  absl::StatusOr<Region> again = backend_->ReserveMappingFile(
-      2 * unit(), unit(), file, 0, 2 * unit(), Protection::kRead);
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(std::memcmp(again->data(), bytes.data(), 2 * unit()), 0);
-  EXPECT_EQ(regions[0].data()[0], 0);
-  EXPECT_EQ(regions[2].data()[0], 2);
-  EXPECT_EQ(regions[3].data()[0], 3);
-}
-
-TEST_P(BackendTest, ReserveMappingFileRefusesWhatEitherStepWould) {
-  File file = OpenTemp(testing::PatternBytes(2 * unit()));
-  auto reserve = [&](size_t size, uint64_t file_offset, size_t length) {
-    return backend_
-        ->ReserveMappingFile(size, unit(), file, file_offset, length,
-                             Protection::kRead)
-        .status();
-  };
-  EXPECT_THAT(reserve(0, 0, unit()).message(), HasSubstr("reserve of 0 bytes"));
-  const absl::Status past_file = reserve(4 * unit(), unit(), unit() + 1);
-  EXPECT_EQ(past_file.code(), absl::StatusCode::kOutOfRange);
-  EXPECT_THAT(past_file.message(), HasSubstr(file.path()));
-  EXPECT_THAT(past_file.message(), HasSubstr("run past its end"));
-  const absl::Status past_region = reserve(unit(), 0, 2 * unit());
-  EXPECT_EQ(past_region.code(), absl::StatusCode::kOutOfRange);
-  EXPECT_THAT(past_region.message(),
-              HasSubstr("runs past the end of the " +
-                        std::to_string(unit()) + "-byte region"));
-  EXPECT_EQ(reserve(unit(), 0, 0).code(), absl::StatusCode::kOutOfRange);
-  if (granule() > 1) {
-    const absl::Status off_unit = reserve(2 * unit(), granule() / 2, page());
-    EXPECT_EQ(off_unit.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(off_unit.message(),
-                HasSubstr("not a multiple of the allocation granularity"));
-  }
-  // TearDown checks that none of these left a region or mapping behind.
-}
-
 // Advice is a hint: bytes and protections stay; it is checked like Protect,
 // and only file mappings take it (the shared path's read-ahead hints).
 TEST_P(BackendTest, AdviceChangesNoByteAndNeedsAFileMapping) {
-  const std::vector<uint8_t> bytes = testing::PatternBytes(2 * unit());
+  const std::vector<uint8_t> bytes = PatternBytes(2 * unit());
   File file = OpenTemp(bytes);
   Region region = Reserve(4 * unit());
   ASSERT_TRUE(region.MapFile(0, file, 0, bytes.size()).ok());
@@ -421,10 +238,7 @@ TEST_P(BackendTest, AdviceChangesNoByteAndNeedsAFileMapping) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, BackendTest,
-                         ::testing::ValuesIn(AllBackends()),
-                         [](const ::testing::TestParamInfo<BackendCase>& info) {
-                           return info.param.name;
-                         });
+                         ::testing::ValuesIn(AllBackends()), BackendCaseName);
 
 // Backends with a real unit above one byte reject what their kernel would.
 class StrictBackendTest : public BackendTest {};
@@ -440,7 +254,7 @@ TEST_P(StrictBackendTest, RejectsPlacementOffGranularity) {
 }
 
 TEST_P(StrictBackendTest, RejectsFileOffsetOffGranularity) {
-  File file = OpenTemp(testing::PatternBytes(2 * unit()));
+  File file = OpenTemp(PatternBytes(2 * unit()));
   Region region = Reserve(2 * unit());
   absl::Status status = region.MapFile(0, file, granule() / 2, page());
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -459,65 +273,38 @@ TEST_P(StrictBackendTest, RejectsProtectOffPageBoundary) {
                                           FormatBytes(page())));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    PageSizedBackends, StrictBackendTest, ::testing::ValuesIn([] {
-      std::vector<BackendCase> cases = AllBackends();
-      cases.erase(std::remove_if(cases.begin(), cases.end(),
-                                 [](const BackendCase& c) {
-                                   return c.make()->geometry().page_size() == 1;
-                                 }),
-                  cases.end());
-      return cases;
-    }()),
-    [](const ::testing::TestParamInfo<BackendCase>& info) {
-      return info.param.name;
-    });
+INSTANTIATE_TEST_SUITE_P(PageSizedBackends, StrictBackendTest,
+                         ::testing::ValuesIn(BackendsWhere(
+                             [](const MemoryBackend& b) {
+                               return b.geometry().page_size() > 1;
+                             })),
+                         BackendCaseName);
 
 // Backends whose protections the hardware enforces must really fault.
 class EnforcingBackendTest : public BackendTest {};
 
 TEST_P(EnforcingBackendTest, ProtectionsReallyFault) {
-  File file = OpenTemp(testing::PatternBytes(2 * unit()));
+  File file = OpenTemp(PatternBytes(2 * unit()));
   Region region = Reserve(3 * unit());
   ASSERT_TRUE(region.MapFile(0, file, 0, 2 * unit()).ok());
   uint8_t* p = region.data();
-  EXPECT_FALSE(testing::ReadFaults(p));
-  EXPECT_TRUE(testing::WriteFaults(p));
+  EXPECT_FALSE(ReadFaults(p));
+  EXPECT_TRUE(WriteFaults(p));
   ASSERT_TRUE(region.Protect(0, page(), Protection::kReadWrite).ok());
-  EXPECT_FALSE(testing::WriteFaults(p));
-  EXPECT_TRUE(testing::WriteFaults(p + page()));  // Next page still read-only.
+  EXPECT_FALSE(WriteFaults(p));
+  EXPECT_TRUE(WriteFaults(p + page()));  // Next page still read-only.
   ASSERT_TRUE(region.Protect(0, page(), Protection::kNone).ok());
-  EXPECT_TRUE(testing::ReadFaults(p));
+  EXPECT_TRUE(ReadFaults(p));
   // Reserved but unmapped address space is no-access.
-  EXPECT_TRUE(testing::ReadFaults(p + 2 * unit()));
+  EXPECT_TRUE(ReadFaults(p + 2 * unit()));
 }
 
-TEST_P(EnforcingBackendTest, ARegionTheFileFillsIsProtectedAsAsked) {
-  File file = OpenTemp(testing::PatternBytes(2 * unit()));
-  absl::StatusOr<Region> region = backend_->ReserveMappingFile(
-      2 * unit(), unit(), file, 0, 2 * unit(), Protection::kRead);
-  ASSERT_TRUE(region.ok()) << region.status();
-  EXPECT_FALSE(testing::ReadFaults(region->data() + unit()));
-  EXPECT_TRUE(testing::WriteFaults(region->data() + unit()));
-  ASSERT_TRUE(region->Protect(unit(), page(), Protection::kReadWrite).ok());
-  EXPECT_FALSE(testing::WriteFaults(region->data() + unit()));
-  EXPECT_TRUE(testing::WriteFaults(region->data()));
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    EnforcingBackends, EnforcingBackendTest, ::testing::ValuesIn([] {
-      std::vector<BackendCase> cases = AllBackends();
-      cases.erase(
-          std::remove_if(cases.begin(), cases.end(),
-                         [](const BackendCase& c) {
-                           return !c.make()->traits().enforces_protection;
-                         }),
-          cases.end());
-      return cases;
-    }()),
-    [](const ::testing::TestParamInfo<BackendCase>& info) {
-      return info.param.name;
-    });
+INSTANTIATE_TEST_SUITE_P(EnforcingBackends, EnforcingBackendTest,
+                         ::testing::ValuesIn(BackendsWhere(
+                             [](const MemoryBackend& b) {
+                               return b.traits().enforces_protection;
+                             })),
+                         BackendCaseName);
 
 }  // namespace
-}  // namespace granule
+}  // namespace granule::testing
