@@ -300,10 +300,7 @@ TEST_P(EnforcingBackendTest, ProtectionsReallyFault) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EnforcingBackends, EnforcingBackendTest,
-                         ::testing::ValuesIn(BackendsWhere(
-                             [](const MemoryBackend& b) {
-                               return b.traits().enforces_protection;
-                             })),
+                         ::testing::ValuesIn(EnforcingBackends()),
                          BackendCaseName);
 
 }  // namespace

@@ -58,6 +58,12 @@ std::vector<BackendCase> BackendsWhere(
   return cases;
 }
 
+std::vector<BackendCase> EnforcingBackends() {
+  return BackendsWhere([](const MemoryBackend& b) {
+    return b.traits().enforces_protection;
+  });
+}
+
 std::string BackendCaseName(
     const ::testing::TestParamInfo<BackendCase>& info) {
   return info.param.name;

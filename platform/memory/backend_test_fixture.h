@@ -38,6 +38,8 @@ std::vector<BackendCase> AllBackends();
 // Those of AllBackends() whose new backend `keep` holds for.
 std::vector<BackendCase> BackendsWhere(
     const std::function<bool(const MemoryBackend&)>& keep);
+// Those whose protections the hardware enforces.
+std::vector<BackendCase> EnforcingBackends();
 // A test's name from its case.
 std::string BackendCaseName(const ::testing::TestParamInfo<BackendCase>& info);
 

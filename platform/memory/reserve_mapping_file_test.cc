@@ -127,10 +127,7 @@ TEST_P(EnforcingReserveMappingFileTest, ARegionTheFileFillsIsProtectedAsAsked) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EnforcingBackends, EnforcingReserveMappingFileTest,
-                         ::testing::ValuesIn(BackendsWhere(
-                             [](const MemoryBackend& b) {
-                               return b.traits().enforces_protection;
-                             })),
+                         ::testing::ValuesIn(EnforcingBackends()),
                          BackendCaseName);
 
 }  // namespace
