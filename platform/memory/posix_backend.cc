@@ -29,6 +29,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "platform/checked.h"
 #include "platform/memory/memory_backend.h"
 #include "platform/status_macros.h"
 
@@ -63,8 +64,9 @@ constexpr int kNoReplace = 0;
 // so releasing the lowest region gives back exactly the address it took.
 constexpr uintptr_t kPlacementUnit = uintptr_t{64} << 10;
 
-uintptr_t AlignDown(uintptr_t value, uintptr_t unit) {
-  return value & ~(unit - 1);
+// The placement boundary at or below `address`.
+uintptr_t PlacementBoundary(uintptr_t address) {
+  return static_cast<uintptr_t>(checked::AlignDown(address, kPlacementUnit));
 }
 
 absl::Status CallFailed(int error, const std::string& call) {
@@ -121,7 +123,7 @@ class PosixBackend final : public MemoryBackend {
         MemoryBackend::ReserveMappingFileRaw(size, alignment, file,
                                              file_offset, length, protection));
     // The next region goes below this one's whole reservation.
-    placement_top_.store(AlignDown(ReservationStart(base), kPlacementUnit),
+    placement_top_.store(PlacementBoundary(ReservationStart(base)),
                          std::memory_order_relaxed);
     return base;
   }
@@ -234,9 +236,9 @@ class PosixBackend final : public MemoryBackend {
       // The lowest region placed gives its addresses back to the next one.
       // (Not one reserved because that address was taken: the next goes
       // where the kernel found room, below it.)
-      uintptr_t lowest = AlignDown(base, kPlacementUnit);
+      uintptr_t lowest = PlacementBoundary(base);
       placement_top_.compare_exchange_strong(
-          lowest, AlignDown(base + size + kPlacementUnit - 1, kPlacementUnit),
+          lowest, PlacementBoundary(base + size + kPlacementUnit - 1),
           std::memory_order_relaxed);
     }
     return absl::OkStatus();
@@ -259,7 +261,8 @@ class PosixBackend final : public MemoryBackend {
                                                  Protection protection) {
     const uintptr_t top = placement_top_.load(std::memory_order_relaxed);
     if (top < size + alignment) return std::nullopt;  // None yet, or no room.
-    const uintptr_t base = AlignDown(top - size, alignment);
+    const uintptr_t base =
+        static_cast<uintptr_t>(checked::AlignDown(top - size, alignment));
     void* p = mmap(reinterpret_cast<void*>(base), size, ToPosix(protection),
                    MAP_PRIVATE | kNoReplace,
                    static_cast<int>(file.native_handle()),
@@ -269,7 +272,7 @@ class PosixBackend final : public MemoryBackend {
       munmap(p, size);  // The hint was not taken: placed elsewhere.
       return std::nullopt;
     }
-    placement_top_.store(AlignDown(base, kPlacementUnit),
+    placement_top_.store(PlacementBoundary(base),
                          std::memory_order_relaxed);
     return base;
   }
