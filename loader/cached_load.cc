@@ -35,7 +35,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadThroughCache(
       return absl::Status(image.status().code(),
                           absl::StrCat(image.status().message(), why));
     }
-    (*image)->reason_ += why;
+    (*image)->options_noted_ += why;
     return image;
   }
   // Errors and reports name the source, not the entry.
@@ -44,11 +44,11 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadThroughCache(
       std::unique_ptr<LoadedImage> image,
       LoadOpenImage(cached->file, std::move(cached->elf), direct,
                     /*file_was_cached=*/false, register_now));
-  absl::StrAppend(&image->reason_, "; mapped from the cached copy ",
+  absl::StrAppend(&image->options_noted_, "; mapped from the cached copy ",
                   cached->entry_path, " (", CacheOutcomeName(cached->outcome),
                   "), its offsets re-laid out for ", geometry->ToString());
   if (!cached->refused.empty()) {
-    absl::StrAppend(&image->reason_,
+    absl::StrAppend(&image->options_noted_,
                     "; the old entry was refused: ", cached->refused);
   }
   return image;

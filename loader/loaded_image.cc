@@ -170,7 +170,7 @@ const char* LoadPathName(LoadPath path) {
 
 LoadedImage::LoadedImage(ElfImage elf, Region region, uint64_t load_start,
                          uint64_t span, LoadPath path, LoadVerdict verdict,
-                         std::string reason,
+                         std::string options_noted,
                          bool file_bytes_copied)
     : elf_(std::move(elf)),
       region_(std::move(region)),
@@ -178,8 +178,14 @@ LoadedImage::LoadedImage(ElfImage elf, Region region, uint64_t load_start,
       span_(span),
       path_(path),
       verdict_(std::move(verdict)),
-      reason_(std::move(reason)),
+      options_noted_(std::move(options_noted)),
       file_bytes_copied_(file_bytes_copied) {}
+
+const std::string& LoadedImage::reason() const {
+  absl::call_once(reason_once_,
+                  [this] { reason_ = verdict_.Reason() + options_noted_; });
+  return reason_;
+}
 
 LoadedImage::~LoadedImage() {
   if (registered_) ImageRegistry::Global().Remove(this);
@@ -287,23 +293,23 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       !s.ok()) {
     return NamingFile(elf.path, s);
   }
-  std::string reason = decision->verdict.Reason();
+  std::string options_noted;
   if (copy) {
     // Read, not mapped: nothing of this load is shared.
     decision->verdict.bytes_copied += decision->verdict.bytes_mapped;
     decision->verdict.bytes_mapped = 0;
-    absl::StrAppend(&reason,
+    absl::StrAppend(&options_noted,
                     "; file bytes copied, not mapped (copy_file_bytes)");
   }
   if (options.map_whole_file) {
-    absl::StrAppend(&reason, "; the whole file ",
+    absl::StrAppend(&options_noted, "; the whole file ",
                     decision->path == LoadPath::kMalloc || copy ? "copied"
                                                                 : "mapped",
                     " (map_whole_file)");
   }
   // Heap memory is present already; populating matters on the shared path.
   if (options.populate_writable && decision->path == LoadPath::kShared) {
-    absl::StrAppend(&reason,
+    absl::StrAppend(&options_noted,
                     "; writable pages populated before relocation "
                     "(populate_writable)");
   }
@@ -313,7 +319,7 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       new LoadedImage(std::move(elf), std::move(placed->region),
                       plan.load_start,
                       plan.span, decision->path, std::move(decision->verdict),
-                      std::move(reason),
+                      std::move(options_noted),
                       copy || decision->path == LoadPath::kMalloc));
   image->owned_backend_ = options.owned_backend;
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
@@ -330,7 +336,9 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
       !s.ok()) {
     return NamingFile(image->elf_.path, s);
   }
-  for (const Segment* s : image->elf_.LoadSegments()) {
+  const LoadSegmentList loads = image->elf_.LoadSegments();
+  image->segments_.reserve(loads.size());
+  for (const Segment* s : loads) {
     image->segments_.push_back({s, image->Pointer(s->vaddr, 0), s->memsz,
                                 FinalProtection(*s, options.allow_execute)});
   }

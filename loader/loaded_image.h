@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "loader/elf/elf_image.h"
@@ -177,7 +178,8 @@ class LoadedImage {
   const LoadVerdict& verdict() const { return verdict_; }
   // Why this path, in words: the verdict's reason, then the options that
   // changed how the bytes arrived (copy_file_bytes, map_whole_file, ...).
-  const std::string& reason() const { return reason_; }
+  // Put into words on the first call, not at every load.
+  const std::string& reason() const;
   // True when the file's bytes were read into private memory at load (the
   // malloc path, or the shared path with LoadOptions::copy_file_bytes), so
   // later changes to the file cannot reach the image.
@@ -228,7 +230,7 @@ class LoadedImage {
                              const LoadOptions& options, bool file_was_cached,
                              bool register_now);
   LoadedImage(ElfImage elf, Region region, uint64_t load_start, uint64_t span,
-              LoadPath path, LoadVerdict verdict, std::string reason,
+              LoadPath path, LoadVerdict verdict, std::string options_noted,
               bool file_bytes_copied);
 
   ElfImage elf_;
@@ -239,7 +241,11 @@ class LoadedImage {
   uint64_t span_;
   LoadPath path_;
   LoadVerdict verdict_;
-  std::string reason_;
+  // What reason() adds after the verdict's own words; empty for a load with
+  // default options.
+  std::string options_noted_;
+  mutable absl::once_flag reason_once_;
+  mutable std::string reason_;
   bool file_bytes_copied_;
   std::vector<LoadedSegment> segments_;
   size_t relocations_applied_ = 0;

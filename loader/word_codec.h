@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Whole-word reads and writes in an image's byte order, for the relocator's
-// hot loops: the byte order is decided once per table (WithWordCodec), not
-// per byte as LoadUnsigned does, so a word is one load and at most one swap.
+// hot loops: the word size and byte order are decided once per table
+// (WithWordCodec), not per field as LoadUnsigned does.
 #ifndef GRANULE_LOADER_WORD_CODEC_H_
 #define GRANULE_LOADER_WORD_CODEC_H_
 
@@ -11,17 +11,6 @@
 #include "loader/elf/byte_order.h"
 
 namespace granule {
-
-inline uint32_t ByteSwap(uint32_t w) { return __builtin_bswap32(w); }
-inline uint64_t ByteSwap(uint64_t w) { return __builtin_bswap64(w); }
-
-// Compilers fold this to a constant; it needs no per-platform macro.
-inline bool HostIsBigEndian() {
-  const uint16_t one = 1;
-  uint8_t first;
-  std::memcpy(&first, &one, 1);
-  return first == 0;
-}
 
 // `WordT` is uint32_t (ELF32) or uint64_t (ELF64); `kSwap` is whether the
 // image's byte order is the opposite of the host's. Unaligned bytes are fine.

@@ -5,6 +5,7 @@
 #define GRANULE_LOADER_ELF_BYTE_ORDER_H_
 
 #include <cstdint>
+#include <cstring>
 #include <ostream>
 #include <string>
 
@@ -40,16 +41,25 @@ inline void PrintTo(const ElfVariant& variant, std::ostream* os) {
 inline constexpr ElfVariant kAllVariants[4] = {
     {true, false}, {true, true}, {false, false}, {false, true}};
 
-// Reads an unsigned integer of kWidth bytes. With the width a constant the
-// compiler makes the loop one load (and a byte swap for the foreign order).
-template <int kWidth>
+inline uint16_t ByteSwap(uint16_t w) { return __builtin_bswap16(w); }
+inline uint32_t ByteSwap(uint32_t w) { return __builtin_bswap32(w); }
+inline uint64_t ByteSwap(uint64_t w) { return __builtin_bswap64(w); }
+
+// Compilers fold this to a constant; it needs no per-platform macro.
+inline bool HostIsBigEndian() {
+  const uint16_t one = 1;
+  uint8_t first;
+  std::memcpy(&first, &one, 1);
+  return first == 0;
+}
+
+// Reads an unsigned integer of sizeof(T) bytes: one load, and a byte swap
+// when the image's order is not the host's. Unaligned bytes are fine.
+template <typename T>
 inline uint64_t LoadFixedWidth(const uint8_t* p, bool big_endian) {
-  uint64_t little = 0, big = 0;
-  for (int i = 0; i < kWidth; ++i) {
-    little |= static_cast<uint64_t>(p[i]) << (8 * i);
-    big |= static_cast<uint64_t>(p[i]) << (8 * (kWidth - 1 - i));
-  }
-  return big_endian ? big : little;
+  T value;
+  std::memcpy(&value, p, sizeof value);
+  return big_endian != HostIsBigEndian() ? ByteSwap(value) : value;
 }
 
 // Reads an unsigned integer of `width` bytes (1, 2, 4 or 8).
@@ -58,11 +68,11 @@ inline uint64_t LoadUnsigned(const uint8_t* p, int width, bool big_endian) {
     case 1:
       return p[0];
     case 2:
-      return LoadFixedWidth<2>(p, big_endian);
+      return LoadFixedWidth<uint16_t>(p, big_endian);
     case 4:
-      return LoadFixedWidth<4>(p, big_endian);
+      return LoadFixedWidth<uint32_t>(p, big_endian);
     default:
-      return LoadFixedWidth<8>(p, big_endian);
+      return LoadFixedWidth<uint64_t>(p, big_endian);
   }
 }
 

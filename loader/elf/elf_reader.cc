@@ -21,7 +21,7 @@ using internal::WindowedReader;
 
 // The first read takes this much of the file's head: the ELF header and
 // program headers, and often the dynamic table, in one call.
-constexpr uint64_t kHeadBytes = 4096;
+constexpr uint64_t kHeadBytes = internal::WindowedReader::kInlineBytes;
 // Reading the section header table takes this much before it too, where
 // granule's writer puts the section name table. Guile's name table lies at
 // the file's end, a median 9 KiB past the headers; reading ahead 4 or 16 KiB
@@ -52,8 +52,9 @@ class Record {
 };
 
 // Reads `count` records of `size` bytes at `offset`, checking the table lies
-// inside the file. `what` names the table in errors.
-absl::StatusOr<std::vector<uint8_t>> ReadTable(
+// inside the file. `what` names the table in errors. The bytes are valid
+// until the reader's next call.
+absl::StatusOr<absl::Span<const uint8_t>> ReadTable(
     WindowedReader& reader, const ElfImage& image, const char* what,
     uint64_t offset, uint64_t count, uint64_t size, uint64_t read_behind = 0,
     uint64_t read_ahead = 0) {
@@ -65,11 +66,7 @@ absl::StatusOr<std::vector<uint8_t>> ReadTable(
         "the end of the file (size 0x%x)",
         what, offset, count, size, image.file_size);
   }
-  std::vector<uint8_t> table(*bytes);
-  absl::Status read =
-      reader.ReadAt(offset, absl::MakeSpan(table), read_behind, read_ahead);
-  if (!read.ok()) return read;
-  return table;
+  return reader.View(offset, *bytes, read_behind, read_ahead);
 }
 
 absl::Status CheckIdent(const uint8_t* ident, ElfImage& image) {
@@ -204,7 +201,7 @@ Segment DecodeSegment(const Record& r, int index, bool is64) {
 absl::Status ReadSegments(WindowedReader& reader, const HeaderTables& t,
                           ElfImage& image) {
   const int size = image.variant.sizes().phdr;
-  absl::StatusOr<std::vector<uint8_t>> table = ReadTable(
+  absl::StatusOr<absl::Span<const uint8_t>> table = ReadTable(
       reader, image, "program header table (e_phoff)", t.phoff, t.phnum, size);
   if (!table.ok()) return table.status();
   image.segments.reserve(t.phnum);
@@ -234,7 +231,7 @@ absl::Status ReadDynamic(WindowedReader& reader, ElfImage& image) {
                         "entry size %d",
                         dynamic->filesz, size);
   }
-  absl::StatusOr<std::vector<uint8_t>> table =
+  absl::StatusOr<absl::Span<const uint8_t>> table =
       ReadTable(reader, image, "dynamic table (PT_DYNAMIC)", dynamic->offset,
                 dynamic->filesz / size, size);
   if (!table.ok()) return table.status();
@@ -278,7 +275,7 @@ absl::Status ReadSections(WindowedReader& reader, const HeaderTables& t,
                           ElfImage& image) {
   if (t.shnum == 0) return absl::OkStatus();
   const int size = image.variant.sizes().shdr;
-  absl::StatusOr<std::vector<uint8_t>> table =
+  absl::StatusOr<absl::Span<const uint8_t>> table =
       ReadTable(reader, image, "section header table (e_shoff)", t.shoff,
                 t.shnum, size, kSectionReadBehind, kSectionReadAhead);
   if (!table.ok()) return table.status();
@@ -307,8 +304,10 @@ absl::Status ReadSections(WindowedReader& reader, const HeaderTables& t,
                         "SHT_STRTAB (3)",
                         t.shstrndx, names.type);
   }
-  std::vector<uint8_t> strings(names.size);
-  GRANULE_RETURN_IF_ERROR(reader.ReadAt(names.offset, absl::MakeSpan(strings)));
+  // The section header table's bytes are not used past here: the name
+  // table's read may replace them.
+  GRANULE_ASSIGN_OR_RETURN(absl::Span<const uint8_t> strings,
+                           reader.View(names.offset, names.size));
   for (size_t i = 0; i < image.sections.size(); ++i) {
     const uint64_t at = name_offsets[i];
     uint64_t end = at;
@@ -367,15 +366,22 @@ absl::StatusOr<ElfImage> ReadElfLayout(const File& file) {
 absl::StatusOr<ElfImage> ReadElfImage(const File& file, bool* was_cached,
                                       SectionTable sections) {
   *was_cached = false;
-  bool first = true;
+  // One pointer captured, so the reader's std::function allocates nothing.
+  struct FirstReadProbe {
+    const File& file;
+    bool* was_cached;
+    bool first = true;
+  } probe{file, was_cached};
   return internal::ReadElfImageWith(
       file.path(), file.size(),
-      [&](uint64_t offset, absl::Span<uint8_t> out) -> absl::Status {
-        if (!std::exchange(first, false)) return file.ReadAt(offset, out);
-        absl::StatusOr<bool> cached = file.ReadAtIfCached(offset, out);
+      [&probe](uint64_t offset, absl::Span<uint8_t> out) -> absl::Status {
+        if (!std::exchange(probe.first, false)) {
+          return probe.file.ReadAt(offset, out);
+        }
+        absl::StatusOr<bool> cached = probe.file.ReadAtIfCached(offset, out);
         if (!cached.ok()) return cached.status();
-        *was_cached = *cached;
-        return *cached ? absl::OkStatus() : file.ReadAt(offset, out);
+        *probe.was_cached = *cached;
+        return *cached ? absl::OkStatus() : probe.file.ReadAt(offset, out);
       },
       /*accept_fixed_address=*/false, sections);
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,14 @@ using ReadAtFunction =
 
 class WindowedReader {
  public:
+  // A window this small is kept in the reader itself: the head read of a
+  // typical image and its dynamic table allocate nothing.
+  static constexpr uint64_t kInlineBytes = 4096;
+
   WindowedReader(uint64_t file_size, ReadAtFunction read)
       : file_size_(file_size), read_(std::move(read)) {}
+  WindowedReader(const WindowedReader&) = delete;
+  WindowedReader& operator=(const WindowedReader&) = delete;
 
   // Copies [offset, offset + out.size()), which the caller has checked lies
   // inside the file, into `out`. Bytes outside the kept window are read in one
@@ -35,14 +42,28 @@ class WindowedReader {
   absl::Status ReadAt(uint64_t offset, absl::Span<uint8_t> out,
                       uint64_t read_behind = 0, uint64_t read_ahead = 0);
 
+  // The same bytes, read the same way, but not copied: the view is valid
+  // until the reader's next call.
+  absl::StatusOr<absl::Span<const uint8_t>> View(uint64_t offset,
+                                                 uint64_t size,
+                                                 uint64_t read_behind = 0,
+                                                 uint64_t read_ahead = 0);
+
   int reads() const { return reads_; }
 
  private:
+  uint8_t* window() { return window_on_heap_ ? heap_.get() : inline_; }
+
   uint64_t file_size_;
   ReadAtFunction read_;
   uint64_t window_offset_ = 0;
-  std::vector<uint8_t> window_;
+  uint64_t window_size_ = 0;
+  bool window_on_heap_ = false;
+  std::unique_ptr<uint8_t[]> heap_;
+  uint64_t heap_capacity_ = 0;
   int reads_ = 0;
+  // Not zeroed: only bytes a read filled are ever served.
+  uint8_t inline_[kInlineBytes];
 };
 
 // ReadElfImage with the file's reads going through `read`: the seam that

@@ -90,6 +90,33 @@ TEST(WindowedReaderTest, AFailedReadIsReportedAndNotKept) {
   EXPECT_EQ(calls, 2);  // Nothing was served from the failed read.
 }
 
+// Windows above the reader's own buffer go to the heap and back; every view
+// shows the file's bytes, whichever buffer holds them.
+TEST(WindowedReaderTest, ViewsShowTheFilesBytesInEitherBuffer) {
+  const std::vector<uint8_t> file = Numbered(3 * WindowedReader::kInlineBytes);
+  std::vector<Read> reads;
+  WindowedReader reader(file.size(), RecordingReader(file, reads));
+  auto expect_file_bytes = [&](uint64_t offset, uint64_t size) {
+    absl::StatusOr<absl::Span<const uint8_t>> view = reader.View(offset, size);
+    ASSERT_TRUE(view.ok()) << view.status();
+    ASSERT_EQ(view->size(), size);
+    for (uint64_t i = 0; i < size; ++i) {
+      ASSERT_EQ((*view)[i], file[offset + i]) << "at " << offset + i;
+    }
+  };
+  const uint64_t large = 2 * WindowedReader::kInlineBytes;
+  expect_file_bytes(100, large);  // Heap.
+  expect_file_bytes(200, 10);     // Inside it: no read.
+  EXPECT_EQ(reader.reads(), 1);
+  expect_file_bytes(large + 1000, 64);  // Outside: the reader's own buffer.
+  expect_file_bytes(0, large + 5);      // Heap again, grown.
+  expect_file_bytes(7, 9);
+  EXPECT_EQ(reader.reads(), 3);
+  ASSERT_EQ(reads.size(), 3u);
+  EXPECT_EQ(reads[1].offset, large + 1000);
+  EXPECT_EQ(reads[2].length, large + 5);
+}
+
 class ElfReadsTest : public ::testing::TestWithParam<ElfVariant> {};
 
 // Two reads: the head (ELF header, program headers, dynamic table at 0x800)
