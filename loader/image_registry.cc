@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <atomic>
 #include <iterator>
+#include <new>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/base/attributes.h"
@@ -20,10 +22,33 @@ struct Entry {
   const LoadedImage* image;
 };
 
-// Never changed once published.
-struct Table {
-  std::vector<Entry> entries;  // Sorted by begin, never overlapping.
+// Never changed once published. The header and its entries are one block,
+// so a change allocates once.
+class Table {
+ public:
+  static Table* New(size_t size) {
+    void* block = ::operator new(sizeof(Table) + size * sizeof(Entry));
+    return new (block) Table(size);
+  }
+  static void Delete(const Table* table) {
+    if (table != nullptr) ::operator delete(const_cast<Table*>(table));
+  }
+  size_t size() const { return size_; }
+  // Sorted by begin, never overlapping.
+  Entry* begin() { return reinterpret_cast<Entry*>(this + 1); }
+  Entry* end() { return begin() + size_; }
+  const Entry* begin() const { return reinterpret_cast<const Entry*>(this + 1); }
+  const Entry* end() const { return begin() + size_; }
+
+ private:
+  explicit Table(size_t size) : size_(size) {}
+  size_t size_;
 };
+
+static_assert(std::is_trivially_copyable_v<Entry> &&
+              std::is_trivially_destructible_v<Table>);
+static_assert(alignof(Entry) <= alignof(Table) &&
+              sizeof(Table) % alignof(Entry) == 0);
 
 static_assert(std::atomic<const Table*>::is_always_lock_free);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
@@ -79,18 +104,34 @@ void Publish(const Table* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
   const Table* old = current.exchange(next);
   if (old == nullptr) return;
   WaitForReaders();
-  delete old;
+  Table::Delete(old);
 }
 
 const Entry* FindEntry(const Table& table, uintptr_t address) {
-  const std::vector<Entry>& e = table.entries;
   // The last entry beginning at or below `address`.
-  auto it = std::upper_bound(
-      e.begin(), e.end(), address,
+  const Entry* it = std::upper_bound(
+      table.begin(), table.end(), address,
       [](uintptr_t a, const Entry& entry) { return a < entry.begin; });
-  if (it == e.begin()) return nullptr;
+  if (it == table.begin()) return nullptr;
   --it;
-  return address < it->end ? &*it : nullptr;
+  return address < it->end ? it : nullptr;
+}
+
+bool ByAddress(const Entry& a, const Entry& b) { return a.begin < b.begin; }
+
+// The table holding the entries of `old` (may be null) and `added`, sorted.
+// Merging keeps an add linear in the table's size (sorting it whole each
+// time grew with every image a runtime held).
+Table* Merged(const Table* old, const Entry* added, size_t count) {
+  const size_t held = old != nullptr ? old->size() : 0;
+  Table* next = Table::New(held + count);
+  if (old == nullptr) {
+    std::copy(added, added + count, next->begin());
+  } else {
+    std::merge(old->begin(), old->end(), added, added + count, next->begin(),
+               ByAddress);
+  }
+  return next;
 }
 
 }  // namespace
@@ -100,46 +141,36 @@ ImageRegistry& ImageRegistry::Global() {
   return registry;
 }
 
-void ImageRegistry::Add(const LoadedImage* image) { AddAll({image}); }
+void ImageRegistry::Add(const LoadedImage* image) {
+  const Entry added{image->begin(), image->end(), image};
+  absl::MutexLock lock(&writers);
+  Publish(Merged(current.load(), &added, 1));
+}
 
 // One new table for the whole batch: readers see all of it or none of it,
 // and a batch of N loads publishes (and retires) one table, not N.
 void ImageRegistry::AddAll(const std::vector<const LoadedImage*>& images) {
   if (images.empty()) return;
-  absl::MutexLock lock(&writers);
   std::vector<Entry> added;
   added.reserve(images.size());
   for (const LoadedImage* image : images) {
     added.push_back(Entry{image->begin(), image->end(), image});
   }
-  auto by_address = [](const Entry& a, const Entry& b) {
-    return a.begin < b.begin;
-  };
-  std::sort(added.begin(), added.end(), by_address);
-  // The table is sorted already: merging keeps an add linear in its size
-  // (sorting it whole each time grew with every image a runtime held).
-  const Table* old = current.load();
-  auto next = new Table;
-  const size_t held = old != nullptr ? old->entries.size() : 0;
-  next->entries.reserve(held + added.size());
-  if (old == nullptr) {
-    next->entries = std::move(added);
-  } else {
-    std::merge(old->entries.begin(), old->entries.end(), added.begin(),
-               added.end(), std::back_inserter(next->entries), by_address);
-  }
-  Publish(next);
+  std::sort(added.begin(), added.end(), ByAddress);
+  absl::MutexLock lock(&writers);
+  Publish(Merged(current.load(), added.data(), added.size()));
 }
 
 void ImageRegistry::Remove(const LoadedImage* image) {
   absl::MutexLock lock(&writers);
   const Table* old = current.load();
   if (old == nullptr) return;
-  auto next = new Table;
-  next->entries.reserve(old->entries.size());
-  for (const Entry& e : old->entries) {
-    if (e.image != image) next->entries.push_back(e);
-  }
+  const size_t found = static_cast<size_t>(
+      std::count_if(old->begin(), old->end(),
+                    [image](const Entry& e) { return e.image == image; }));
+  Table* next = Table::New(old->size() - found);
+  std::remove_copy_if(old->begin(), old->end(), next->begin(),
+                      [image](const Entry& e) { return e.image == image; });
   Publish(next);
 }
 
@@ -154,16 +185,16 @@ const LoadedImage* ImageRegistry::Find(uintptr_t address) const {
 size_t ImageRegistry::size() const {
   ReadGuard guard;
   const Table* table = current.load();
-  return table != nullptr ? table->entries.size() : 0;
+  return table != nullptr ? table->size() : 0;
 }
 
 size_t ImageRegistry::List(const LoadedImage** out, size_t capacity) const {
   ReadGuard guard;
   const Table* table = current.load();
   if (table == nullptr) return 0;
-  const size_t n = table->entries.size();
+  const size_t n = table->size();
   for (size_t i = 0; i < n && i < capacity; ++i) {
-    out[i] = table->entries[i].image;
+    out[i] = table->begin()[i].image;
   }
   return n;
 }

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "loader/elf/elf_image.h"
 #include "loader/load_verdict.h"
@@ -44,18 +45,24 @@ struct ByteRange {
   uint64_t length;
 };
 
+// A plan's steps: an image has a few segments, so a plan's lists are held
+// inline and planning a typical load allocates nothing.
+using MapSteps = absl::InlinedVector<MapStep, 4>;
+using ProtectSteps = absl::InlinedVector<ProtectStep, 4>;
+using ByteRanges = absl::InlinedVector<ByteRange, 2>;
+
 struct LoadPlan {
   uint64_t load_start = 0;  // Image address at region offset 0.
   uint64_t span = 0;        // Region size.
   uint64_t alignment = 1;   // Region alignment: the largest p_align.
-  std::vector<MapStep> maps;
+  MapSteps maps;
   // Made writable before relocation: pages that relocations or zero fills
   // write but that are not mapped writable.
-  std::vector<ProtectStep> writable_during_load;
+  ProtectSteps writable_during_load;
   // Bytes of mapped file pages past p_filesz but inside p_memsz: cleared.
-  std::vector<ByteRange> zero_fills;
+  ByteRanges zero_fills;
   // After relocation: each segment's final protection, then PT_GNU_RELRO.
-  std::vector<ProtectStep> final_protections;
+  ProtectSteps final_protections;
   // PlanOptions::per_segment: what each PT_LOAD became, and the totals.
   std::vector<SegmentVerdict> segments;
   uint64_t bytes_mapped = 0;

@@ -16,7 +16,7 @@
 namespace granule {
 namespace {
 
-absl::Status ProtectAll(Region& region, const std::vector<ProtectStep>& steps) {
+absl::Status ProtectAll(Region& region, absl::Span<const ProtectStep> steps) {
   for (const ProtectStep& p : steps) {
     GRANULE_RETURN_IF_ERROR(region.Protect(p.offset, p.length, p.protection));
   }

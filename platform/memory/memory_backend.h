@@ -23,23 +23,20 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "platform/file.h"
+#include "platform/memory/protection.h"
 #include "platform/page_geometry.h"
 
 namespace granule {
-
-// Writable and executable together is deliberately not expressible.
-enum class Protection { kNone, kRead, kReadWrite, kReadExecute };
-const char* ProtectionName(Protection protection);  // "none", "R", "RW", "RX"
 
 // How a file mapping's pages will be read, so the system can read ahead (or
 // not): a hint that changes no byte and no protection.
@@ -138,9 +135,7 @@ class Region {
     size_t offset;
     size_t length;  // Whole pages.
     bool file_backed;
-    // Protection runs: key is the offset where a run starts; it lasts until
-    // the next key or the mapping's end.
-    std::map<size_t, Protection> runs;
+    ProtectionRuns runs;
   };
 
   Region(MemoryBackend* backend, uintptr_t base, size_t size)
@@ -170,7 +165,9 @@ class Region {
   MemoryBackend* backend_;
   uintptr_t base_;
   size_t size_;
-  std::vector<Mapping> mappings_;  // Sorted by offset, never overlapping.
+  // Sorted by offset, never overlapping. An image's region holds one to a
+  // few mappings.
+  absl::InlinedVector<Mapping, 2> mappings_;
   std::shared_ptr<AddressArena> arena_;  // Set for an arena's slots.
 };
 

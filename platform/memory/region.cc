@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,7 +46,7 @@ Region::~Region() { Release().IgnoreError(); }
 
 absl::Status Region::Release() {
   if (backend_ == nullptr) return absl::OkStatus();
-  std::vector<MemoryBackend::MappingView> views;
+  absl::InlinedVector<MemoryBackend::MappingView, 2> views;
   views.reserve(mappings_.size());
   for (const Mapping& m : mappings_) {
     views.push_back({base_ + m.offset, m.length, m.file_backed});
@@ -105,7 +104,8 @@ absl::StatusOr<size_t> Region::CheckPlacement(const char* operation,
 
 void Region::AddMapping(size_t offset, size_t length, bool file_backed,
                         Protection protection) {
-  Mapping mapping{offset, length, file_backed, {{offset, protection}}};
+  Mapping mapping{offset, length, file_backed,
+                  ProtectionRuns(offset, offset + length, protection)};
   auto at = std::lower_bound(
       mappings_.begin(), mappings_.end(), offset,
       [](const Mapping& m, size_t value) { return m.offset < value; });
@@ -188,11 +188,7 @@ absl::Status Region::Protect(size_t offset, size_t length,
 
   // Record [offset, offset + rounded) as one run, keeping what follows it.
   const size_t run_end = offset + rounded;
-  if (run_end < end && m.runs.count(run_end) == 0) {
-    m.runs[run_end] = std::prev(m.runs.upper_bound(run_end))->second;
-  }
-  m.runs.erase(m.runs.lower_bound(offset), m.runs.lower_bound(run_end));
-  m.runs[offset] = protection;
+  m.runs.Set(offset, run_end, protection);
   return absl::OkStatus();
 }
 
@@ -230,13 +226,12 @@ absl::Status Region::Populate(size_t offset, size_t length) {
   // Every protection run the range meets must be read-write: populating
   // writable would break copy-on-write, or fault, on anything else.
   const Mapping& m = *pages.mapping;
-  for (auto run = std::prev(m.runs.upper_bound(offset));
-       run != m.runs.end() && run->first < end; ++run) {
-    if (run->second != Protection::kReadWrite) {
+  for (const ProtectionRuns::Run& run : m.runs.Overlapping(offset, end)) {
+    if (run.protection != Protection::kReadWrite) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "%s: populate [%#x, %#x): the pages at %#x are %s, not RW",
-          backend_->traits().name, offset, end, std::max(run->first, offset),
-          ProtectionName(run->second)));
+          backend_->traits().name, offset, end, std::max(run.start, offset),
+          ProtectionName(run.protection)));
     }
   }
   return backend_->PopulateRaw(base_ + offset, pages.length);
@@ -253,7 +248,7 @@ absl::Status Region::Advise(size_t offset, size_t length, AccessAdvice advice) {
 Protection Region::ProtectionAt(size_t offset) const {
   const Mapping* m = FindMapping(offset);
   if (m == nullptr) return Protection::kNone;
-  return std::prev(m->runs.upper_bound(offset))->second;
+  return m->runs.At(offset);
 }
 
 }  // namespace granule
