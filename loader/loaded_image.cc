@@ -168,9 +168,9 @@ const char* LoadPathName(LoadPath path) {
   return path == LoadPath::kShared ? "shared" : "malloc";
 }
 
-LoadedImage::LoadedImage(ElfImage elf, Region region, uint64_t load_start,
-                         uint64_t span, LoadPath path, LoadVerdict verdict,
-                         std::string options_noted,
+LoadedImage::LoadedImage(ElfImage&& elf, Region&& region,
+                         uint64_t load_start, uint64_t span, LoadPath path,
+                         LoadVerdict&& verdict, std::string&& options_noted,
                          bool file_bytes_copied)
     : elf_(std::move(elf)),
       region_(std::move(region)),
@@ -339,7 +339,9 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
   const LoadSegmentList loads = image->elf_.LoadSegments();
   image->segments_.reserve(loads.size());
   for (const Segment* s : loads) {
-    image->segments_.push_back({s, image->Pointer(s->vaddr, 0), s->memsz,
+    // The plan's region holds every PT_LOAD at its address less load_start.
+    uint8_t* at = image->region_.data() + (s->vaddr - plan.load_start);
+    image->segments_.push_back({s, at, s->memsz,
                                 FinalProtection(*s, options.allow_execute)});
   }
   if (options.init) {

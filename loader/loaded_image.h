@@ -229,9 +229,9 @@ class LoadedImage {
   internal::LoadThroughCache(const File& file, ElfImage elf,
                              const LoadOptions& options, bool file_was_cached,
                              bool register_now);
-  LoadedImage(ElfImage elf, Region region, uint64_t load_start, uint64_t span,
-              LoadPath path, LoadVerdict verdict, std::string options_noted,
-              bool file_bytes_copied);
+  LoadedImage(ElfImage&& elf, Region&& region, uint64_t load_start,
+              uint64_t span, LoadPath path, LoadVerdict&& verdict,
+              std::string&& options_noted, bool file_bytes_copied);
 
   ElfImage elf_;
   // Declared before region_ so that it outlives it (LoadOptions).

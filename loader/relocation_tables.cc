@@ -52,9 +52,13 @@ struct Extent {
 absl::StatusOr<std::optional<Extent>> FindExtent(const ElfImage& image,
                                                  const TableTags& tags,
                                                  uint64_t entry_size) {
-  const std::optional<uint64_t> address = image.DynamicValue(tags.address);
-  const std::optional<uint64_t> size = image.DynamicValue(tags.size);
-  const std::optional<uint64_t> entry = image.DynamicValue(tags.entry_size);
+  // One pass over the dynamic table for the three tags.
+  std::optional<uint64_t> address, size, entry;
+  for (const DynamicEntry& e : image.dynamic) {
+    if (e.tag == tags.address && !address) address = e.value;
+    if (e.tag == tags.size && !size) size = e.value;
+    if (e.tag == tags.entry_size && !entry) entry = e.value;
+  }
   if (!address && !size) return std::nullopt;
   if (!address || !size) {
     return InvalidImage(image, "%s and %sSZ must come together", tags.name,
@@ -73,6 +77,17 @@ absl::StatusOr<std::optional<Extent>> FindExtent(const ElfImage& image,
 }
 
 }  // namespace
+
+bool HasRelocationTables(const ElfImage& image) {
+  for (const DynamicEntry& e : image.dynamic) {
+    for (const TableKind kind :
+         {TableKind::kRela, TableKind::kRel, TableKind::kRelr}) {
+      const TableTags tags = TagsOf(kind);
+      if (e.tag == tags.address || e.tag == tags.size) return true;
+    }
+  }
+  return false;
+}
 
 std::string EntryRef::Name() const {
   return absl::StrFormat("%s entry %d", table, index);

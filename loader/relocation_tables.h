@@ -30,6 +30,10 @@ struct EntryRef {
   std::string Name() const;  // "DT_RELA entry 3"
 };
 
+// Whether the dynamic table names any relocation table (its address or
+// size): one pass, for the many images that have none.
+bool HasRelocationTables(const ElfImage& image);
+
 class RelocationTable {
  public:
   RelocationTable(RelocationTable&&) = default;

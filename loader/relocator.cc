@@ -315,10 +315,12 @@ absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
                                         uint64_t relocation_base,
                                         Region* populate) {
+  if (!HasRelocationTables(memory.image())) return 0;
   size_t applied = 0;
   for (const TableKind kind : kTables) {
     GRANULE_ASSIGN_OR_RETURN(RelocationTable table,
                              RelocationTable::InMemory(memory, kind));
+    if (table.bytes().empty()) continue;
     if (populate != nullptr) {
       GRANULE_RETURN_IF_ERROR(PopulatePlaces(memory, table, *populate));
     }
