@@ -80,10 +80,14 @@ absl::StatusOr<std::optional<Extent>> FindExtent(const ElfImage& image,
 
 bool HasRelocationTables(const ElfImage& image) {
   for (const DynamicEntry& e : image.dynamic) {
-    for (const TableKind kind :
-         {TableKind::kRela, TableKind::kRel, TableKind::kRelr}) {
-      const TableTags tags = TagsOf(kind);
-      if (e.tag == tags.address || e.tag == tags.size) return true;
+    switch (e.tag) {
+      case elf::kDtRela:
+      case elf::kDtRelasz:
+      case elf::kDtRel:
+      case elf::kDtRelsz:
+      case elf::kDtRelr:
+      case elf::kDtRelrsz:
+        return true;
     }
   }
   return false;
