@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/call_once.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "loader/elf/elf_image.h"
@@ -202,7 +203,7 @@ class LoadedImage {
   // (offset 0 at base()); empty otherwise.
   absl::Span<const uint8_t> file_bytes() const;
 
-  const std::vector<LoadedSegment>& segments() const { return segments_; }
+  absl::Span<const LoadedSegment> segments() const { return segments_; }
   std::vector<ResolvedEntry> dynamic() const;
   // The loaded bytes of an allocated section, or NotFound.
   absl::StatusOr<absl::Span<const uint8_t>> SectionBytes(
@@ -247,7 +248,7 @@ class LoadedImage {
   mutable absl::once_flag reason_once_;
   mutable std::string reason_;
   bool file_bytes_copied_;
-  std::vector<LoadedSegment> segments_;
+  absl::InlinedVector<LoadedSegment, 4> segments_;  // One per PT_LOAD.
   size_t relocations_applied_ = 0;
   bool registered_ = false;
   bool whole_file_ = false;
