@@ -104,6 +104,9 @@ class PosixBackend final : public MemoryBackend {
     if (padded != size) {
       absl::MutexLock lock(&mutex_);
       reservations_[base] = {start, padded};
+      // Before the region is returned, so the thread that releases it (which
+      // was handed it after this) sees the count.
+      reservations_held_.fetch_add(1, std::memory_order_release);
     }
     return base;
   }
@@ -279,6 +282,7 @@ class PosixBackend final : public MemoryBackend {
 
   // Where the region at `base` begins with its slack.
   uintptr_t ReservationStart(uintptr_t base) {
+    if (reservations_held_.load(std::memory_order_acquire) == 0) return base;
     absl::MutexLock lock(&mutex_);
     auto it = reservations_.find(base);
     return it == reservations_.end() ? base : it->second.start;
@@ -286,12 +290,18 @@ class PosixBackend final : public MemoryBackend {
 
   // The range mmap returned for the region at `base`, forgotten here;
   // nullopt for a region with no slack.
+  // Regions that a file mapping fills have none; with no reservation held
+  // the lookup takes no lock.
   std::optional<Reservation> TakeReservation(uintptr_t base) {
+    if (reservations_held_.load(std::memory_order_acquire) == 0) {
+      return std::nullopt;
+    }
     absl::MutexLock lock(&mutex_);
     auto it = reservations_.find(base);
     if (it == reservations_.end()) return std::nullopt;
     const Reservation whole = it->second;
     reservations_.erase(it);
+    reservations_held_.fetch_sub(1, std::memory_order_relaxed);
     return whole;
   }
 
@@ -299,6 +309,8 @@ class PosixBackend final : public MemoryBackend {
   absl::Mutex mutex_;
   // Regions reserved with slack around them, by base.
   std::map<uintptr_t, Reservation> reservations_ ABSL_GUARDED_BY(mutex_);
+  // reservations_.size(), readable without the lock.
+  std::atomic<size_t> reservations_held_{0};
   std::atomic<bool> populate_unsupported_{false};
   // Regions that a file mapping fills are placed just below this address
   // (0: none placed yet). Only a hint: the kernel checks every placement.
