@@ -144,7 +144,20 @@ ImageRegistry& ImageRegistry::Global() {
 void ImageRegistry::Add(const LoadedImage* image) {
   const Entry added{image->begin(), image->end(), image};
   absl::MutexLock lock(&writers);
-  Publish(Merged(current.load(), &added, 1));
+  const Table* old = current.load();
+  if (old == nullptr) {
+    Publish(Merged(nullptr, &added, 1));
+    return;
+  }
+  // Two block copies around the new entry: a runtime holds thousands of
+  // images, and an element-wise merge was most of a load's cost then.
+  const Entry* at =
+      std::upper_bound(old->begin(), old->end(), added, ByAddress);
+  Table* next = Table::New(old->size() + 1);
+  Entry* out = std::copy(old->begin(), at, next->begin());
+  *out++ = added;
+  std::copy(at, old->end(), out);
+  Publish(next);
 }
 
 // One new table for the whole batch: readers see all of it or none of it,
@@ -165,12 +178,16 @@ void ImageRegistry::Remove(const LoadedImage* image) {
   absl::MutexLock lock(&writers);
   const Table* old = current.load();
   if (old == nullptr) return;
-  const size_t found = static_cast<size_t>(
-      std::count_if(old->begin(), old->end(),
-                    [image](const Entry& e) { return e.image == image; }));
-  Table* next = Table::New(old->size() - found);
-  std::remove_copy_if(old->begin(), old->end(), next->begin(),
+  // Entries never overlap, so the image's begin finds its one entry; a
+  // search of the whole table is only the fallback.
+  const Entry* at = FindEntry(*old, image->begin());
+  if (at == nullptr || at->image != image) {
+    at = std::find_if(old->begin(), old->end(),
                       [image](const Entry& e) { return e.image == image; });
+    if (at == old->end()) return;
+  }
+  Table* next = Table::New(old->size() - 1);
+  std::copy(at + 1, old->end(), std::copy(old->begin(), at, next->begin()));
   Publish(next);
 }
 

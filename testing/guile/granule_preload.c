@@ -160,12 +160,19 @@ static int Remember(uintptr_t begin, uintptr_t end, granule_image* image) {
     table = grown;
     table_capacity = capacity;
   }
-  size_t at = table_count;
-  while (at > 0 && table[at - 1].begin > begin) {
-    table[at] = table[at - 1];
-    --at;
+  /* granule places each image below the last, so the new entry usually goes
+   * first: find its place by binary search and move the rest in one block. */
+  size_t low = 0, high = table_count;
+  while (low < high) {
+    size_t middle = low + (high - low) / 2;
+    if (table[middle].begin > begin) {
+      high = middle;
+    } else {
+      low = middle + 1;
+    }
   }
-  table[at] = (Entry){begin, end, image};
+  memmove(&table[low + 1], &table[low], (table_count - low) * sizeof *table);
+  table[low] = (Entry){begin, end, image};
   ++table_count;
   if (begin < table_low) table_low = begin;
   if (end > table_high) table_high = end;
