@@ -79,14 +79,15 @@ const char* PopulateMechanism() {
 
 int Run() {
   struct Case {
+    Case(const char* name, uint64_t stride) : name(name), stride(stride) {}
     const char* name;
     uint64_t stride;
     absl::StatusOr<std::string> path = std::string();
     std::vector<double> lazy, populated;
   };
   std::vector<Case> cases;
-  cases.push_back({"dense", kPage});
-  cases.push_back({"sparse", 64 * kPage});
+  cases.emplace_back("dense", kPage);
+  cases.emplace_back("sparse", 64 * kPage);
   for (Case& c : cases) {
     c.path = WriteImageRelocatingEvery(c.stride, c.name);
     if (!c.path.ok()) {
