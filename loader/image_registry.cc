@@ -22,18 +22,25 @@ struct Entry {
   const LoadedImage* image;
 };
 
-// Never changed once published. The header and its entries are one block,
-// so a change allocates once.
+// Never changed while published. The header and its entries are one block,
+// with room to spare so that a retired table can hold the next one.
 class Table {
  public:
   static Table* New(size_t size) {
-    void* block = ::operator new(sizeof(Table) + size * sizeof(Entry));
-    return new (block) Table(size);
+    const size_t capacity = size + size / 2 + 16;
+    void* block = ::operator new(sizeof(Table) + capacity * sizeof(Entry));
+    return new (block) Table(capacity, size);
   }
   static void Delete(const Table* table) {
     if (table != nullptr) ::operator delete(const_cast<Table*>(table));
   }
   size_t size() const { return size_; }
+  // Whether this block suits a table of `size` entries: it holds them and
+  // is not far larger (a registry that shrank gives the memory back).
+  bool Fits(size_t size) const {
+    return size <= capacity_ && capacity_ <= 4 * size + 64;
+  }
+  void Resize(size_t size) { size_ = size; }  // Fits(size); unpublished.
   // Sorted by begin, never overlapping.
   Entry* begin() { return reinterpret_cast<Entry*>(this + 1); }
   Entry* end() { return begin() + size_; }
@@ -41,7 +48,8 @@ class Table {
   const Entry* end() const { return begin() + size_; }
 
  private:
-  explicit Table(size_t size) : size_(size) {}
+  Table(size_t capacity, size_t size) : capacity_(capacity), size_(size) {}
+  size_t capacity_;
   size_t size_;
 };
 
@@ -99,12 +107,30 @@ void WaitForReaders() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
   }
 }
 
-// Publishes `next` and frees the table it replaces once no lookup holds it.
-void Publish(const Table* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
+// The last table retired: no lookup can hold it, so the next change may be
+// written into it. A registry that changes at every load and release then
+// allocates only when it outgrows its tables (each new block also meant
+// fresh heap pages, faulted in as the table was copied).
+Table* spare ABSL_GUARDED_BY(writers) = nullptr;
+
+// An unpublished table of `size` entries, to be filled and published.
+Table* TableFor(size_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
+  if (spare != nullptr && spare->Fits(size)) {
+    Table* table = std::exchange(spare, nullptr);
+    table->Resize(size);
+    return table;
+  }
+  return Table::New(size);
+}
+
+// Publishes `next`; the table it replaces becomes the spare once no lookup
+// holds it.
+void Publish(Table* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
   const Table* old = current.exchange(next);
   if (old == nullptr) return;
   WaitForReaders();
-  Table::Delete(old);
+  Table::Delete(spare);
+  spare = const_cast<Table*>(old);
 }
 
 const Entry* FindEntry(const Table& table, uintptr_t address) {
@@ -122,9 +148,10 @@ bool ByAddress(const Entry& a, const Entry& b) { return a.begin < b.begin; }
 // The table holding the entries of `old` (may be null) and `added`, sorted.
 // Merging keeps an add linear in the table's size (sorting it whole each
 // time grew with every image a runtime held).
-Table* Merged(const Table* old, const Entry* added, size_t count) {
+Table* Merged(const Table* old, const Entry* added, size_t count)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
   const size_t held = old != nullptr ? old->size() : 0;
-  Table* next = Table::New(held + count);
+  Table* next = TableFor(held + count);
   if (old == nullptr) {
     std::copy(added, added + count, next->begin());
   } else {
@@ -153,7 +180,7 @@ void ImageRegistry::Add(const LoadedImage* image) {
   // images, and an element-wise merge was most of a load's cost then.
   const Entry* at =
       std::upper_bound(old->begin(), old->end(), added, ByAddress);
-  Table* next = Table::New(old->size() + 1);
+  Table* next = TableFor(old->size() + 1);
   Entry* out = std::copy(old->begin(), at, next->begin());
   *out++ = added;
   std::copy(at, old->end(), out);
@@ -186,7 +213,7 @@ void ImageRegistry::Remove(const LoadedImage* image) {
                       [image](const Entry& e) { return e.image == image; });
     if (at == old->end()) return;
   }
-  Table* next = Table::New(old->size() - 1);
+  Table* next = TableFor(old->size() - 1);
   std::copy(at + 1, old->end(), std::copy(old->begin(), at, next->begin()));
   Publish(next);
 }
