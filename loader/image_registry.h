@@ -5,10 +5,12 @@
 //
 // Lookups take no lock and allocate nothing, so a signal handler may make
 // them: the table is an immutable array sorted by address, published through
-// an atomic pointer. A change (under a writers' mutex) publishes a new array
-// and frees the old one after a grace period: readers count themselves in
-// one of two slots chosen by an epoch, and the writer ends the epoch twice,
-// each time waiting for the slot it ended to empty. A reader retries only
+// an atomic pointer. A change (under a writers' mutex) publishes a new array;
+// after a grace period the old one is kept to write the next change into,
+// so a change allocates only when the table outgrows it. For the grace
+// period readers count themselves in one of two slots chosen by an epoch,
+// and the writer ends the epoch twice, each time waiting for the slot it
+// ended to empty. A reader retries only
 // when a writer advances the epoch under it, so lookups never wait for a
 // writer; a writer waits only for the lookups already under way.
 #ifndef GRANULE_LOADER_IMAGE_REGISTRY_H_
