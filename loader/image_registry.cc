@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <iterator>
 #include <new>
 #include <thread>
 #include <type_traits>
@@ -31,8 +30,8 @@ class Table {
     void* block = ::operator new(sizeof(Table) + capacity * sizeof(Entry));
     return new (block) Table(capacity, size);
   }
-  static void Delete(const Table* table) {
-    if (table != nullptr) ::operator delete(const_cast<Table*>(table));
+  static void Delete(Table* table) {
+    if (table != nullptr) ::operator delete(table);
   }
   size_t size() const { return size_; }
   // Whether this block suits a table of `size` entries: it holds them and
@@ -58,13 +57,13 @@ static_assert(std::is_trivially_copyable_v<Entry> &&
 static_assert(alignof(Entry) <= alignof(Table) &&
               sizeof(Table) % alignof(Entry) == 0);
 
-static_assert(std::atomic<const Table*>::is_always_lock_free);
+static_assert(std::atomic<Table*>::is_always_lock_free);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 
 // The process's one registry state, constant-initialized so that a lookup
 // from a signal handler before any load finds it ready. Never destroyed:
 // threads may still look up while the process exits.
-std::atomic<const Table*> current{nullptr};
+std::atomic<Table*> current{nullptr};
 std::atomic<uint32_t> epoch{0};
 std::atomic<uint32_t> readers[2] = {};
 ABSL_CONST_INIT absl::Mutex writers(absl::kConstInit);
@@ -126,11 +125,11 @@ Table* TableFor(size_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
 // Publishes `next`; the table it replaces becomes the spare once no lookup
 // holds it.
 void Publish(Table* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
-  const Table* old = current.exchange(next);
+  Table* old = current.exchange(next);
   if (old == nullptr) return;
   WaitForReaders();
   Table::Delete(spare);
-  spare = const_cast<Table*>(old);
+  spare = old;
 }
 
 const Entry* FindEntry(const Table& table, uintptr_t address) {
@@ -145,19 +144,23 @@ const Entry* FindEntry(const Table& table, uintptr_t address) {
 
 bool ByAddress(const Entry& a, const Entry& b) { return a.begin < b.begin; }
 
-// The table holding the entries of `old` (may be null) and `added`, sorted.
-// Merging keeps an add linear in the table's size (sorting it whole each
-// time grew with every image a runtime held).
+// The table holding the entries of `old` (may be null) and `added`, sorted:
+// each added entry placed by binary search, the old entries between them
+// copied in blocks. An add stays linear in the table's size with few
+// comparisons, which matters to a runtime holding thousands of images.
 Table* Merged(const Table* old, const Entry* added, size_t count)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
-  const size_t held = old != nullptr ? old->size() : 0;
-  Table* next = TableFor(held + count);
-  if (old == nullptr) {
-    std::copy(added, added + count, next->begin());
-  } else {
-    std::merge(old->begin(), old->end(), added, added + count, next->begin(),
-               ByAddress);
+  const Entry* from = old != nullptr ? old->begin() : nullptr;
+  const Entry* const last = old != nullptr ? old->end() : nullptr;
+  Table* next = TableFor(static_cast<size_t>(last - from) + count);
+  Entry* out = next->begin();
+  for (const Entry* e = added; e != added + count; ++e) {
+    const Entry* at = std::upper_bound(from, last, *e, ByAddress);
+    out = std::copy(from, at, out);
+    *out++ = *e;
+    from = at;
   }
+  std::copy(from, last, out);
   return next;
 }
 
@@ -171,20 +174,7 @@ ImageRegistry& ImageRegistry::Global() {
 void ImageRegistry::Add(const LoadedImage* image) {
   const Entry added{image->begin(), image->end(), image};
   absl::MutexLock lock(&writers);
-  const Table* old = current.load();
-  if (old == nullptr) {
-    Publish(Merged(nullptr, &added, 1));
-    return;
-  }
-  // Two block copies around the new entry: a runtime holds thousands of
-  // images, and an element-wise merge was most of a load's cost then.
-  const Entry* at =
-      std::upper_bound(old->begin(), old->end(), added, ByAddress);
-  Table* next = TableFor(old->size() + 1);
-  Entry* out = std::copy(old->begin(), at, next->begin());
-  *out++ = added;
-  std::copy(at, old->end(), out);
-  Publish(next);
+  Publish(Merged(current.load(), &added, 1));
 }
 
 // One new table for the whole batch: readers see all of it or none of it,
