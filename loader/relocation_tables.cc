@@ -52,13 +52,9 @@ struct Extent {
 absl::StatusOr<std::optional<Extent>> FindExtent(const ElfImage& image,
                                                  const TableTags& tags,
                                                  uint64_t entry_size) {
-  // One pass over the dynamic table for the three tags.
-  std::optional<uint64_t> address, size, entry;
-  for (const DynamicEntry& e : image.dynamic) {
-    if (e.tag == tags.address && !address) address = e.value;
-    if (e.tag == tags.size && !size) size = e.value;
-    if (e.tag == tags.entry_size && !entry) entry = e.value;
-  }
+  const std::optional<uint64_t> address = image.DynamicValue(tags.address);
+  const std::optional<uint64_t> size = image.DynamicValue(tags.size);
+  const std::optional<uint64_t> entry = image.DynamicValue(tags.entry_size);
   if (!address && !size) return std::nullopt;
   if (!address || !size) {
     return InvalidImage(image, "%s and %sSZ must come together", tags.name,

@@ -4,6 +4,13 @@
 #include "platform/memory/protection.h"
 
 namespace granule {
+namespace {
+
+bool StartsBefore(const ProtectionRuns::Run& run, size_t offset) {
+  return run.start < offset;
+}
+
+}  // namespace
 
 ProtectionRuns::Runs::const_iterator ProtectionRuns::After(
     size_t offset) const {
@@ -19,19 +26,16 @@ void ProtectionRuns::Set(size_t start, size_t end, Protection protection) {
       runs_.insert(at_end + 1, Run{end, at_end->protection});
     }
   }
-  auto by_start = [](const Run& run, size_t value) { return run.start < value; };
   const auto first =
-      std::lower_bound(runs_.begin(), runs_.end(), start, by_start);
-  const auto last = std::lower_bound(first, runs_.end(), end, by_start);
+      std::lower_bound(runs_.begin(), runs_.end(), start, StartsBefore);
+  const auto last = std::lower_bound(first, runs_.end(), end, StartsBefore);
   runs_.insert(runs_.erase(first, last), Run{start, protection});
 }
 
 absl::Span<const ProtectionRuns::Run> ProtectionRuns::Overlapping(
     size_t start, size_t end) const {
   const auto first = RunAt(start);
-  const auto last = std::lower_bound(
-      first, runs_.end(), end,
-      [](const Run& run, size_t value) { return run.start < value; });
+  const auto last = std::lower_bound(first, runs_.end(), end, StartsBefore);
   return absl::MakeConstSpan(&*first, static_cast<size_t>(last - first));
 }
 
