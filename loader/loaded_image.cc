@@ -323,12 +323,13 @@ absl::StatusOr<std::unique_ptr<LoadedImage>> internal::LoadOpenImage(
                       copy || decision->path == LoadPath::kMalloc));
   image->owned_backend_ = options.owned_backend;
   const ImageMemory memory(image->elf_, image->region_.data(), plan.load_start);
-  absl::StatusOr<size_t> applied =
-      ApplyRelocations(memory, options.relocation_base.value_or(image->base_),
-                       decision->path == LoadPath::kShared &&
-                               !options.populate_writable
-                           ? &image->region_
-                           : nullptr);
+  SharedLoadAids aids;
+  if (decision->path == LoadPath::kShared && !copy) {
+    aids.mapped_file = &file;
+    if (!options.populate_writable) aids.populate = &image->region_;
+  }
+  absl::StatusOr<size_t> applied = ApplyRelocations(
+      memory, options.relocation_base.value_or(image->base_), aids);
   if (!applied.ok()) return applied.status();
   image->relocations_applied_ = *applied;
   image->whole_file_ = options.map_whole_file;

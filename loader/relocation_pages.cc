@@ -16,27 +16,68 @@ struct Bounds {
   uint64_t entries = 0;
 };
 
+// One word of the table at entry `index`, field `field`; none when reading
+// it from the file fails (the walk that follows reports that).
+std::optional<uint64_t> WordAt(const RelocationTable& table, uint64_t index,
+                               int field, int word, bool big_endian) {
+  uint8_t scratch[8];
+  absl::StatusOr<absl::Span<const uint8_t>> bytes =
+      table.BytesAt(index * table.entry_size() + field * word, word,
+                    absl::MakeSpan(scratch, word));
+  if (!bytes.ok()) return std::nullopt;
+  return LoadUnsigned(bytes->data(), word, big_endian);
+}
+
+// The last address entry of a RELR table at or before `index`; none when
+// every entry is a bitmap or a read fails. Read backwards a window at a
+// time, as bitmaps after the last address are few.
+struct AddressEntry {
+  uint64_t index, address;
+};
+std::optional<AddressEntry> LastAddressEntry(const RelocationTable& table,
+                                         uint64_t index, int word,
+                                         bool big_endian) {
+  constexpr uint64_t kWindowWords = 64;
+  uint8_t scratch[kWindowWords * 8];
+  for (uint64_t end = index + 1; end > 0;) {
+    const uint64_t begin = end > kWindowWords ? end - kWindowWords : 0;
+    absl::StatusOr<absl::Span<const uint8_t>> bytes = table.BytesAt(
+        begin * word, (end - begin) * word,
+        absl::MakeSpan(scratch, (end - begin) * word));
+    if (!bytes.ok()) return std::nullopt;
+    for (uint64_t i = end; i > begin; --i) {
+      const uint64_t entry = LoadUnsigned(
+          bytes->data() + (i - 1 - begin) * word, word, big_endian);
+      if ((entry & 1) == 0) return AddressEntry{i - 1, entry};
+    }
+    end = begin;
+  }
+  return std::nullopt;
+}
+
 // RELR's last place is past its last address by up to one word per bit of
 // the bitmaps that follow it.
 std::optional<Bounds> PlaceBounds(const RelocationTable& table, int word,
                                   bool big_endian) {
-  const absl::Span<const uint8_t> bytes = table.bytes();
-  const uint64_t entries = bytes.size() / table.entry_size();
+  const uint64_t entries = table.size() / table.entry_size();
   if (entries == 0) return std::nullopt;
-  const auto read = [&](uint64_t i) {
-    return LoadUnsigned(bytes.data() + i * table.entry_size(), word,
-                        big_endian);
-  };
+  const std::optional<uint64_t> first =
+      WordAt(table, 0, 0, word, big_endian);
+  if (!first) return std::nullopt;
   if (table.kind() != TableKind::kRelr) {
-    return Bounds{read(0), read(entries - 1), entries};
+    const std::optional<uint64_t> last =
+        WordAt(table, entries - 1, 0, word, big_endian);
+    if (!last) return std::nullopt;
+    return Bounds{*first, *last, entries};
   }
-  if (read(0) & 1) return std::nullopt;  // A bitmap first: an error later.
-  uint64_t address = entries - 1;
-  while (read(address) & 1) --address;
+  if (*first & 1) return std::nullopt;  // A bitmap first: an error later.
+  const std::optional<AddressEntry> address =
+      LastAddressEntry(table, entries - 1, word, big_endian);
+  if (!address) return std::nullopt;
   const std::optional<uint64_t> last = checked::Add(
-      read(address), (entries - 1 - address) * (8 * word - 1) * word);
+      address->address, (entries - 1 - address->index) * (8 * word - 1) * word);
   if (!last) return std::nullopt;
-  return Bounds{read(0), *last, entries};
+  return Bounds{*first, *last, entries};
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "loader/relocation_tables.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -101,16 +102,29 @@ absl::StatusOr<RelocationTable> RelocationTable::InMemory(
                            FindExtent(memory.image(), tags, table.entry_size_));
   if (!extent) return table;
   const auto [address, size] = *extent;
-  GRANULE_ASSIGN_OR_RETURN(uint8_t* bytes,
+  GRANULE_ASSIGN_OR_RETURN(table.memory_,
                            memory.At(address, size, /*writable=*/false,
                                      absl::StrCat(tags.name, " table")));
-  table.bytes_ = absl::MakeConstSpan(bytes, size);
+  table.size_ = size;
   return table;
 }
 
-// Past its segment's p_filesz the table is zeros, counted rather than read.
 absl::StatusOr<RelocationTable> RelocationTable::InFile(
     const File& file, const ImageMemory& memory, TableKind kind) {
+  return FromFile(&file, memory, kind, /*min_bytes=*/0);
+}
+
+absl::StatusOr<RelocationTable> RelocationTable::ForLoad(
+    const File* file, const ImageMemory& memory, TableKind kind) {
+  if (file == nullptr) return InMemory(memory, kind);
+  return FromFile(file, memory, kind, kStreamedTableBytes);
+}
+
+// From the file when the table has at least `min_bytes` (0: always, past
+// p_filesz as zeros); else, in a read-only segment's file bytes, in place.
+absl::StatusOr<RelocationTable> RelocationTable::FromFile(
+    const File* file, const ImageMemory& memory, TableKind kind,
+    uint64_t min_bytes) {
   const ElfImage& image = memory.image();
   const TableTags tags = TagsOf(kind);
   RelocationTable table(kind, tags.name, EntrySize(image, kind));
@@ -118,20 +132,53 @@ absl::StatusOr<RelocationTable> RelocationTable::InFile(
                            FindExtent(image, tags, table.entry_size_));
   if (!extent) return table;
   const auto [address, size] = *extent;
-  GRANULE_RETURN_IF_ERROR(memory.Check(address, size, /*writable=*/false,
-                                       absl::StrCat(tags.name, " table")));
-  for (const Segment* s : image.LoadSegments()) {
-    if (!checked::RangeInside(address, size, s->vaddr, s->memsz)) continue;
-    const uint64_t into = address - s->vaddr;
-    const uint64_t in_file = into < s->filesz ? s->filesz - into : 0;
-    table.read_.resize(std::min(size, in_file));
-    table.zero_tail_ = size - table.read_.size();
-    GRANULE_RETURN_IF_ERROR(
-        file.ReadAt(s->offset + into, absl::MakeSpan(table.read_)));
-    break;
+  const std::string what = absl::StrCat(tags.name, " table");
+  GRANULE_RETURN_IF_ERROR(memory.Check(address, size, false, what));
+  const Segment& s = *memory.Containing(address, size);
+  const uint64_t into = address - s.vaddr;
+  const uint64_t in_file = into < s.filesz ? s.filesz - into : 0;
+  if (min_bytes > 0 &&
+      (size < min_bytes || s.writable() || in_file < size)) {
+    return InMemory(memory, kind);
   }
-  table.bytes_ = table.read_;
+  table.file_ = file;
+  table.file_offset_ = s.offset + into;
+  table.file_bytes_ = std::min(size, in_file);
+  // Whole entries: a last entry cut by p_filesz is read with zeros after.
+  table.size_ = std::min(size, checked::AlignUp(table.file_bytes_,
+                                                table.entry_size_)
+                                   .value_or(size));
+  table.zero_tail_ = size - table.size_;
   return table;
+}
+
+absl::Status RelocationTable::ForEachChunk(ChunkVisitor visit) const {
+  if (file_ == nullptr) {
+    return size_ == 0 ? absl::OkStatus()
+                      : visit(absl::MakeConstSpan(memory_, size_), 0);
+  }
+  const uint64_t chunk =
+      std::min(size_, kTableChunkBytes - kTableChunkBytes % entry_size_);
+  std::unique_ptr<uint8_t[]> buffer(new uint8_t[chunk]);
+  for (uint64_t done = 0; done < size_; done += chunk) {
+    const uint64_t length = std::min(chunk, size_ - done);
+    absl::StatusOr<absl::Span<const uint8_t>> bytes =
+        BytesAt(done, length, absl::MakeSpan(buffer.get(), length));
+    if (!bytes.ok()) return bytes.status();
+    GRANULE_RETURN_IF_ERROR(visit(*bytes, done / entry_size_));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Span<const uint8_t>> RelocationTable::BytesAt(
+    uint64_t offset, uint64_t length, absl::Span<uint8_t> scratch) const {
+  if (file_ == nullptr) return absl::MakeConstSpan(memory_ + offset, length);
+  const uint64_t read =
+      offset < file_bytes_ ? std::min(length, file_bytes_ - offset) : 0;
+  GRANULE_RETURN_IF_ERROR(
+      file_->ReadAt(file_offset_ + offset, scratch.subspan(0, read)));
+  std::fill(scratch.begin() + read, scratch.begin() + length, 0);
+  return absl::MakeConstSpan(scratch.data(), length);
 }
 
 }  // namespace granule

@@ -160,32 +160,41 @@ absl::StatusOr<size_t> WalkRel(const ImageMemory& memory,
   const RelativeInfo relative = RelativeInfoOf(memory.image());
   const bool rela = table.kind() == TableKind::kRela;
   const uint64_t entry_size = table.entry_size();
-  const absl::Span<const uint8_t> bytes = table.bytes();
-  Window window;
-  absl::Status error;
+  Window last_window;
   size_t applied = 0;
-  for (size_t i = 0; i * entry_size < bytes.size(); ++i) {
-    const uint8_t* entry = bytes.data() + i * entry_size;
-    const uint64_t offset = Codec::Read(entry);
-    const uint64_t info = Codec::Read(entry + kWord);
-    if (info != relative.info || !relative.exists) {
-      error = NoneOrRefused(memory.image(), info, offset, table.Entry(i));
-      if (!error.ok()) return error;
-      continue;
-    }
-    if (!Reach<Codec>(memory, action, offset, table.Entry(i), window, error)) {
-      return error;
-    }
-    uint8_t* place = window.At(offset);
-    const uint64_t addend = rela
-                                ? SignExtend(Codec::Read(entry + 2 * kWord),
-                                             kWord)
-                                : action.ImplicitAddend(place);
-    if (!action.Store(place, addend)) {
-      return action.StoreError(table.Entry(i), offset, addend);
-    }
-    ++applied;
-  }
+  GRANULE_RETURN_IF_ERROR(table.ForEachChunk(
+      [&](absl::Span<const uint8_t> bytes, size_t first) -> absl::Status {
+        // Kept in locals for the loop (see Window), stored back after.
+        Window window = last_window;
+        size_t n = 0;
+        absl::Status error;
+        for (size_t k = 0; k * entry_size < bytes.size(); ++k) {
+          const uint8_t* entry = bytes.data() + k * entry_size;
+          const uint64_t offset = Codec::Read(entry);
+          const uint64_t info = Codec::Read(entry + kWord);
+          if (info != relative.info || !relative.exists) {
+            error = NoneOrRefused(memory.image(), info, offset,
+                                  table.Entry(first + k));
+            if (!error.ok()) return error;
+            continue;
+          }
+          if (!Reach<Codec>(memory, action, offset, table.Entry(first + k),
+                            window, error)) {
+            return error;
+          }
+          uint8_t* place = window.At(offset);
+          const uint64_t addend =
+              rela ? SignExtend(Codec::Read(entry + 2 * kWord), kWord)
+                   : action.ImplicitAddend(place);
+          if (!action.Store(place, addend)) {
+            return action.StoreError(table.Entry(first + k), offset, addend);
+          }
+          ++n;
+        }
+        last_window = window;
+        applied += n;
+        return absl::OkStatus();
+      }));
   return applied;
 }
 
@@ -197,12 +206,12 @@ absl::StatusOr<size_t> WalkRelr(const ImageMemory& memory,
                                 const Action& action) {
   constexpr uint64_t kWord = Codec::kSize;
   constexpr uint64_t kBits = 8 * kWord - 1;
-  const absl::Span<const uint8_t> bytes = table.bytes();
-  Window window;
-  absl::Status error;
+  Window last_window;
   size_t applied = 0;
+  std::optional<uint64_t> last_next;
   // The word at `address` gets base + the word; false with `error` set.
-  const auto relocate = [&](uint64_t address, size_t i) {
+  const auto relocate = [&](uint64_t address, size_t i, Window& window,
+                            absl::Status& error) {
     if (!Reach<Codec>(memory, action, address, table.Entry(i), window,
                       error)) {
       return false;
@@ -213,42 +222,59 @@ absl::StatusOr<size_t> WalkRelr(const ImageMemory& memory,
       error = action.StoreError(table.Entry(i), address, addend);
       return false;
     }
-    ++applied;
     return true;
   };
-  std::optional<uint64_t> next;
-  for (size_t i = 0; i * kWord < bytes.size(); ++i) {
-    const uint64_t entry = Codec::Read(bytes.data() + i * kWord);
-    if ((entry & 1) == 0) {
-      if (!relocate(entry, i)) return error;
-      next = entry + kWord;
-      continue;
-    }
-    if (!next) {
-      return InvalidImage(memory.image(), "%s: a bitmap 0x%x before any "
-                          "address", table.Entry(i).Name(), entry);
-    }
-    // Set bits only, lowest first, as a loop over every bit would.
-    for (uint64_t map = entry >> 1; map != 0; map &= map - 1) {
-      const uint64_t bit = __builtin_ctzll(map);
-      const std::optional<uint64_t> address = checked::Add(*next, bit * kWord);
-      if (!address) {
-        return InvalidImage(memory.image(), "%s: address overflows",
-                            table.Entry(i).Name());
-      }
-      if (!relocate(*address, i)) return error;
-    }
-    next = checked::Add(*next, kBits * kWord);
-    if (!next) {
-      return InvalidImage(memory.image(), "%s: address overflows",
-                          table.Entry(i).Name());
-    }
-  }
+  GRANULE_RETURN_IF_ERROR(table.ForEachChunk(
+      [&](absl::Span<const uint8_t> bytes, size_t first) -> absl::Status {
+        // Kept in locals for the loop (see Window), stored back after.
+        Window window = last_window;
+        std::optional<uint64_t> next = last_next;
+        size_t n = 0;
+        absl::Status error;
+        for (size_t k = 0; k * kWord < bytes.size(); ++k) {
+          const size_t i = first + k;
+          const uint64_t entry = Codec::Read(bytes.data() + k * kWord);
+          if ((entry & 1) == 0) {
+            if (!relocate(entry, i, window, error)) return error;
+            ++n;
+            next = entry + kWord;
+            continue;
+          }
+          if (!next) {
+            return InvalidImage(memory.image(),
+                                "%s: a bitmap 0x%x before any address",
+                                table.Entry(i).Name(), entry);
+          }
+          // Set bits only, lowest first, as a loop over every bit would.
+          for (uint64_t map = entry >> 1; map != 0; map &= map - 1) {
+            const uint64_t bit = __builtin_ctzll(map);
+            const std::optional<uint64_t> address =
+                checked::Add(*next, bit * kWord);
+            if (!address) {
+              return InvalidImage(memory.image(), "%s: address overflows",
+                                  table.Entry(i).Name());
+            }
+            if (!relocate(*address, i, window, error)) return error;
+            ++n;
+          }
+          next = checked::Add(*next, kBits * kWord);
+          if (!next) {
+            return InvalidImage(memory.image(), "%s: address overflows",
+                                table.Entry(i).Name());
+          }
+        }
+        last_window = window;
+        last_next = next;
+        applied += n;
+        return absl::OkStatus();
+      }));
   // Zero words, in a table read from a file: addresses 0.
-  if (table.zero_tail() > 0 && !relocate(0, bytes.size() / kWord)) {
+  absl::Status error;
+  if (table.zero_tail() > 0 &&
+      !relocate(0, table.size() / kWord, last_window, error)) {
     return error;
   }
-  return applied;
+  return applied + (table.zero_tail() > 0 ? 1 : 0);
 }
 
 // Walks `table` with the action make_action(codec) for the image's words.
@@ -256,7 +282,7 @@ template <typename MakeAction>
 absl::StatusOr<size_t> Walk(const ImageMemory& memory,
                             const RelocationTable& table,
                             const MakeAction& make_action) {
-  if (table.bytes().empty() && table.zero_tail() == 0) return 0;
+  if (table.size() == 0 && table.zero_tail() == 0) return 0;
   return WithWordCodec(
       memory.image().variant,
       [&](auto codec) -> absl::StatusOr<size_t> {
@@ -314,15 +340,16 @@ absl::StatusOr<uint8_t*> ImageMemory::At(uint64_t address, uint64_t size,
 
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
                                         uint64_t relocation_base,
-                                        Region* populate) {
+                                        const SharedLoadAids& aids) {
   if (!HasRelocationTables(memory.image())) return 0;
   size_t applied = 0;
   for (const TableKind kind : kTables) {
     GRANULE_ASSIGN_OR_RETURN(RelocationTable table,
-                             RelocationTable::InMemory(memory, kind));
-    if (table.bytes().empty()) continue;
-    if (populate != nullptr) {
-      GRANULE_RETURN_IF_ERROR(PopulatePlaces(memory, table, *populate));
+                             RelocationTable::ForLoad(aids.mapped_file,
+                                                      memory, kind));
+    if (table.size() == 0) continue;
+    if (aids.populate != nullptr) {
+      GRANULE_RETURN_IF_ERROR(PopulatePlaces(memory, table, *aids.populate));
     }
     const auto writes = [&](auto codec) {
       return Writes<decltype(codec)>(memory, relocation_base);

@@ -59,17 +59,26 @@ class ImageMemory {
   uint64_t load_start_;
 };
 
+// What a shared load, whose writable file pages fault in on first write,
+// lends the relocator. Both are optional; other loads pass neither.
+struct SharedLoadAids {
+  // The region whose first byte is memory's data: a table whose places run
+  // densely over many pages has them populated first (relocation_pages.h),
+  // which fails the load if the system fails it.
+  Region* populate = nullptr;
+  // The file the image was mapped from: a large table in a read-only
+  // segment is read from it (RelocationTable::ForLoad), not through its
+  // mapping.
+  const File* mapped_file = nullptr;
+};
+
 // Writes relocation_base + addend into every place. `relocation_base` is the
 // address the image is relocated for, normally where address 0 of the image
 // now is. Returns how many relocations were applied (R_*_NONE entries are
-// skipped and not counted). `populate`, when given, is the region whose
-// first byte is memory's data, its writable file pages faulting in on first
-// write (a shared load): a table whose places run densely over many pages
-// has them populated first (relocation_pages.h), which fails the load if
-// the system fails it.
+// skipped and not counted).
 absl::StatusOr<size_t> ApplyRelocations(const ImageMemory& memory,
                                         uint64_t relocation_base,
-                                        Region* populate = nullptr);
+                                        const SharedLoadAids& aids = {});
 
 // Checks every table and place as ApplyRelocations would, reading the
 // tables from `file` and writing nothing, so `granule check` refuses what a
