@@ -96,35 +96,25 @@ std::string EntryRef::Name() const {
 
 absl::StatusOr<RelocationTable> RelocationTable::InMemory(
     const ImageMemory& memory, TableKind kind) {
-  const TableTags tags = TagsOf(kind);
-  RelocationTable table(kind, tags.name, EntrySize(memory.image(), kind));
-  GRANULE_ASSIGN_OR_RETURN(std::optional<Extent> extent,
-                           FindExtent(memory.image(), tags, table.entry_size_));
-  if (!extent) return table;
-  const auto [address, size] = *extent;
-  GRANULE_ASSIGN_OR_RETURN(table.memory_,
-                           memory.At(address, size, /*writable=*/false,
-                                     absl::StrCat(tags.name, " table")));
-  table.size_ = size;
-  return table;
+  return Find(nullptr, memory, kind, /*min_file_bytes=*/0);
 }
 
 absl::StatusOr<RelocationTable> RelocationTable::InFile(
     const File& file, const ImageMemory& memory, TableKind kind) {
-  return FromFile(&file, memory, kind, /*min_bytes=*/0);
+  return Find(&file, memory, kind, /*min_file_bytes=*/0);
 }
 
 absl::StatusOr<RelocationTable> RelocationTable::ForLoad(
     const File* file, const ImageMemory& memory, TableKind kind) {
-  if (file == nullptr) return InMemory(memory, kind);
-  return FromFile(file, memory, kind, kStreamedTableBytes);
+  return Find(file, memory, kind, kStreamedTableBytes);
 }
 
-// From the file when the table has at least `min_bytes` (0: always, past
-// p_filesz as zeros); else, in a read-only segment's file bytes, in place.
-absl::StatusOr<RelocationTable> RelocationTable::FromFile(
+// Located and checked once; then read from `file` (past p_filesz as zeros),
+// or in place where there is no file or, with `min_file_bytes`, where the
+// table is smaller, in a writable segment or not wholly in the file.
+absl::StatusOr<RelocationTable> RelocationTable::Find(
     const File* file, const ImageMemory& memory, TableKind kind,
-    uint64_t min_bytes) {
+    uint64_t min_file_bytes) {
   const ElfImage& image = memory.image();
   const TableTags tags = TagsOf(kind);
   RelocationTable table(kind, tags.name, EntrySize(image, kind));
@@ -132,14 +122,17 @@ absl::StatusOr<RelocationTable> RelocationTable::FromFile(
                            FindExtent(image, tags, table.entry_size_));
   if (!extent) return table;
   const auto [address, size] = *extent;
-  const std::string what = absl::StrCat(tags.name, " table");
-  GRANULE_RETURN_IF_ERROR(memory.Check(address, size, false, what));
+  GRANULE_RETURN_IF_ERROR(memory.Check(address, size, /*writable=*/false,
+                                       absl::StrCat(tags.name, " table")));
   const Segment& s = *memory.Containing(address, size);
   const uint64_t into = address - s.vaddr;
   const uint64_t in_file = into < s.filesz ? s.filesz - into : 0;
-  if (min_bytes > 0 &&
-      (size < min_bytes || s.writable() || in_file < size)) {
-    return InMemory(memory, kind);
+  if (file == nullptr ||
+      (min_file_bytes > 0 &&
+       (size < min_file_bytes || s.writable() || in_file < size))) {
+    table.memory_ = memory.PointerInside(address);
+    table.size_ = size;
+    return table;
   }
   table.file_ = file;
   table.file_offset_ = s.offset + into;

@@ -95,10 +95,10 @@ class RelocationTable {
  private:
   RelocationTable(TableKind kind, const char* name, uint64_t entry_size)
       : kind_(kind), name_(name), entry_size_(entry_size) {}
-  static absl::StatusOr<RelocationTable> FromFile(const File* file,
-                                                  const ImageMemory& memory,
-                                                  TableKind kind,
-                                                  uint64_t min_bytes);
+  static absl::StatusOr<RelocationTable> Find(const File* file,
+                                              const ImageMemory& memory,
+                                              TableKind kind,
+                                              uint64_t min_file_bytes);
 
   TableKind kind_;
   const char* name_;
