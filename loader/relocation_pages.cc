@@ -16,27 +16,29 @@ struct Bounds {
   uint64_t entries = 0;
 };
 
-// One word of the table at entry `index`, field `field`; none when reading
-// it from the file fails (the walk that follows reports that).
+// The first word of entry `index` (its place, or RELR's address or
+// bitmap); none when reading it from the file fails (the walk that follows
+// reports that).
 std::optional<uint64_t> WordAt(const RelocationTable& table, uint64_t index,
-                               int field, int word, bool big_endian) {
+                               int word, bool big_endian) {
   uint8_t scratch[8];
   absl::StatusOr<absl::Span<const uint8_t>> bytes =
-      table.BytesAt(index * table.entry_size() + field * word, word,
+      table.BytesAt(index * table.entry_size(), word,
                     absl::MakeSpan(scratch, word));
   if (!bytes.ok()) return std::nullopt;
   return LoadUnsigned(bytes->data(), word, big_endian);
 }
 
-// The last address entry of a RELR table at or before `index`; none when
-// every entry is a bitmap or a read fails. Read backwards a window at a
-// time, as bitmaps after the last address are few.
 struct AddressEntry {
   uint64_t index, address;
 };
+
+// The last address entry of a RELR table at or before `index`; none when
+// every entry is a bitmap or a read fails. Read backwards a window at a
+// time, as bitmaps after the last address are few.
 std::optional<AddressEntry> LastAddressEntry(const RelocationTable& table,
-                                         uint64_t index, int word,
-                                         bool big_endian) {
+                                             uint64_t index, int word,
+                                             bool big_endian) {
   constexpr uint64_t kWindowWords = 64;
   uint8_t scratch[kWindowWords * 8];
   for (uint64_t end = index + 1; end > 0;) {
@@ -61,12 +63,11 @@ std::optional<Bounds> PlaceBounds(const RelocationTable& table, int word,
                                   bool big_endian) {
   const uint64_t entries = table.size() / table.entry_size();
   if (entries == 0) return std::nullopt;
-  const std::optional<uint64_t> first =
-      WordAt(table, 0, 0, word, big_endian);
+  const std::optional<uint64_t> first = WordAt(table, 0, word, big_endian);
   if (!first) return std::nullopt;
   if (table.kind() != TableKind::kRelr) {
     const std::optional<uint64_t> last =
-        WordAt(table, entries - 1, 0, word, big_endian);
+        WordAt(table, entries - 1, word, big_endian);
     if (!last) return std::nullopt;
     return Bounds{*first, *last, entries};
   }
