@@ -14,8 +14,6 @@
 #include "loader/elf/elf_image.h"
 #include "loader/writer/image_writer.h"
 #include "loader/loaded_image.h"
-#include "loader/relocation_tables.h"
-#include "loader/relocator.h"
 #include "loader/versioned_image_test_util.h"
 #include "platform/file.h"
 #include "platform/memory/simulated_backend.h"
@@ -126,52 +124,6 @@ TEST(ChangingFilePosixTest, FileThatShrankBeforeTheCopyIsAnError) {
   EXPECT_THAT(image.status().message(), ::testing::HasSubstr(path));
   EXPECT_EQ(machine.live_regions(), 0u);
   EXPECT_EQ(machine.live_mappings(), 0u);
-}
-
-// A load reads a large relocation table from the file (not through its
-// mapping): a file that loses the table's second half after it was opened
-// gives an error naming it once the read reaches the missing part.
-TEST(ChangingFilePosixTest, TableReadFromAFileThatShrankIsAnError) {
-  constexpr uint64_t kEntries = 10000;  // 240,000 bytes of DT_RELA.
-  ImageSpec spec;
-  spec.machine = elf::kMachineX86_64;
-  spec.relocation_format = RelocationFormat::kRela;
-  spec.sections = {
-      {".rodata", SectionAccess::kRead, 16, std::vector<uint8_t>(4096, 1), 0},
-      {".data", SectionAccess::kReadWrite, 4096,
-       std::vector<uint8_t>(kEntries * 8, 0), 0},
-  };
-  for (uint64_t i = 0; i < kEntries; ++i) {
-    spec.relocations.push_back({{".data", i * 8}, {".rodata", i % 4096}});
-  }
-  const std::string path = granule::testing::TempPath("shrinking_table");
-  ASSERT_TRUE(WriteImage(spec, path).ok());
-  absl::StatusOr<File> file = File::OpenForReading(path);
-  ASSERT_TRUE(file.ok()) << file.status();
-  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
-  ASSERT_TRUE(elf.ok()) << elf.status();
-  const Section* rela = elf->FindSection(".rela.dyn");
-  ASSERT_NE(rela, nullptr);
-  std::error_code error;
-  std::filesystem::resize_file(path, rela->offset + rela->size / 2, error);
-  ASSERT_FALSE(error) << error.message();
-
-  // Addresses only: the table is read from the file.
-  const ImageMemory memory(*elf, nullptr, 0);
-  absl::StatusOr<RelocationTable> table =
-      RelocationTable::ForLoad(&*file, memory, TableKind::kRela);
-  ASSERT_TRUE(table.ok()) << table.status();
-  ASSERT_TRUE(table->read_from_file());
-  uint64_t visited = 0;
-  const absl::Status s =
-      table->ForEachChunk([&](absl::Span<const uint8_t> bytes, size_t) {
-        visited += bytes.size();
-        return absl::OkStatus();
-      });
-  EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange);
-  EXPECT_THAT(s.message(), ::testing::HasSubstr(path));
-  EXPECT_LT(visited, rela->size / 2);
-  EXPECT_GT(visited, 0u);
 }
 
 }  // namespace
