@@ -10,7 +10,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/const_init.h"
-#include "absl/synchronization/mutex.h"
+#include "platform/mutex.h"
 #include "loader/loaded_image.h"
 
 namespace granule {
@@ -66,7 +66,7 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free);
 std::atomic<Table*> current{nullptr};
 std::atomic<uint32_t> epoch{0};
 std::atomic<uint32_t> readers[2] = {};
-ABSL_CONST_INIT absl::Mutex writers(absl::kConstInit);
+ABSL_CONST_INIT Mutex writers;
 
 // Counts a reader in the slot of the epoch it saw, rechecking the epoch
 // after counting: a reader counted under an epoch is one the writer that
@@ -173,7 +173,7 @@ ImageRegistry& ImageRegistry::Global() {
 
 void ImageRegistry::Add(const LoadedImage* image) {
   const Entry added{image->begin(), image->end(), image};
-  absl::MutexLock lock(&writers);
+  MutexLock lock(&writers);
   Publish(Merged(current.load(), &added, 1));
 }
 
@@ -187,12 +187,12 @@ void ImageRegistry::AddAll(const std::vector<const LoadedImage*>& images) {
     added.push_back(Entry{image->begin(), image->end(), image});
   }
   std::sort(added.begin(), added.end(), ByAddress);
-  absl::MutexLock lock(&writers);
+  MutexLock lock(&writers);
   Publish(Merged(current.load(), added.data(), added.size()));
 }
 
 void ImageRegistry::Remove(const LoadedImage* image) {
-  absl::MutexLock lock(&writers);
+  MutexLock lock(&writers);
   const Table* old = current.load();
   if (old == nullptr) return;
   // Entries never overlap, so the image's begin finds its one entry; a

@@ -82,7 +82,7 @@ absl::StatusOr<Region> AddressArena::Reserve(size_t size, size_t alignment) {
   if (size > SIZE_MAX - alignment) return backend_.Reserve(size, alignment);
   // Cannot overflow: size <= SIZE_MAX - alignment, and unit <= alignment.
   const size_t rounded = *RoundUpTo(size, unit);
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   if (!carves()) {
     GRANULE_ASSIGN_OR_RETURN(Region region,
                              backend_.Reserve(rounded, alignment));
@@ -113,7 +113,7 @@ absl::StatusOr<Region> AddressArena::Reserve(size_t size, size_t alignment) {
 }
 
 void AddressArena::ReturnSlot(uintptr_t base, size_t size) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   --live_slots_;
   slot_bytes_ -= size;
   if (!carves()) return;
@@ -148,7 +148,7 @@ void AddressArena::ReturnSlot(uintptr_t base, size_t size) {
 }
 
 AddressArena::Usage AddressArena::usage() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   if (!carves()) return {live_slots_, slot_bytes_, slot_bytes_, live_slots_};
   Usage usage{chunks_.size(), 0, slot_bytes_, live_slots_};
   for (const std::unique_ptr<Chunk>& chunk : chunks_) {

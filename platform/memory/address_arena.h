@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "platform/mutex.h"
 #include "platform/memory/memory_backend.h"
 
 namespace granule {
@@ -84,7 +84,7 @@ class AddressArena : public std::enable_shared_from_this<AddressArena> {
 
   MemoryBackend& backend_;
   const size_t region_size_;
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   // In address order, so carving is address-ordered first fit (which keeps
   // fragmentation low: released ranges near the start are reused first).
   std::vector<std::unique_ptr<Chunk>> chunks_ ABSL_GUARDED_BY(mutex_);

@@ -36,7 +36,7 @@ absl::StatusOr<uintptr_t> MallocBackend::ReserveRaw(size_t size,
                         traits().name, size, FormatBytes(alignment)));
   }
   const uintptr_t base = reinterpret_cast<uintptr_t>(p);
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   alignment_of_[base] = alignment;
   return base;
 }
@@ -74,7 +74,7 @@ absl::Status MallocBackend::ReleaseRaw(uintptr_t base, size_t,
                                        absl::Span<const MappingView>) {
   size_t alignment;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     auto it = alignment_of_.find(base);
     if (it == alignment_of_.end()) {
       return absl::InternalError(absl::StrFormat(

@@ -11,7 +11,7 @@
 
 #include <map>
 
-#include "absl/synchronization/mutex.h"
+#include "platform/mutex.h"
 #include "platform/memory/memory_backend.h"
 
 namespace granule {
@@ -44,7 +44,7 @@ class MallocBackend : public MemoryBackend {
   }
 
  private:
-  absl::Mutex mutex_;
+  Mutex mutex_;
   // Aligned delete must be told the alignment the block was allocated with.
   std::map<uintptr_t, size_t> alignment_of_ ABSL_GUARDED_BY(mutex_);
 };

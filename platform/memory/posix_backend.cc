@@ -28,7 +28,7 @@
 #include <optional>
 
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
+#include "platform/mutex.h"
 #include "platform/checked.h"
 #include "platform/memory/memory_backend.h"
 #include "platform/status_macros.h"
@@ -102,7 +102,7 @@ class PosixBackend final : public MemoryBackend {
     const uintptr_t start = reinterpret_cast<uintptr_t>(p);
     const uintptr_t base = (start + alignment - 1) & ~(alignment - 1);
     if (padded != size) {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       reservations_[base] = {start, padded};
       // Before the region is returned, so the thread that releases it (which
       // was handed it after this) sees the count.
@@ -283,7 +283,7 @@ class PosixBackend final : public MemoryBackend {
   // Where the region at `base` begins with its slack.
   uintptr_t ReservationStart(uintptr_t base) {
     if (reservations_held_.load(std::memory_order_acquire) == 0) return base;
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     auto it = reservations_.find(base);
     return it == reservations_.end() ? base : it->second.start;
   }
@@ -296,7 +296,7 @@ class PosixBackend final : public MemoryBackend {
     if (reservations_held_.load(std::memory_order_acquire) == 0) {
       return std::nullopt;
     }
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     auto it = reservations_.find(base);
     if (it == reservations_.end()) return std::nullopt;
     const Reservation whole = it->second;
@@ -306,7 +306,7 @@ class PosixBackend final : public MemoryBackend {
   }
 
   const PageGeometry geometry_;
-  absl::Mutex mutex_;
+  Mutex mutex_;
   // Regions reserved with slack around them, by base.
   std::map<uintptr_t, Reservation> reservations_ ABSL_GUARDED_BY(mutex_);
   // reservations_.size(), readable without the lock.
