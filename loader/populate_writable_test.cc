@@ -99,26 +99,25 @@ TEST_P(PopulateWritableTest, HostLoadHasTheSameBytesAndProtections) {
 
 TEST_P(PopulateWritableTest, SimulatorRecordsOneCallPerWritableFileRange) {
   const std::string path = WriteImage(GetParam());
-  for (const SimulatedMachine& machine : SimulatedMachines()) {
-    if (!machine.granule_runs_this_view) continue;
-    SCOPED_TRACE(machine.name);
-    std::unique_ptr<testing::FaultInjectingBackend> backend =
-        testing::MakeFaultInjectingBackend(machine);
-    LoadOptions options;
-    options.shared_backend = backend.get();
-    std::unique_ptr<LoadedImage> lazy = Load(path, options, false);
-    ASSERT_NE(lazy, nullptr);
-    EXPECT_EQ(backend->populate_calls(), 0u);
-    std::unique_ptr<LoadedImage> populated = Load(path, options, true);
-    ASSERT_NE(populated, nullptr);
-    // Only .data's pages come from the file writable; .bss is left alone.
-    // Segment by segment (a compact .bss off Windows' granularity), .data's
-    // unit is copied in place: nothing file-backed is writable.
-    EXPECT_EQ(backend->populate_calls(),
-              populated->verdict().route == LoadRoute::kSharedWhole ? 1u : 0u)
-        << populated->reason();
-    ExpectSameBytesAndProtections(*lazy, *populated);
-  }
+  testing::ForEachMachineGranuleRuns(
+      [&](const SimulatedMachine&, testing::FaultInjectingBackend& backend) {
+        LoadOptions options;
+        options.shared_backend = &backend;
+        std::unique_ptr<LoadedImage> lazy = Load(path, options, false);
+        ASSERT_NE(lazy, nullptr);
+        EXPECT_EQ(backend.populate_calls(), 0u);
+        std::unique_ptr<LoadedImage> populated = Load(path, options, true);
+        ASSERT_NE(populated, nullptr);
+        // Only .data's pages come from the file writable; .bss is left
+        // alone. Segment by segment (a compact .bss off Windows'
+        // granularity), .data's unit is copied in place: nothing
+        // file-backed is writable.
+        EXPECT_EQ(backend.populate_calls(),
+                  populated->verdict().route == LoadRoute::kSharedWhole ? 1u
+                                                                        : 0u)
+            << populated->reason();
+        ExpectSameBytesAndProtections(*lazy, *populated);
+      });
 }
 
 TEST_P(PopulateWritableTest, FailedPopulateFailsTheLoadAndLeavesNothing) {

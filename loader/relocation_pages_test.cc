@@ -87,27 +87,25 @@ class RelocationPagesTest : public ::testing::TestWithParam<Case> {};
 TEST_P(RelocationPagesTest, PopulatesOnlyDenselyRelocatedPages) {
   const Case& c = GetParam();
   const std::string path = WriteImage(c.format, c.stride, c.name);
-  for (const SimulatedMachine& machine : SimulatedMachines()) {
-    if (!machine.granule_runs_this_view) continue;
-    SCOPED_TRACE(machine.name);
-    std::unique_ptr<testing::FaultInjectingBackend> backend =
-        testing::MakeFaultInjectingBackend(machine);
-    LoadOptions options;
-    options.shared_backend = backend.get();
-    absl::StatusOr<std::unique_ptr<LoadedImage>> image = Load(path, options);
-    ASSERT_TRUE(image.ok()) << image.status();
-    ExpectRelocated(**image, c.stride);
-    const bool shared = (*image)->path() == LoadPath::kShared;
-    EXPECT_EQ(backend->populate_calls(), shared && c.dense ? 1u : 0u);
-    // populate_writable has populated every writable file page: no second
-    // call for the same pages.
-    options.populate_writable = true;
-    const uint64_t before = backend->populate_calls();
-    image = Load(path, options);
-    ASSERT_TRUE(image.ok()) << image.status();
-    ExpectRelocated(**image, c.stride);
-    EXPECT_EQ(backend->populate_calls() - before, shared ? 1u : 0u);
-  }
+  testing::ForEachMachineGranuleRuns(
+      [&](const SimulatedMachine&, testing::FaultInjectingBackend& backend) {
+        LoadOptions options;
+        options.shared_backend = &backend;
+        absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+            Load(path, options);
+        ASSERT_TRUE(image.ok()) << image.status();
+        ExpectRelocated(**image, c.stride);
+        const bool shared = (*image)->path() == LoadPath::kShared;
+        EXPECT_EQ(backend.populate_calls(), shared && c.dense ? 1u : 0u);
+        // populate_writable has populated every writable file page: no
+        // second call for the same pages.
+        options.populate_writable = true;
+        const uint64_t before = backend.populate_calls();
+        image = Load(path, options);
+        ASSERT_TRUE(image.ok()) << image.status();
+        ExpectRelocated(**image, c.stride);
+        EXPECT_EQ(backend.populate_calls() - before, shared ? 1u : 0u);
+      });
 }
 
 TEST_P(RelocationPagesTest, HostLoadRelocatesEveryPlace) {

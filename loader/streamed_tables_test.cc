@@ -146,22 +146,19 @@ TEST(StreamedTablesTest, ABadEntryInALaterChunkIsNamedAndLeavesNothing) {
   constexpr uint64_t kBad = 5000;  // In the third chunk.
   const std::string path = WriteImage(kCount, "streamed_bad_entry");
   PutWord(path, EntryOffset(path, kBad) + 8, 1);  // R_X86_64_64.
-  for (const SimulatedMachine& machine : SimulatedMachines()) {
-    if (!machine.granule_runs_this_view) continue;
-    SCOPED_TRACE(machine.name);
-    std::unique_ptr<testing::FaultInjectingBackend> backend =
-        testing::MakeFaultInjectingBackend(machine);
-    LoadOptions options;
-    options.shared_backend = backend.get();
-    absl::StatusOr<std::unique_ptr<LoadedImage>> image =
-        LoadImage(path, options);
-    ASSERT_FALSE(image.ok());
-    EXPECT_THAT(image.status().message(), HasSubstr(path));
-    EXPECT_THAT(image.status().message(),
-                HasSubstr("DT_RELA entry 5000: type 1, symbol 0"));
-    EXPECT_EQ(backend->live_regions(), 0u);
-    EXPECT_EQ(backend->live_mappings(), 0u);
-  }
+  testing::ForEachMachineGranuleRuns(
+      [&](const SimulatedMachine&, testing::FaultInjectingBackend& backend) {
+        LoadOptions options;
+        options.shared_backend = &backend;
+        absl::StatusOr<std::unique_ptr<LoadedImage>> image =
+            LoadImage(path, options);
+        ASSERT_FALSE(image.ok());
+        EXPECT_THAT(image.status().message(), HasSubstr(path));
+        EXPECT_THAT(image.status().message(),
+                    HasSubstr("DT_RELA entry 5000: type 1, symbol 0"));
+        EXPECT_EQ(backend.live_regions(), 0u);
+        EXPECT_EQ(backend.live_mappings(), 0u);
+      });
   // The host's loader, and `granule check`, which reads the file only.
   absl::StatusOr<std::unique_ptr<LoadedImage>> image = LoadImage(path, {});
   ASSERT_FALSE(image.ok());

@@ -2,6 +2,7 @@
 #include "testing/fault_injecting_backend.h"
 
 #include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
 #include "platform/status_macros.h"
 
 namespace granule::testing {
@@ -93,6 +94,20 @@ absl::Status FaultInjectingBackend::AdviseRaw(uintptr_t address, size_t length,
 std::unique_ptr<FaultInjectingBackend> MakeFaultInjectingBackend(
     const SimulatedMachine& machine) {
   return std::make_unique<FaultInjectingBackend>(machine.geometry());
+}
+
+void ForEachMachineGranuleRuns(
+    const std::function<void(const SimulatedMachine& machine,
+                             FaultInjectingBackend& backend)>& test) {
+  int machines = 0;
+  for (const SimulatedMachine& machine : SimulatedMachines()) {
+    if (!machine.granule_runs_this_view) continue;
+    SCOPED_TRACE(machine.name);
+    test(machine, *MakeFaultInjectingBackend(machine));
+    ++machines;
+  }
+  // A table that lost every such machine would pass every caller unseen.
+  EXPECT_GT(machines, 1);
 }
 
 }  // namespace granule::testing

@@ -7,6 +7,7 @@
 #define GRANULE_TESTING_FAULT_INJECTING_BACKEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
@@ -62,6 +63,13 @@ class FaultInjectingBackend final : public SimulatedBackend {
 // A fresh backend presenting `machine`'s geometry.
 std::unique_ptr<FaultInjectingBackend> MakeFaultInjectingBackend(
     const SimulatedMachine& machine);
+
+// Runs `test` once for each simulated machine whose view granule runs under
+// (SimulatedMachine::granule_runs_this_view), each time with a fresh
+// backend of that machine; a failure inside names the machine.
+void ForEachMachineGranuleRuns(
+    const std::function<void(const SimulatedMachine& machine,
+                             FaultInjectingBackend& backend)>& test);
 
 }  // namespace granule::testing
 
