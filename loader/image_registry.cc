@@ -8,10 +8,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "absl/base/attributes.h"
-#include "absl/base/const_init.h"
-#include "platform/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "loader/loaded_image.h"
+#include "platform/mutex.h"
 
 namespace granule {
 namespace {
@@ -66,7 +65,13 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free);
 std::atomic<Table*> current{nullptr};
 std::atomic<uint32_t> epoch{0};
 std::atomic<uint32_t> readers[2] = {};
-ABSL_CONST_INIT Mutex writers;
+
+// The writers' lock, made on first use and never destroyed, like the state
+// above: a release may run while the process exits.
+Mutex& Writers() {
+  static Mutex* const writers = new Mutex;
+  return *writers;
+}
 
 // Counts a reader in the slot of the epoch it saw, rechecking the epoch
 // after counting: a reader counted under an epoch is one the writer that
@@ -98,7 +103,7 @@ class ReadGuard {
 // after an epoch ended rechecked the new epoch, so it loaded the new table.
 // Readers that arrive meanwhile count in the other slot than the one
 // awaited, so the wait cannot starve. A lookup is one binary search.
-void WaitForReaders() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
+void WaitForReaders() ABSL_EXCLUSIVE_LOCKS_REQUIRED(Writers()) {
   for (int flip = 0; flip < 2; ++flip) {
     const uint32_t ending = epoch.load();
     epoch.store(ending + 1);
@@ -110,10 +115,10 @@ void WaitForReaders() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
 // written into it. A registry that changes at every load and release then
 // allocates only when it outgrows its tables (each new block also meant
 // fresh heap pages, faulted in as the table was copied).
-Table* spare ABSL_GUARDED_BY(writers) = nullptr;
+Table* spare ABSL_GUARDED_BY(Writers()) = nullptr;
 
 // An unpublished table of `size` entries, to be filled and published.
-Table* TableFor(size_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
+Table* TableFor(size_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(Writers()) {
   if (spare != nullptr && spare->Fits(size)) {
     Table* table = std::exchange(spare, nullptr);
     table->Resize(size);
@@ -124,7 +129,7 @@ Table* TableFor(size_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
 
 // Publishes `next`; the table it replaces becomes the spare once no lookup
 // holds it.
-void Publish(Table* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
+void Publish(Table* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(Writers()) {
   Table* old = current.exchange(next);
   if (old == nullptr) return;
   WaitForReaders();
@@ -149,7 +154,7 @@ bool ByAddress(const Entry& a, const Entry& b) { return a.begin < b.begin; }
 // copied in blocks. An add stays linear in the table's size with few
 // comparisons, which matters to a runtime holding thousands of images.
 Table* Merged(const Table* old, const Entry* added, size_t count)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(writers) {
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(Writers()) {
   const Entry* from = old != nullptr ? old->begin() : nullptr;
   const Entry* const last = old != nullptr ? old->end() : nullptr;
   Table* next = TableFor(static_cast<size_t>(last - from) + count);
@@ -173,7 +178,7 @@ ImageRegistry& ImageRegistry::Global() {
 
 void ImageRegistry::Add(const LoadedImage* image) {
   const Entry added{image->begin(), image->end(), image};
-  MutexLock lock(&writers);
+  MutexLock lock(&Writers());
   Publish(Merged(current.load(), &added, 1));
 }
 
@@ -187,12 +192,12 @@ void ImageRegistry::AddAll(const std::vector<const LoadedImage*>& images) {
     added.push_back(Entry{image->begin(), image->end(), image});
   }
   std::sort(added.begin(), added.end(), ByAddress);
-  MutexLock lock(&writers);
+  MutexLock lock(&Writers());
   Publish(Merged(current.load(), added.data(), added.size()));
 }
 
 void ImageRegistry::Remove(const LoadedImage* image) {
-  MutexLock lock(&writers);
+  MutexLock lock(&Writers());
   const Table* old = current.load();
   if (old == nullptr) return;
   // Entries never overlap, so the image's begin finds its one entry; a

@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "platform/mutex.h"
 #include "platform/memory/memory_backend.h"
+#include "platform/mutex.h"
 
 namespace granule {
 

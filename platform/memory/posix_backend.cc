@@ -28,9 +28,9 @@
 #include <optional>
 
 #include "absl/strings/str_format.h"
-#include "platform/mutex.h"
 #include "platform/checked.h"
 #include "platform/memory/memory_backend.h"
+#include "platform/mutex.h"
 #include "platform/status_macros.h"
 
 namespace granule {
