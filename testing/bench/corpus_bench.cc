@@ -1,26 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Guile corpus: every compiled module of Debian's guile-3.0,
 // loaded and released by granule (shared path, one process), against
-// (a) the syscall floor: open, fstat, one mmap of the whole file, mprotect of
-// each writable segment, munmap, close; and (b) Guile's own
-// load-thunk-from-file over the same files, timed inside Guile.
-// A second floor adds the reads a loader that does not know the headers
-// beforehand cannot avoid: the head (ELF header and program headers) and,
-// where it lies past the head, the dynamic table, each one pread.
+// (a) the syscall floor, and the floor with the header reads
+// (corpus_floor.h); and (b) Guile's own load-thunk-from-file over the same
+// files, timed inside Guile.
 // More lines hold other ways of loading against the same floor: without the
 // section table (as a runtime that finds its own sections loads), with one
 // AddressArena for the process, with and without the table, and
 // LoadImages over the whole corpus (then every image released). Passes are
 // interleaved and repeated; each line reports medians.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -32,11 +25,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "loader/elf/elf_image.h"
 #include "loader/image_batch.h"
 #include "loader/loaded_image.h"
-#include "platform/file.h"
 #include "testing/bench/bench_row.h"
+#include "testing/bench/corpus_floor.h"
 
 namespace granule::bench {
 namespace {
@@ -44,108 +36,7 @@ namespace {
 constexpr int kRounds = 11;
 constexpr int kProfilePasses = 100;
 constexpr size_t kMinimumCorpus = 300;
-constexpr char kCorpusGlob[] = "/usr/lib/*/guile/3.0/ccache";
 constexpr char kScript[] = "testing/bench/guile_load_thunks.scm";
-
-struct PageRange {
-  uint64_t offset, length;
-};
-
-// What the floor needs, taken from granule's reader before any timing.
-struct CorpusEntry {
-  std::string path;
-  std::vector<PageRange> writable;  // Page-rounded, inside the file.
-  PageRange head;                   // What the reader reads first.
-  PageRange dynamic;  // The dynamic table, if past the head (else length 0).
-};
-
-// The reader's first read: the ELF header and, in a typical image, the
-// program headers and the dynamic table behind it.
-constexpr uint64_t kHeadBytes = 4096;
-
-std::vector<std::string> FindGoFiles() {
-  std::vector<std::string> files;
-  namespace fs = std::filesystem;
-  std::error_code error;
-  for (const fs::directory_entry& lib :
-       fs::directory_iterator("/usr/lib", error)) {
-    const fs::path ccache = lib.path() / "guile/3.0/ccache";
-    if (!fs::is_directory(ccache, error)) continue;
-    for (const auto& f : fs::recursive_directory_iterator(ccache, error)) {
-      if (f.is_regular_file() && f.path().extension() == ".go") {
-        files.push_back(f.path().string());
-      }
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-absl::StatusOr<CorpusEntry> PrepareEntry(const std::string& path,
-                                         uint64_t page) {
-  absl::StatusOr<File> file = File::OpenForReading(path);
-  if (!file.ok()) return file.status();
-  absl::StatusOr<ElfImage> elf = ReadElfImage(*file);
-  if (!elf.ok()) return elf.status();
-  CorpusEntry entry{path, {}, {0, std::min(kHeadBytes, file->size())}, {}};
-  if (const Segment* d = elf->FindSegment(elf::kPtDynamic);
-      d != nullptr && d->offset + d->filesz > entry.head.length) {
-    entry.dynamic = {d->offset, d->filesz};
-  }
-  for (const Segment* s : elf->LoadSegments()) {
-    if (!s->writable()) continue;
-    // The floor maps the file 1:1 (Guile's layout: vaddr == offset), so a
-    // segment's pages are at its offset; bytes past the file are not mapped.
-    const uint64_t begin = s->offset / page * page;
-    const uint64_t end =
-        std::min<uint64_t>((s->offset + s->memsz + page - 1) / page * page,
-                           (file->size() + page - 1) / page * page);
-    if (end > begin) entry.writable.push_back({begin, end - begin});
-  }
-  return entry;
-}
-
-bool ReadFully(int fd, const PageRange& range, uint8_t* out) {
-  return pread(fd, out, range.length, static_cast<off_t>(range.offset)) ==
-         static_cast<ssize_t>(range.length);
-}
-
-// One pass of the floor, with the header reads or without; false (with a
-// message) if any call failed.
-bool FloorPass(const std::vector<CorpusEntry>& corpus,
-               bool read_headers = false) {
-  static uint8_t bytes[kHeadBytes];
-  for (const CorpusEntry& e : corpus) {
-    const int fd = open(e.path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-      perror(e.path.c_str());
-      return false;
-    }
-    if (read_headers &&
-        (!ReadFully(fd, e.head, bytes) ||
-         (e.dynamic.length != 0 &&
-          (e.dynamic.length > kHeadBytes || !ReadFully(fd, e.dynamic, bytes))))) {
-      std::cerr << e.path << ": the header reads failed\n";
-      return false;
-    }
-    void* p = mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      perror(e.path.c_str());
-      return false;
-    }
-    for (const PageRange& r : e.writable) {
-      if (mprotect(static_cast<char*>(p) + r.offset, r.length,
-                   PROT_READ | PROT_WRITE) != 0) {
-        perror(e.path.c_str());
-        return false;
-      }
-    }
-    munmap(p, st.st_size);
-    close(fd);
-  }
-  return true;
-}
 
 LoadOptions SharedPath(bool arena, bool section_table = true) {
   LoadOptions options;
@@ -309,22 +200,18 @@ bool ProfileOnly(const std::string& which,
 }
 
 int Main(const char* argv0, const std::string& only) {
-  const std::vector<std::string> paths = FindGoFiles();
-  if (paths.size() < kMinimumCorpus) {
-    std::cerr << "corpus_bench: found " << paths.size() << " .go files under "
-              << kCorpusGlob << ", need " << kMinimumCorpus
-              << ": install the Debian package guile-3.0-libs\n";
+  absl::StatusOr<std::vector<CorpusEntry>> prepared = PrepareGuileCorpus();
+  if (!prepared.ok()) {
+    std::cerr << "corpus_bench: " << prepared.status() << "\n";
     return 1;
   }
-  const uint64_t page = sysconf(_SC_PAGESIZE);
-  std::vector<CorpusEntry> corpus;
-  for (const std::string& p : paths) {
-    absl::StatusOr<CorpusEntry> e = PrepareEntry(p, page);
-    if (!e.ok()) {
-      std::cerr << "corpus_bench: " << e.status() << "\n";
-      return 1;
-    }
-    corpus.push_back(*std::move(e));
+  const std::vector<CorpusEntry>& corpus = *prepared;
+  if (corpus.size() < kMinimumCorpus) {
+    std::cerr << "corpus_bench: found " << corpus.size()
+              << " .go files under /usr/lib/*/guile/3.0/ccache, need "
+              << kMinimumCorpus
+              << ": install the Debian package guile-3.0-libs\n";
+    return 1;
   }
   if (!only.empty()) {
     int exit_code = 1;
